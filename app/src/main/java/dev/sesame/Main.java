@@ -1,0 +1,129 @@
+package dev.sesame;
+
+import dev.sesame.audit.AuditLog;
+import dev.sesame.common.FastCrypto;
+import dev.sesame.common.RedirectPolicy;
+import dev.sesame.config.Config;
+import dev.sesame.config.ConfigException;
+import dev.sesame.config.Env;
+import dev.sesame.db.Database;
+import dev.sesame.email.ConsoleMailer;
+import dev.sesame.email.EmailSignInService;
+import dev.sesame.email.Mailer;
+import dev.sesame.email.Outbox;
+import dev.sesame.email.SmtpMailer;
+import dev.sesame.http.HttpServer;
+import dev.sesame.ratelimit.RateLimiter;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.tokens.AccessTokens;
+import dev.sesame.tokens.SigningKeys;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: reads the configuration, opens the database, builds every service with its constructor and
+ * starts the HTTP server. {@link #close()} stops everything in reverse order: HTTP first (in-flight requests finish),
+ * then the mail sender, then the database.
+ */
+public final class Main implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private final Deque<AutoCloseable> running = new ArrayDeque<>();
+  private final HttpServer http;
+
+  public Main(Config config) {
+    try {
+      String provider = FastCrypto.install();
+      log.info("Starting Sesame with {}", config.describe());
+      log.info("Crypto provider: {}", provider);
+
+      Database database = Database.open(config);
+      running.push(database);
+
+      AuditLog audit = new AuditLog();
+      SigningKeys signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl());
+      AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
+          config.clientId(), config.accessTokenTtl());
+      SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl());
+
+      Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
+      if (config.devMailbox()) {
+        log.warn("SESAME_SMTP_HOST is not set: sign-in emails are printed to the console{} (development only)",
+            config.publicUrlIsLocalhost() ? " and shown at " + config.issuer() + "/dev/mail" : "");
+      }
+      Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
+      running.push(outbox.startSender(Duration.ofSeconds(1)));
+
+      EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
+          new RateLimiter(database.jdbi()), audit, new RedirectPolicy(config.redirectAllowlist()), config);
+
+      http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public Main start() {
+    http.start();
+    running.push(http);
+    log.info("Sesame is ready on port {}", http.port());
+    return this;
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  @Override
+  public void close() {
+    while (!running.isEmpty()) {
+      AutoCloseable part = running.pop();
+      try {
+        part.close();
+      } catch (Exception e) {
+        log.warn("Stopping {} failed: {}", part.getClass().getSimpleName(), e.toString());
+      }
+    }
+  }
+
+  public static void main(String[] args) {
+    Config config;
+    try {
+      config = Config.load(Env.load(Path.of(".env"), System.getenv()));
+    } catch (ConfigException e) {
+      System.err.println("sesame: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Main sesame;
+    try {
+      sesame = new Main(config);
+    } catch (ConfigException e) {
+      System.err.println("sesame: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    } catch (RuntimeException e) {
+      log.error("Sesame could not start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    try {
+      sesame.start();
+    } catch (RuntimeException e) {
+      log.error("Sesame could not start: {}", e.getMessage(), e);
+      sesame.close(); // stops the embedded database too, instead of leaving it running
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down");
+      sesame.close();
+      log.info("Stopped");
+    }, "sesame-shutdown"));
+  }
+}

@@ -1,0 +1,291 @@
+package dev.sesame.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Every setting of Sesame, read from the environment and validated once at start-up. A wrong value stops the server
+ * with a {@link ConfigException} naming the variable. Defaults are the secure choice for a single-machine setup.
+ */
+public record Config(
+    int port,
+    String bindHost,
+    URI publicUrl,
+    String rpId,
+    String rpName,
+    List<String> allowedOrigins,
+    List<String> redirectAllowlist,
+    Optional<String> databaseUrl,
+    Optional<String> databaseUser,
+    Optional<Secret> databasePassword,
+    int databasePoolSize,
+    Path dataDir,
+    Optional<Smtp> smtp,
+    Duration emailTtl,
+    Duration accessTokenTtl,
+    Duration refreshTokenTtl,
+    String tokenAudience,
+    String clientId,
+    Optional<Secret> masterKey,
+    List<Cidr> trustedProxies,
+    RateLimit emailStartLimit,
+    RateLimit ipLimit) {
+
+  public enum SmtpTls { STARTTLS, TLS, NONE }
+
+  public record Smtp(String host, int port, Optional<String> username, Optional<Secret> password, String from,
+                     SmtpTls tls) {}
+
+  /** The issuer of tokens: the public URL without a trailing slash. */
+  public String issuer() {
+    return withoutTrailingSlash(publicUrl.toString());
+  }
+
+  private static String withoutTrailingSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /** Development mode: no SMTP server, so mail goes to the console and, on localhost, to {@code /dev/mail}. */
+  public boolean devMailbox() {
+    return smtp.isEmpty();
+  }
+
+  public boolean publicUrlIsLocalhost() {
+    String host = publicUrl.getHost();
+    return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1");
+  }
+
+  public boolean https() {
+    return publicUrl.getScheme().equals("https");
+  }
+
+  public static Config load(Map<String, String> env) {
+    Reader r = new Reader(env);
+    int port = r.get("SESAME_PORT", "8080", Reader::port);
+    String bindHost = r.get("SESAME_BIND_HOST", "0.0.0.0", s -> s);
+    URI publicUrl = r.get("SESAME_PUBLIC_URL", "http://localhost:" + port, Reader::httpUrl);
+    String rpId = r.get("SESAME_RP_ID", publicUrl.getHost(), s -> s.toLowerCase(Locale.ROOT));
+    if (!publicUrl.getHost().equals(rpId) && !publicUrl.getHost().endsWith("." + rpId)) {
+      throw new ConfigException("SESAME_RP_ID",
+          "must be the public URL's host or a parent domain of it ('" + publicUrl.getHost() + "'), got '" + rpId + "'");
+    }
+    String rpName = r.get("SESAME_RP_NAME", "Sesame", s -> s);
+    String ownOrigin = origin(publicUrl);
+    List<String> allowedOrigins = r.get("SESAME_ALLOWED_ORIGINS", ownOrigin, s -> list(s, Reader::origin));
+    List<String> redirectAllowlist =
+        r.get("SESAME_REDIRECT_ALLOWLIST", String.join(",", allowedOrigins), s -> list(s, Reader::redirectPrefix));
+
+    Optional<String> databaseUrl = r.optional("SESAME_DATABASE_URL", Reader::jdbcUrl);
+    Optional<String> databaseUser = r.optional("SESAME_DATABASE_USER", s -> s);
+    Optional<Secret> databasePassword = r.optional("SESAME_DATABASE_PASSWORD", Secret::new);
+    int poolSize = r.get("SESAME_DATABASE_POOL_SIZE", "10", s -> r.intInRange(s, 1, 500));
+    Path dataDir = r.get("SESAME_DATA_DIR", "./data", Path::of);
+
+    Optional<Smtp> smtp = Optional.empty();
+    Optional<String> smtpHost = r.optional("SESAME_SMTP_HOST", s -> s);
+    if (smtpHost.isPresent()) {
+      SmtpTls tls = r.get("SESAME_SMTP_TLS", "starttls", s -> switch (s.toLowerCase(Locale.ROOT)) {
+        case "starttls" -> SmtpTls.STARTTLS;
+        case "tls" -> SmtpTls.TLS;
+        case "none" -> SmtpTls.NONE;
+        default -> throw new IllegalArgumentException("expected starttls, tls or none, got '" + s + "'");
+      });
+      String defaultPort = switch (tls) {
+        case STARTTLS -> "587";
+        case TLS -> "465";
+        case NONE -> "25";
+      };
+      int smtpPort = r.get("SESAME_SMTP_PORT", defaultPort, Reader::port);
+      Optional<String> username = r.optional("SESAME_SMTP_USERNAME", s -> s);
+      Optional<Secret> password = r.optional("SESAME_SMTP_PASSWORD", Secret::new);
+      String from = r.get("SESAME_SMTP_FROM", rpName + " <no-reply@" + publicUrl.getHost() + ">", s -> s);
+      smtp = Optional.of(new Smtp(smtpHost.get(), smtpPort, username, password, from, tls));
+    }
+
+    Duration emailTtl = r.get("SESAME_EMAIL_TTL", "10m", s -> r.duration(s, Duration.ofMinutes(1), Duration.ofDays(1)));
+    Duration accessTtl =
+        r.get("SESAME_ACCESS_TOKEN_TTL", "15m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofDays(1)));
+    Duration refreshTtl =
+        r.get("SESAME_REFRESH_TOKEN_TTL", "30d", s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(400)));
+    String audience = r.get("SESAME_TOKEN_AUDIENCE", withoutTrailingSlash(publicUrl.toString()), s -> s);
+    String clientId = r.get("SESAME_CLIENT_ID", "default", s -> s);
+    Optional<Secret> masterKey = r.optional("SESAME_MASTER_KEY", s -> {
+      if (s.length() < 32) {
+        throw new IllegalArgumentException("must be at least 32 characters (e.g. `openssl rand -base64 32`)");
+      }
+      return new Secret(s);
+    });
+    List<Cidr> trustedProxies = r.get("SESAME_TRUSTED_PROXIES", "", s -> list(s, Cidr::parse));
+    RateLimit emailStart = r.get("SESAME_RATE_LIMIT_EMAIL", "5/15m", RateLimit::parse);
+    RateLimit ip = r.get("SESAME_RATE_LIMIT_IP", "100/15m", RateLimit::parse);
+
+    return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
+        databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
+        masterKey, trustedProxies, emailStart, ip);
+  }
+
+  /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
+  public Map<String, Object> describe() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("port", port);
+    out.put("publicUrl", publicUrl);
+    out.put("rpId", rpId);
+    out.put("rpName", rpName);
+    out.put("allowedOrigins", allowedOrigins);
+    out.put("redirectAllowlist", redirectAllowlist);
+    out.put("database", databaseUrl.map(Config::withoutQuery).orElse("embedded PostgreSQL in " + dataDir));
+    out.put("databasePoolSize", databasePoolSize);
+    out.put("smtp", smtp.map(s -> s.host() + ":" + s.port() + " (" + s.tls().name().toLowerCase(Locale.ROOT) + ")")
+        .orElse("none: development mailbox"));
+    out.put("emailTtl", Durations.format(emailTtl));
+    out.put("accessTokenTtl", Durations.format(accessTokenTtl));
+    out.put("refreshTokenTtl", Durations.format(refreshTokenTtl));
+    out.put("tokenAudience", tokenAudience);
+    out.put("clientId", clientId);
+    out.put("masterKey", masterKey.isPresent() ? "set" : "not set");
+    out.put("trustedProxies", trustedProxies);
+    out.put("rateLimitEmail", emailStartLimit);
+    out.put("rateLimitIp", ipLimit);
+    return out;
+  }
+
+  private static String withoutQuery(String jdbcUrl) {
+    int q = jdbcUrl.indexOf('?');
+    return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q); // a query string may carry a password
+  }
+
+  static String origin(URI uri) {
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+    int port = uri.getPort();
+    boolean defaultPort = port == -1 || scheme.equals("http") && port == 80 || scheme.equals("https") && port == 443;
+    return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
+  }
+
+  private static <T> List<T> list(String csv, Function<String, T> parse) {
+    List<T> out = new ArrayList<>();
+    for (String part : csv.split(",")) {
+      if (!part.isBlank()) {
+        out.add(parse.apply(part.strip()));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Reads one variable at a time and turns any parse failure into a message that names it. */
+  private static final class Reader {
+    private final Map<String, String> env;
+
+    Reader(Map<String, String> env) {
+      this.env = env;
+    }
+
+    <T> T get(String name, String fallback, Function<String, T> parse) {
+      String raw = env.get(name);
+      String value = raw == null || raw.isBlank() ? fallback : raw.strip();
+      try {
+        return parse.apply(value);
+      } catch (ConfigException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new ConfigException(name, e.getMessage());
+      }
+    }
+
+    <T> Optional<T> optional(String name, Function<String, T> parse) {
+      String raw = env.get(name);
+      if (raw == null || raw.isBlank()) {
+        return Optional.empty();
+      }
+      return Optional.of(get(name, raw, parse));
+    }
+
+    int intInRange(String s, int min, int max) {
+      int n;
+      try {
+        n = Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected a whole number, got '" + s + "'");
+      }
+      if (n < min || n > max) {
+        throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    }
+
+    Duration duration(String s, Duration min, Duration max) {
+      Duration d = Durations.parse(s);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            "must be between " + Durations.format(min) + " and " + Durations.format(max) + ", got '" + s + "'");
+      }
+      return d;
+    }
+
+    static int port(String s) {
+      try {
+        int p = Integer.parseInt(s);
+        if (p >= 1 && p <= 65535) {
+          return p;
+        }
+      } catch (NumberFormatException ignored) {
+        // fall through to the message below
+      }
+      throw new IllegalArgumentException("expected a port number from 1 to 65535, got '" + s + "'");
+    }
+
+    static URI httpUrl(String s) {
+      try {
+        URI uri = new URI(s);
+        if (uri.getScheme() == null || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))
+            || uri.getHost() == null) {
+          throw new IllegalArgumentException("expected an absolute http(s) URL, got '" + s + "'");
+        }
+        if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
+          throw new IllegalArgumentException("must not have a query, fragment or user info, got '" + s + "'");
+        }
+        return uri;
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("expected an absolute http(s) URL, got '" + s + "'");
+      }
+    }
+
+    static String origin(String s) {
+      URI uri = httpUrl(s);
+      String path = uri.getPath();
+      if (path != null && !path.isEmpty() && !path.equals("/")) {
+        throw new IllegalArgumentException("an origin is scheme://host[:port] without a path, got '" + s + "'");
+      }
+      return Config.origin(uri);
+    }
+
+    static String redirectPrefix(String s) {
+      return httpUrl(s).toString();
+    }
+
+    static String jdbcUrl(String s) {
+      if (s.startsWith("jdbc:postgresql:")) {
+        return s;
+      }
+      if (s.startsWith("postgres://") || s.startsWith("postgresql://")) {
+        throw new IllegalArgumentException(
+            "use the JDBC form jdbc:postgresql://host:5432/db with SESAME_DATABASE_USER and _PASSWORD");
+      }
+      throw new IllegalArgumentException("expected jdbc:postgresql://host:5432/database, got '" + s + "'");
+    }
+  }
+
+  /** Used by {@link #describe()} for readable lists. */
+  @Override
+  public String toString() {
+    return describe().toString();
+  }
+}

@@ -1,0 +1,142 @@
+package dev.sesame.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.sesame.config.Config;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.postgres.PostgresPlugin;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL Sesame keeps everything in: an external server when {@code SESAME_DATABASE_URL} is set, otherwise an
+ * embedded one whose data lives in {@code SESAME_DATA_DIR} and survives restarts. Migrations run on open.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  private final Optional<EmbeddedPostgres> embedded;
+  private final HikariDataSource pool;
+  private final Jdbi jdbi;
+
+  private Database(Optional<EmbeddedPostgres> embedded, HikariDataSource pool) {
+    this.embedded = embedded;
+    this.pool = pool;
+    this.jdbi = Jdbi.create(pool).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+  }
+
+  public static Database open(Config config) {
+    Optional<EmbeddedPostgres> embedded = Optional.empty();
+    String url;
+    String user;
+    String password;
+    if (config.databaseUrl().isPresent()) {
+      url = config.databaseUrl().get();
+      user = config.databaseUser().orElse(null);
+      password = config.databasePassword().map(s -> s.reveal()).orElse(null);
+    } else {
+      EmbeddedPostgres pg = startEmbedded(config.dataDir().resolve("postgres"));
+      embedded = Optional.of(pg);
+      url = pg.getJdbcUrl("postgres", "postgres");
+      user = "postgres";
+      password = null;
+    }
+    HikariConfig hikari = new HikariConfig();
+    hikari.setPoolName("sesame");
+    hikari.setJdbcUrl(url);
+    hikari.setUsername(user);
+    hikari.setPassword(password);
+    hikari.setMaximumPoolSize(config.databasePoolSize());
+    hikari.setMinimumIdle(Math.min(2, config.databasePoolSize()));
+    hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    hikari.addDataSourceProperty("ApplicationName", "sesame");
+    hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
+    HikariDataSource pool;
+    try {
+      pool = new HikariDataSource(hikari);
+    } catch (RuntimeException e) {
+      embedded.ifPresent(Database::closeQuietly);
+      throw new IllegalStateException("cannot connect to PostgreSQL at " + url + ": " + rootMessage(e), e);
+    }
+    Database db = new Database(embedded, pool);
+    try {
+      db.migrate();
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+
+  private static EmbeddedPostgres startEmbedded(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      log.info("Starting embedded PostgreSQL with data in {}", dir.toAbsolutePath());
+      return EmbeddedPostgres.builder()
+          .setDataDirectory(dir)
+          .setCleanDataDirectory(false) // the data must survive restarts
+          .setRegisterShutdownHook(false) // Main stops it after the HTTP server and the mail sender
+          // Durable settings: this is the database of record, not a test fixture.
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
+          .setServerConfig("listen_addresses", "127.0.0.1")
+          .setPGStartupWait(Duration.ofSeconds(60))
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void migrate() {
+    Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  /** True when a connection can be taken from the pool and answers. */
+  public boolean isReachable() {
+    try {
+      return jdbi.withHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one()) == 1;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    embedded.ifPresent(Database::closeQuietly);
+  }
+
+  private static void closeQuietly(EmbeddedPostgres pg) {
+    try {
+      pg.close();
+    } catch (IOException e) {
+      log.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+}

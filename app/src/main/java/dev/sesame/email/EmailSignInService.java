@@ -1,0 +1,221 @@
+package dev.sesame.email;
+
+import dev.sesame.audit.AuditLog;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.common.RedirectPolicy;
+import dev.sesame.common.Secrets;
+import dev.sesame.config.Config;
+import dev.sesame.ratelimit.RateLimiter;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.sessions.TokenResponse;
+import dev.sesame.users.UserDao;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Email sign-in, which is also sign-up: {@link #start} sends one email with a link and a 6-digit code; either one,
+ * used once before it expires, signs the person in via {@link #verifyToken} or {@link #verifyCode}. The account is
+ * created at the first verified sign-in. Starting never reads the users table, so it does the same work for every
+ * address and reveals nothing about which ones have accounts.
+ *
+ * <p>Starting a new flow leaves older flows of the same address usable until they expire or are used: mail can
+ * arrive out of order, and the person should be able to use whichever email they open.
+ */
+public final class EmailSignInService {
+  public static final int MAX_CODE_ATTEMPTS = 5;
+  private static final Pattern CODE = Pattern.compile("\\d{6}");
+
+  private final Jdbi jdbi;
+  private final Outbox outbox;
+  private final EmailTemplates templates;
+  private final SessionService sessions;
+  private final RateLimiter rateLimiter;
+  private final AuditLog audit;
+  private final RedirectPolicy redirects;
+  private final Config config;
+
+  public EmailSignInService(Jdbi jdbi, Outbox outbox, SessionService sessions, RateLimiter rateLimiter,
+                            AuditLog audit, RedirectPolicy redirects, Config config) {
+    this.jdbi = jdbi;
+    this.outbox = outbox;
+    this.templates = new EmailTemplates(config.rpName());
+    this.sessions = sessions;
+    this.rateLimiter = rateLimiter;
+    this.audit = audit;
+    this.redirects = redirects;
+    this.config = config;
+  }
+
+  public record Started(UUID flowId, long expiresIn) {}
+
+  /** A flow as the confirm page shows it, before anything is consumed. */
+  public record Pending(String email, Instant expiresAt) {}
+
+  private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
+                      int failedAttempts, String redirectTo) {}
+
+  public Started start(String rawEmail, String redirectTo, ClientInfo client) {
+    String email = EmailAddresses.normalize(rawEmail);
+    if (redirectTo != null) {
+      redirects.check(redirectTo);
+    }
+    rateLimiter.hit(
+        new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
+        new RateLimiter.Hit("email-start:ip:" + client.ip(), config.ipLimit()));
+
+    UUID flowId = UUID.randomUUID();
+    String token = Secrets.randomToken(32);
+    String code = Secrets.randomDigits(6);
+    Instant expiresAt = Instant.now().plus(config.emailTtl());
+    String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
+    Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
+    jdbi.useTransaction(h -> {
+      h.createUpdate("""
+              INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, expires_at, ip)
+              VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :expiresAt, :ip)
+              """)
+          .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
+          .bind("codeHash", codeHash(flowId, code)).bind("redirectTo", redirectTo).bind("expiresAt", expiresAt)
+          .bind("ip", client.ip())
+          .execute();
+      outbox.enqueue(h, message, expiresAt);
+    });
+    outbox.nudge();
+    return new Started(flowId, config.emailTtl().getSeconds());
+  }
+
+  /** What the link's confirm page shows; never consumes the flow (mail scanners open links too). */
+  public Optional<Pending> peek(String token) {
+    if (token == null || token.isBlank() || token.length() > 200) {
+      return Optional.empty();
+    }
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT email, expires_at FROM email_flows
+            WHERE token_hash = :hash AND consumed_at IS NULL AND expires_at > now() AND failed_attempts < :max
+            """)
+        .bind("hash", Secrets.sha256(token)).bind("max", MAX_CODE_ATTEMPTS)
+        .map((rs, ctx) -> new Pending(rs.getString("email"),
+            rs.getObject("expires_at", java.time.OffsetDateTime.class).toInstant()))
+        .findOne());
+  }
+
+  /** Signs in with the link's token. */
+  public TokenResponse verifyToken(String token, ClientInfo client) {
+    rateLimiter.hit(new RateLimiter.Hit("email-verify:ip:" + client.ip(), config.ipLimit()));
+    byte[] hash = Secrets.sha256(token);
+    return finish(client, h -> h.createQuery(FLOW_SELECT + " WHERE token_hash = :hash FOR UPDATE")
+        .bind("hash", hash).map(EmailSignInService::mapFlow).findOne(), null);
+  }
+
+  /** Signs in with the flow id from {@link #start} and the code from the email. */
+  public TokenResponse verifyCode(String flowId, String code, ClientInfo client) {
+    rateLimiter.hit(new RateLimiter.Hit("email-verify:ip:" + client.ip(), config.ipLimit()));
+    if (!CODE.matcher(code).matches()) {
+      throw ApiException.badRequest("invalid_code", "The code is the 6 digits from the email.");
+    }
+    UUID id;
+    try {
+      id = UUID.fromString(flowId);
+    } catch (IllegalArgumentException e) {
+      throw flowNotFound();
+    }
+    return finish(client, h -> h.createQuery(FLOW_SELECT + " WHERE id = :id FOR UPDATE")
+        .bind("id", id).map(EmailSignInService::mapFlow).findOne(), code);
+  }
+
+  private static final String FLOW_SELECT = """
+      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, redirect_to FROM email_flows""";
+
+  private interface FlowLookup {
+    Optional<Flow> find(Handle h);
+  }
+
+  private record Outcome(TokenResponse response, ApiException error) {}
+
+  /**
+   * Checks and consumes a flow in one transaction. Failures that change state (a wrong code) commit before the error
+   * is thrown, so the attempt counts.
+   */
+  private TokenResponse finish(ClientInfo client, FlowLookup lookup, String code) {
+    Outcome outcome = jdbi.inTransaction(h -> {
+      Optional<Flow> found = lookup.find(h);
+      if (found.isEmpty()) {
+        return new Outcome(null, flowNotFound());
+      }
+      Flow flow = found.get();
+      if (flow.consumedAt() != null) {
+        return new Outcome(null, new ApiException(410, "flow_used",
+            "This sign-in link or code was already used. Request a new email."));
+      }
+      if (flow.failedAttempts() >= MAX_CODE_ATTEMPTS) {
+        return new Outcome(null, new ApiException(410, "flow_locked",
+            "Too many wrong codes for this email. Request a new email."));
+      }
+      if (flow.expiresAt().isBefore(Instant.now())) {
+        return new Outcome(null, new ApiException(410, "flow_expired",
+            "This sign-in link or code has expired. Request a new email."));
+      }
+      if (code != null && !Secrets.constantTimeEquals(codeHash(flow.id(), code), flow.codeHash())) {
+        int failed = flow.failedAttempts() + 1;
+        h.createUpdate("UPDATE email_flows SET failed_attempts = :failed WHERE id = :id")
+            .bind("failed", failed).bind("id", flow.id()).execute();
+        UUID userId = h.attach(UserDao.class).findByEmail(flow.email()).map(u -> u.id()).orElse(null);
+        audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_FAILED, userId, null, client.ip(),
+            Map.of("reason", "wrong_code", "flowId", flow.id().toString(), "attempt", failed));
+        int left = MAX_CODE_ATTEMPTS - failed;
+        return new Outcome(null, left > 0
+            ? ApiException.badRequest("wrong_code", "That code is not right. " + left + " attempt"
+                + (left == 1 ? "" : "s") + " left.")
+            : new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email."));
+      }
+      h.createUpdate("UPDATE email_flows SET consumed_at = now() WHERE id = :id").bind("id", flow.id()).execute();
+      UserDao.SignedIn signedIn = h.attach(UserDao.class).signInVerifiedEmail(UUID.randomUUID(), flow.email());
+      if (signedIn.created()) {
+        audit.record(h, AuditLog.Type.USER_CREATED, signedIn.id(), null, client.ip(), Map.of("via", "email"));
+      }
+      TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client);
+      audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.id(), tokens.sessionId(), client.ip(),
+          Map.of("method", code != null ? "code" : "link"));
+      return new Outcome(tokens, null);
+    });
+    if (outcome.error() != null) {
+      throw outcome.error();
+    }
+    return outcome.response();
+  }
+
+  private static Flow mapFlow(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
+      throws java.sql.SQLException {
+    java.time.OffsetDateTime consumed = rs.getObject("consumed_at", java.time.OffsetDateTime.class);
+    return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
+        rs.getObject("expires_at", java.time.OffsetDateTime.class).toInstant(),
+        consumed == null ? null : consumed.toInstant(), rs.getInt("failed_attempts"), rs.getString("redirect_to"));
+  }
+
+  /** The code is bound to its flow, so equal codes of different flows have different hashes. */
+  private static byte[] codeHash(UUID flowId, String code) {
+    byte[] codeBytes = code.getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer buf = ByteBuffer.allocate(16 + codeBytes.length);
+    buf.putLong(flowId.getMostSignificantBits()).putLong(flowId.getLeastSignificantBits()).put(codeBytes);
+    return Secrets.sha256(buf.array());
+  }
+
+  private static ApiException flowNotFound() {
+    return ApiException.badRequest("flow_not_found", "This sign-in link or flow is not known.");
+  }
+
+  Duration ttl() {
+    return config.emailTtl();
+  }
+}

@@ -1,0 +1,101 @@
+package dev.sesame.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.Html;
+import dev.sesame.email.EmailSignInService;
+import dev.sesame.email.Outbox;
+import io.javalin.http.Context;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /v1/email/*}, the link's confirm page, and the development mailbox. */
+final class EmailEndpoints {
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+  private final EmailSignInService emailSignIn;
+  private final Outbox outbox;
+  private final ClientIps clientIps;
+  private final ObjectMapper mapper;
+  private final Pages pages;
+
+  EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, ClientIps clientIps, ObjectMapper mapper,
+                 Pages pages) {
+    this.emailSignIn = emailSignIn;
+    this.outbox = outbox;
+    this.clientIps = clientIps;
+    this.mapper = mapper;
+    this.pages = pages;
+  }
+
+  /** {@code POST /v1/email/start {"email", "redirectTo"?}} → 202 {@code {"flowId", "expiresIn"}}. */
+  void start(Context ctx) {
+    JsonBody body = JsonBody.of(ctx, mapper);
+    String email = body.requiredString("email");
+    String redirectTo = body.optionalString("redirectTo").orElse(null);
+    EmailSignInService.Started started = emailSignIn.start(email, redirectTo, clientIps.of(ctx));
+    ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
+  }
+
+  /** {@code POST /v1/email/verify} with {@code {"token"}} or {@code {"flowId", "code"}} → 200 token response. */
+  void verify(Context ctx) {
+    JsonBody body = JsonBody.of(ctx, mapper);
+    if (body.has("token")) {
+      ctx.json(emailSignIn.verifyToken(body.requiredString("token"), clientIps.of(ctx)));
+    } else if (body.has("flowId") || body.has("code")) {
+      ctx.json(emailSignIn.verifyCode(body.requiredString("flowId"), body.requiredString("code"),
+          clientIps.of(ctx)));
+    } else {
+      throw ApiException.badRequest("invalid_request", "Send either 'token', or 'flowId' and 'code'.");
+    }
+  }
+
+  /**
+   * {@code GET|HEAD /email/confirm?token=…}: the page the email links to. It only shows who is signing in and a
+   * button; opening it any number of times (as mail scanners do) consumes nothing. The button's POST does.
+   */
+  void confirmPage(Context ctx) {
+    ctx.header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store");
+    String token = ctx.queryParam("token");
+    String main = emailSignIn.peek(token).map(pending -> """
+            <h1>Sign in to %1$s</h1>
+            <p class="lead">as <strong>%2$s</strong></p>
+            <form id="confirm" data-token="%3$s">
+              <button type="submit" class="primary">Sign in</button>
+            </form>
+            <p class="hint">This link works once and expires at %4$s.</p>
+            <div id="status" role="status" aria-live="polite"></div>
+            """.formatted(Html.escape(pages.rpName()), Html.escape(pending.email()), Html.escape(token),
+            TIME.format(pending.expiresAt())))
+        .orElse("""
+            <h1>This link can't be used</h1>
+            <p class="lead">It has expired, was already used, or is not complete. Request a new email to sign in.</p>
+            """);
+    pages.render(ctx, "Sign in", main, List.of("/assets/confirm.js"));
+  }
+
+  /** {@code GET /dev/mail}: the latest messages of the development mailbox (registered only on localhost). */
+  void devMail(Context ctx) {
+    List<Outbox.StoredMessage> messages = outbox.latest(20);
+    String accept = ctx.header("Accept");
+    if (accept != null && accept.contains("application/json")) {
+      ctx.json(messages.stream().map(m -> Map.of("id", m.id(), "to", m.recipient(), "subject", m.subject(),
+          "text", m.textBody() == null ? "" : m.textBody(), "createdAt", m.createdAt().toString())).toList());
+      return;
+    }
+    StringBuilder main = new StringBuilder("<h1>Development mailbox</h1>"
+        + "<p class=\"lead\">Sesame has no SMTP server configured, so sign-in emails land here.</p>");
+    if (messages.isEmpty()) {
+      main.append("<p>No messages yet.</p>");
+    }
+    for (Outbox.StoredMessage m : messages) {
+      main.append("<article class=\"mail\"><h2>").append(Html.escape(m.subject())).append("</h2><p class=\"hint\">To ")
+          .append(Html.escape(m.recipient())).append(" · ").append(m.createdAt()).append("</p><pre>")
+          .append(Html.escape(m.textBody() == null ? "" : m.textBody())).append("</pre></article>");
+    }
+    ctx.header("Cache-Control", "no-store");
+    pages.render(ctx, "Development mailbox", main.toString(), List.of());
+  }
+}

@@ -1,0 +1,131 @@
+package dev.sesame.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.sesame.common.ApiException;
+import dev.sesame.config.Config;
+import dev.sesame.db.Database;
+import dev.sesame.email.EmailSignInService;
+import dev.sesame.email.Outbox;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.tokens.AccessTokens;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
+import java.util.Map;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.LifeCycle;
+
+/** Sesame's HTTP surface: the routes table, security headers, and the error mapper. */
+public final class HttpServer implements AutoCloseable {
+  static final long MAX_BODY_BYTES = 64 * 1024;
+  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+  private final Javalin app;
+
+  /** Everything the HTTP layer talks to, built by {@code Main}. */
+  public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
+                         SessionService sessions, AccessTokens accessTokens) {}
+
+  public HttpServer(Services s) {
+    Config config = s.config();
+    ObjectMapper mapper = new ObjectMapper()
+        .registerModule(new JavaTimeModule())
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    ClientIps clientIps = new ClientIps(config.trustedProxies());
+    Pages pages = new Pages(config.rpName());
+    BearerAuth bearer = new BearerAuth(s.accessTokens(), s.sessions());
+    ErrorMapper errors = new ErrorMapper();
+    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages);
+    SessionEndpoints sessions = new SessionEndpoints(s.sessions(), bearer, clientIps, mapper);
+    WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database());
+    boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
+
+    this.app = Javalin.create(c -> {
+      c.startup.showJavalinBanner = false;
+      c.startup.showOldJavalinVersionWarning = false;
+      c.jetty.host = config.bindHost();
+      c.jetty.port = config.port();
+      c.jetty.modifyServer(HttpServer::graceful);
+      c.http.maxRequestSize = MAX_BODY_BYTES;
+      c.http.generateEtags = true;
+      c.jsonMapper(new io.javalin.json.JavalinJackson(mapper, false));
+      c.staticFiles.add(f -> {
+        f.hostedPath = "/assets";
+        f.directory = "/web";
+        f.location = Location.CLASSPATH;
+        f.headers = Map.of("Cache-Control", "public, max-age=300");
+      });
+
+      c.routes.before(ctx -> securityHeaders(ctx, config));
+
+      c.routes.get("/health", wellKnown::health);
+      c.routes.get("/ready", wellKnown::ready);
+      c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
+
+      c.routes.post("/v1/email/start", email::start);
+      c.routes.post("/v1/email/verify", email::verify);
+      c.routes.get("/email/confirm", email::confirmPage);
+      c.routes.head("/email/confirm", email::confirmPage);
+
+      c.routes.post("/v1/sessions/refresh", sessions::refresh);
+      c.routes.post("/v1/sessions/logout", sessions::logout);
+      c.routes.get("/v1/me", sessions::me);
+
+      if (devMail) {
+        c.routes.get("/dev/mail", email::devMail);
+      }
+
+      c.routes.exception(ApiException.class, errors::api);
+      c.routes.exception(HttpResponseException.class, errors::http);
+      c.routes.exception(Exception.class, errors::unexpected);
+      c.routes.error(404, errors::status);
+      c.routes.error(405, errors::status);
+    });
+  }
+
+  private static void securityHeaders(Context ctx, Config config) {
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Referrer-Policy", "no-referrer");
+    ctx.header("X-Frame-Options", "DENY");
+    ctx.header("Content-Security-Policy", CSP);
+    if (config.https()) {
+      ctx.header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+    if (ctx.path().startsWith("/v1/")) {
+      ctx.header("Cache-Control", "no-store"); // token responses must never be cached (RFC 6749 §5.1)
+    }
+  }
+
+  public HttpServer start() {
+    app.start();
+    return this;
+  }
+
+  /** In-flight requests finish on stop: Jetty 12 waits only for graceful handlers, so wrap Javalin's in one. */
+  private static void graceful(Server server) {
+    server.setStopTimeout(20_000);
+    server.addEventListener(new LifeCycle.Listener() {
+      @Override
+      public void lifeCycleStarting(LifeCycle event) {
+        if (!(server.getHandler() instanceof GracefulHandler)) {
+          server.setHandler(new GracefulHandler(server.getHandler()));
+        }
+      }
+    });
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish (up to 20 s). */
+  @Override
+  public void close() {
+    app.stop();
+  }
+}

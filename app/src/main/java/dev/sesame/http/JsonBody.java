@@ -1,0 +1,64 @@
+package dev.sesame.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sesame.common.ApiException;
+import io.javalin.http.Context;
+import java.util.Locale;
+import java.util.Optional;
+
+/** A request's JSON object body, read with clear 4xx answers for every way it can be wrong. */
+final class JsonBody {
+  private final ObjectNode node;
+
+  private JsonBody(ObjectNode node) {
+    this.node = node;
+  }
+
+  static JsonBody of(Context ctx, ObjectMapper mapper) {
+    String contentType = ctx.contentType();
+    if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    byte[] body = ctx.bodyAsBytes(); // Javalin answers 413 beyond http.maxRequestSize
+    if (body.length == 0) {
+      throw ApiException.badRequest("invalid_json", "The request needs a JSON object body.");
+    }
+    JsonNode parsed;
+    try {
+      parsed = mapper.readTree(body);
+    } catch (java.io.IOException e) {
+      throw ApiException.badRequest("invalid_json", "The request body is not valid JSON.");
+    }
+    if (!(parsed instanceof ObjectNode object)) {
+      throw ApiException.badRequest("invalid_json", "The request body must be a JSON object.");
+    }
+    return new JsonBody(object);
+  }
+
+  String requiredString(String field) {
+    return optionalString(field).orElseThrow(() ->
+        ApiException.badRequest("invalid_request", "The field '" + field + "' is required."));
+  }
+
+  Optional<String> optionalString(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isTextual()) {
+      throw ApiException.badRequest("invalid_request", "The field '" + field + "' must be a string.");
+    }
+    String text = value.textValue();
+    if (text.length() > 2048) {
+      throw ApiException.badRequest("invalid_request", "The field '" + field + "' is too long.");
+    }
+    return Optional.of(text);
+  }
+
+  boolean has(String field) {
+    JsonNode value = node.get(field);
+    return value != null && !value.isNull();
+  }
+}

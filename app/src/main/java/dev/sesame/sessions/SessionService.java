@@ -1,0 +1,192 @@
+package dev.sesame.sessions;
+
+import dev.sesame.audit.AuditLog;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.common.Secrets;
+import dev.sesame.tokens.AccessTokens;
+import dev.sesame.users.User;
+import dev.sesame.users.UserDao;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Server-side sessions and their rotating refresh tokens. A session starts at sign-in; each refresh exchanges the
+ * refresh token for a new one; presenting an exchanged token again means it leaked, so the whole session ends.
+ */
+public final class SessionService {
+  private final Jdbi jdbi;
+  private final AccessTokens accessTokens;
+  private final AuditLog audit;
+  private final Duration refreshTtl;
+
+  public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl) {
+    this.jdbi = jdbi;
+    this.accessTokens = accessTokens;
+    this.audit = audit;
+    this.refreshTtl = refreshTtl;
+  }
+
+  /** A session that is neither revoked nor expired, with its user. */
+  public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt) {}
+
+  private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
+                            Instant expiresAt, Instant revokedAt) {}
+
+  /**
+   * Starts a session for a user who just proved who they are, within the caller's transaction so the session exists
+   * only if the sign-in commits.
+   */
+  public TokenResponse start(Handle h, User user, String authMethod, List<String> amr, ClientInfo client) {
+    UUID sessionId = UUID.randomUUID();
+    Instant now = Instant.now();
+    h.createUpdate("""
+            INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
+                                  ip, user_agent)
+            VALUES (:id, :userId, :method, :amr, :now, :now, :now, :expiresAt, :ip, :ua)
+            """)
+        .bind("id", sessionId).bind("userId", user.id()).bind("method", authMethod)
+        .bind("amr", amr.toArray(String[]::new)).bind("now", now).bind("expiresAt", now.plus(refreshTtl))
+        .bind("ip", client.ip()).bind("ua", client.userAgent())
+        .execute();
+    String refreshToken = insertRefreshToken(h, sessionId, now);
+    return respond(user, sessionId, now, authMethod, amr, refreshToken);
+  }
+
+  /** Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). */
+  public TokenResponse refresh(String refreshToken, ClientInfo client) {
+    byte[] hash = Secrets.sha256(refreshToken);
+    Outcome outcome = jdbi.inTransaction(h -> {
+      Optional<Map<String, Object>> found = h.createQuery("""
+              SELECT rt.rotated_at, rt.expires_at AS token_expires_at, s.id AS session_id
+              FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+              WHERE rt.token_hash = :hash
+              FOR UPDATE OF rt, s
+              """)
+          .bind("hash", hash).mapToMap().findOne();
+      if (found.isEmpty()) {
+        return new Outcome(null, ApiException.unauthorized("invalid_refresh_token", "The refresh token is not known."));
+      }
+      UUID sessionId = (UUID) found.get().get("session_id");
+      SessionRow session = loadSession(h, sessionId);
+      if (session.revokedAt() != null) {
+        return new Outcome(null, ApiException.unauthorized("session_revoked", "This session was signed out."));
+      }
+      if (found.get().get("rotated_at") != null) {
+        // The token was already exchanged: someone else holds a copy. End the session for everyone.
+        revoke(h, session, "refresh_token_reuse", client);
+        audit.record(h, AuditLog.Type.REFRESH_TOKEN_REUSED, session.userId(), sessionId, client.ip(), Map.of());
+        return new Outcome(null, ApiException.unauthorized("refresh_token_reused",
+            "This refresh token was already used; the session has been revoked. Sign in again."));
+      }
+      Instant now = Instant.now();
+      Instant tokenExpiresAt = toInstant(found.get().get("token_expires_at"));
+      if (tokenExpiresAt.isBefore(now) || session.expiresAt().isBefore(now)) {
+        return new Outcome(null, ApiException.unauthorized("session_expired", "This session has expired."));
+      }
+      h.createUpdate("UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :hash")
+          .bind("now", now).bind("hash", hash).execute();
+      String next = insertRefreshToken(h, sessionId, now);
+      h.createUpdate("UPDATE sessions SET last_used_at = :now, expires_at = :expiresAt WHERE id = :id")
+          .bind("now", now).bind("expiresAt", now.plus(refreshTtl)).bind("id", sessionId).execute();
+      User user = h.attach(UserDao.class).findById(session.userId()).orElseThrow();
+      return new Outcome(respond(user, sessionId, session.authTime(), session.authMethod(),
+          Arrays.asList(session.amr()), next), null);
+    });
+    if (outcome.error() != null) {
+      throw outcome.error(); // thrown after commit: a detected reuse must stay revoked
+    }
+    return outcome.response();
+  }
+
+  /** The session behind an access token, if it is still alive. */
+  public Optional<ActiveSession> findActive(UUID sessionId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at,
+                   u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = :id AND s.revoked_at IS NULL AND s.expires_at > now()
+            """)
+        .bind("id", sessionId)
+        .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class),
+            new User(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBoolean("email_verified"),
+                toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
+                toInstant(rs.getObject("last_sign_in_at", java.time.OffsetDateTime.class))),
+            rs.getString("auth_method"), toInstant(rs.getObject("session_created_at", java.time.OffsetDateTime.class))))
+        .findOne());
+  }
+
+  /** Signs a session out: its refresh tokens stop working and Sesame's endpoints refuse its access tokens. */
+  public void logout(UUID sessionId, ClientInfo client) {
+    jdbi.useTransaction(h -> {
+      SessionRow session = loadSession(h, sessionId);
+      if (session != null && session.revokedAt() == null) {
+        revoke(h, session, "logout", client);
+      }
+    });
+  }
+
+  private void revoke(Handle h, SessionRow session, String reason, ClientInfo client) {
+    h.createUpdate("UPDATE sessions SET revoked_at = now(), revoked_reason = :reason WHERE id = :id")
+        .bind("reason", reason).bind("id", session.id()).execute();
+    audit.record(h, AuditLog.Type.SESSION_REVOKED, session.userId(), session.id(), client.ip(),
+        Map.of("reason", reason));
+  }
+
+  private SessionRow loadSession(Handle h, UUID id) {
+    return h.createQuery("""
+            SELECT id, user_id, auth_method, amr, auth_time, expires_at, revoked_at FROM sessions WHERE id = :id
+            """)
+        .bind("id", id)
+        .map((rs, ctx) -> new SessionRow(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
+            rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
+            toInstant(rs.getObject("auth_time", java.time.OffsetDateTime.class)),
+            toInstant(rs.getObject("expires_at", java.time.OffsetDateTime.class)),
+            toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))))
+        .findOne().orElse(null);
+  }
+
+  private String insertRefreshToken(Handle h, UUID sessionId, Instant now) {
+    String token = Secrets.randomToken(32);
+    h.createUpdate("""
+            INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+            VALUES (:hash, :sessionId, :now, :expiresAt)
+            """)
+        .bind("hash", Secrets.sha256(token)).bind("sessionId", sessionId).bind("now", now)
+        .bind("expiresAt", now.plus(refreshTtl))
+        .execute();
+    return token;
+  }
+
+  private TokenResponse respond(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
+                                String refreshToken) {
+    String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr);
+    return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refreshToken,
+        refreshTtl.getSeconds(), sessionId, TokenResponse.UserView.of(user));
+  }
+
+  private static Instant toInstant(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof java.time.OffsetDateTime odt) {
+      return odt.toInstant();
+    }
+    if (value instanceof java.sql.Timestamp ts) {
+      return ts.toInstant();
+    }
+    if (value instanceof Instant i) {
+      return i;
+    }
+    throw new IllegalArgumentException("not a timestamp: " + value.getClass());
+  }
+
+  private record Outcome(TokenResponse response, ApiException error) {}
+}

@@ -1,0 +1,122 @@
+package dev.sesame.tokens;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.Secrets;
+import dev.sesame.users.User;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Mints and checks access tokens: JWTs ({@code typ: at+jwt}, RFC 9068) signed with the current signing key. Checking
+ * a token needs no database; whether its session is still alive is the caller's question.
+ */
+public final class AccessTokens {
+  static final JOSEObjectType AT_JWT = new JOSEObjectType("at+jwt");
+
+  private final SigningKeys keys;
+  private final String issuer;
+  private final String audience;
+  private final String clientId;
+  private final Duration ttl;
+  private volatile Verifier verifier;
+
+  /** What Sesame's own endpoints need from a verified token. */
+  public record Claims(UUID userId, UUID sessionId, String email, Instant issuedAt, Instant expiresAt) {}
+
+  private record Verifier(SigningKeys.KeyRing ring, DefaultJWTProcessor<SecurityContext> processor) {}
+
+  public AccessTokens(SigningKeys keys, String issuer, String audience, String clientId, Duration ttl) {
+    this.keys = keys;
+    this.issuer = issuer;
+    this.audience = audience;
+    this.clientId = clientId;
+    this.ttl = ttl;
+  }
+
+  public Duration ttl() {
+    return ttl;
+  }
+
+  public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr) {
+    SigningKeys.KeyRing ring = keys.current();
+    Instant now = Instant.now();
+    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        .issuer(issuer)
+        .subject(user.id().toString())
+        .audience(audience)
+        .claim("client_id", clientId)
+        .expirationTime(Date.from(now.plus(ttl)))
+        .issueTime(Date.from(now))
+        .jwtID(Secrets.randomToken(16))
+        .claim("sid", sessionId.toString())
+        .claim("auth_time", authTime.getEpochSecond())
+        .claim("amr", amr)
+        .claim("email", user.email())
+        .claim("email_verified", user.emailVerified())
+        .claim("auth_method", authMethod)
+        .build();
+    JWSHeader header = new JWSHeader.Builder(ring.alg()).type(AT_JWT).keyID(ring.kid()).build();
+    SignedJWT jwt = new SignedJWT(header, claims);
+    try {
+      jwt.sign(ring.signer());
+    } catch (JOSEException e) {
+      throw new IllegalStateException("signing an access token failed", e);
+    }
+    return jwt.serialize();
+  }
+
+  /**
+   * Verifies signature (a published key, the expected algorithm; {@code alg: none} is never accepted), type, issuer,
+   * audience and expiry. Any failure is a 401 {@code invalid_token} that does not say which check failed.
+   */
+  public Claims verify(String token) {
+    try {
+      JWTClaimsSet claims = processor().process(token, null);
+      return new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
+          claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant());
+    } catch (ParseException | BadJOSEException | JOSEException | IllegalArgumentException | NullPointerException e) {
+      throw ApiException.unauthorized("invalid_token", "The access token is missing, malformed, expired or not ours.");
+    }
+  }
+
+  private DefaultJWTProcessor<SecurityContext> processor() {
+    SigningKeys.KeyRing ring = keys.current();
+    Verifier v = verifier;
+    if (v == null || v.ring() != ring) {
+      DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+      p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(AT_JWT));
+      p.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256),
+          new ImmutableJWKSet<>(ring.publicKeys())));
+      p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
+          new JWTClaimsSet.Builder().issuer(issuer).build(),
+          Set.of("sub", "sid", "exp", "iat", "jti")));
+      v = new Verifier(ring, p);
+      verifier = v;
+    }
+    return v.processor();
+  }
+
+  /** The published JSON Web Key Set. */
+  public Map<String, Object> jwks() {
+    return keys.current().publicKeys().toJSONObject(true);
+  }
+}

@@ -1,0 +1,157 @@
+package dev.sesame.tokens;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.sesame.config.ConfigException;
+import dev.sesame.config.Secret;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The token signing keys. They live in PostgreSQL (private parts AES-GCM encrypted when a master key is set) so that
+ * every node signs with the same key, and are loaded into memory once: nothing on the request path parses a key or
+ * reads the key table.
+ */
+public final class SigningKeys {
+  private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
+  /** Any constant: serialises key creation across nodes that start at the same moment. */
+  private static final long KEY_LOCK = 0x5e5a_3e00_0001L;
+
+  private final Jdbi jdbi;
+  private final Optional<KeyEncryption> encryption;
+  private final Duration accessTokenTtl;
+  private volatile KeyRing ring;
+
+  /** The key that signs now, and every public key a still-valid token may have been signed with. */
+  public record KeyRing(String kid, JWSAlgorithm alg, JWSSigner signer, JWKSet publicKeys) {}
+
+  private record StoredKey(String kid, String alg, String publicJwk, byte[] privateKey, String encryption,
+                           boolean active) {}
+
+  public SigningKeys(Jdbi jdbi, Optional<Secret> masterKey, Duration accessTokenTtl) {
+    this.jdbi = jdbi;
+    this.encryption = masterKey.map(KeyEncryption::new);
+    this.accessTokenTtl = accessTokenTtl;
+    if (masterKey.isEmpty()) {
+      log.warn("SESAME_MASTER_KEY is not set: token signing keys are stored unencrypted in the database");
+    }
+    this.ring = jdbi.inTransaction(this::loadOrCreate);
+  }
+
+  public KeyRing current() {
+    return ring;
+  }
+
+  /** Re-reads the keys from the database (after a rotation by another node or the CLI). */
+  public void reload() {
+    this.ring = jdbi.inTransaction(this::loadOrCreate);
+  }
+
+  private KeyRing loadOrCreate(Handle h) {
+    h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
+    List<StoredKey> stored = h.createQuery("""
+            SELECT kid, alg, public_jwk, private_key, encryption, retired_at IS NULL AS active
+            FROM signing_keys
+            WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => :ttl)
+            ORDER BY activated_at DESC
+            """)
+        .bind("ttl", accessTokenTtl.getSeconds() + 60)
+        .map((rs, ctx) -> new StoredKey(rs.getString("kid"), rs.getString("alg"), rs.getString("public_jwk"),
+            rs.getBytes("private_key"), rs.getString("encryption"), rs.getBoolean("active")))
+        .list();
+    if (stored.stream().noneMatch(StoredKey::active)) {
+      StoredKey created = create(h);
+      log.info("Created signing key {} ({})", created.kid(), created.alg());
+      stored = new ArrayList<>(stored);
+      stored.add(0, created);
+    }
+    StoredKey active = stored.stream().filter(StoredKey::active).findFirst().orElseThrow();
+    List<JWK> publicKeys = new ArrayList<>();
+    for (StoredKey key : stored) {
+      publicKeys.add(parsePublic(key));
+    }
+    ECKey signing = new ECKey.Builder((ECKey) parsePublic(active)).privateKey(privateKey(h, active)).build();
+    try {
+      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), new ECDSASigner(signing),
+          new JWKSet(publicKeys));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("signing key " + active.kid() + " cannot sign", e);
+    }
+  }
+
+  private StoredKey create(Handle h) {
+    ECKey key;
+    try {
+      key = new ECKeyGenerator(Curve.P_256).keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.ES256)
+          .keyIDFromThumbprint(true).generate();
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot generate a P-256 key", e);
+    }
+    String kid = key.getKeyID();
+    byte[] pkcs8;
+    try {
+      pkcs8 = key.toPrivateKey().getEncoded();
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot encode the new key", e);
+    }
+    byte[] stored = encryption.map(enc -> enc.encrypt(pkcs8, kid)).orElse(pkcs8);
+    String mode = encryption.isPresent() ? "aes-gcm" : "none";
+    String publicJwk = key.toPublicJWK().toJSONString();
+    h.createUpdate("""
+            INSERT INTO signing_keys (kid, alg, public_jwk, private_key, encryption)
+            VALUES (:kid, :alg, :jwk, :key, :enc)
+            """)
+        .bind("kid", kid).bind("alg", "ES256").bind("jwk", publicJwk).bind("key", stored).bind("enc", mode)
+        .execute();
+    return new StoredKey(kid, "ES256", publicJwk, stored, mode, true);
+  }
+
+  private PrivateKey privateKey(Handle h, StoredKey key) {
+    byte[] pkcs8;
+    if (key.encryption().equals("aes-gcm")) {
+      KeyEncryption enc = encryption.orElseThrow(() -> new ConfigException("SESAME_MASTER_KEY",
+          "the stored signing keys are encrypted; set the master key they were stored with"));
+      pkcs8 = enc.decrypt(key.privateKey(), key.kid());
+    } else {
+      pkcs8 = key.privateKey();
+      // A master key was added since this key was stored: encrypt it now.
+      encryption.ifPresent(enc -> {
+        h.createUpdate("UPDATE signing_keys SET private_key = :key, encryption = 'aes-gcm' WHERE kid = :kid")
+            .bind("key", enc.encrypt(pkcs8, key.kid())).bind("kid", key.kid()).execute();
+        log.info("Encrypted signing key {} with the master key", key.kid());
+      });
+    }
+    try {
+      return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("stored signing key " + key.kid() + " is corrupt", e);
+    }
+  }
+
+  private static JWK parsePublic(StoredKey key) {
+    try {
+      return JWK.parse(key.publicJwk());
+    } catch (ParseException e) {
+      throw new IllegalStateException("stored public key " + key.kid() + " is corrupt", e);
+    }
+  }
+}
