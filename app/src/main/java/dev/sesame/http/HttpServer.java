@@ -109,6 +109,7 @@ public final class HttpServer implements AutoCloseable {
   /** In-flight requests finish on stop: Jetty 12 waits only for graceful handlers, so wrap Javalin's in one. */
   private static void graceful(Server server) {
     server.setStopTimeout(20_000);
+    server.setErrorHandler(new JettyErrors());
     server.addEventListener(new LifeCycle.Listener() {
       @Override
       public void lifeCycleStarting(LifeCycle event) {

@@ -1,0 +1,106 @@
+package dev.sesame;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sesame.support.DevMailbox;
+import dev.sesame.support.Http;
+import dev.sesame.support.TestServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the packaged jar exactly as the README's run command does: {@code java -jar sesame.jar}, embedded database. */
+class StartupIT {
+  private static final Path JAR = Path.of(System.getProperty("sesame.jar", "target/sesame.jar"));
+
+  @Test
+  void the_jar_starts_on_embedded_postgres_keeps_its_data_and_stops_cleanly(@TempDir Path workDir) throws Exception {
+    int port = TestServer.freePort();
+    Files.writeString(workDir.resolve(".env"), "SESAME_RP_NAME=Dotenv Notes\nSESAME_PORT=1\n");
+    Map<String, String> env = Map.of("SESAME_PORT", Integer.toString(port)); // the real environment wins over .env
+    Http http = new Http("http://localhost:" + port);
+
+    String userId;
+    Process first = start(workDir, env, "first.log");
+    try {
+      awaitReady(http, first, workDir.resolve("first.log"));
+      JsonNode tokens = DevMailbox.signIn(http, "jar@example.com");
+      userId = tokens.get("user").get("id").asText();
+      assertTrue(http.get("/dev/mail").body().contains("Dotenv Notes"), "RP name from .env");
+    } finally {
+      stop(first);
+    }
+    String log = Files.readString(workDir.resolve("first.log"));
+    assertTrue(List.of(0, 143).contains(first.exitValue()), "exit " + first.exitValue() + ": " + log); // 143 = SIGTERM
+    assertTrue(log.contains("Stopped"), log);
+    assertFalse(log.contains("masterKey=" + "set"), log);
+    assertFalse(Files.exists(workDir.resolve("data/postgres/postmaster.pid")), "embedded PostgreSQL was stopped");
+
+    Process second = start(workDir, env, "second.log");
+    try {
+      awaitReady(http, second, workDir.resolve("second.log"));
+      assertEquals(userId, DevMailbox.signIn(http, "jar@example.com").get("user").get("id").asText(),
+          "the account survived the restart");
+    } finally {
+      stop(second);
+    }
+  }
+
+  @Test
+  void a_bad_setting_stops_start_up_with_one_line_naming_it(@TempDir Path workDir) throws Exception {
+    Process p = start(workDir, Map.of("SESAME_PORT", "eighty"), "bad.log");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    List<String> lines = Files.readAllLines(workDir.resolve("bad.log"), StandardCharsets.UTF_8);
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).contains("SESAME_PORT: expected a port number"), lines.get(0));
+  }
+
+  private static Process start(Path workDir, Map<String, String> env, String logName) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", JAR.toAbsolutePath().toString())
+        .directory(workDir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(workDir.resolve(logName).toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("SESAME_"));
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  private static void awaitReady(Http http, Process process, Path log) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new AssertionError("Sesame exited: " + Files.readString(log));
+      }
+      try {
+        if (http.get("/ready").status() == 200) {
+          return;
+        }
+      } catch (RuntimeException notYet) {
+        // connection refused while starting
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("not ready in time: " + Files.readString(log));
+  }
+
+  /** SIGTERM, as a container runtime or systemd sends it. */
+  private static void stop(Process process) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("Sesame did not stop within 60 s of SIGTERM");
+    }
+  }
+}

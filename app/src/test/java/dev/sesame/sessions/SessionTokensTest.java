@@ -1,0 +1,242 @@
+package dev.sesame.sessions;
+
+import static dev.sesame.support.Problems.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.sesame.support.DevMailbox;
+import dev.sesame.support.Http;
+import dev.sesame.support.TestServer;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class SessionTokensTest {
+  static TestServer server;
+  static Http http;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    http = server.http();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static String newEmail() {
+    return "s-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+  }
+
+  static Http.Response me(String accessToken) {
+    return http.get("/v1/me", "Authorization", "Bearer " + accessToken);
+  }
+
+  @Test
+  void access_token_verifies_offline_with_the_published_jwks() throws Exception {
+    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    Http.Response jwks = http.get("/.well-known/jwks.json");
+    assertEquals(200, jwks.status());
+    assertTrue(jwks.header("Cache-Control").contains("max-age"), jwks.header("Cache-Control"));
+    assertTrue(jwks.header("Content-Type").startsWith("application/jwk-set+json"));
+    JWKSet set = JWKSet.parse(jwks.body());
+    assertTrue(set.getKeys().stream().noneMatch(k -> k.isPrivate()), "JWKS must hold public keys only");
+
+    // Exactly what a backend does: JWKS, expected algorithm, type, issuer, audience, expiry.
+    DefaultJWTProcessor<SecurityContext> backend = new DefaultJWTProcessor<>();
+    backend.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt")));
+    backend.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, new ImmutableJWKSet<>(set)));
+    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(server.url(),
+        new JWTClaimsSet.Builder().issuer(server.url()).build(), Set.of("sub", "exp", "iat")));
+    String accessToken = tokens.get("access_token").asText();
+    JWTClaimsSet claims = backend.process(accessToken, null);
+
+    SignedJWT jwt = SignedJWT.parse(accessToken);
+    assertEquals(JWSAlgorithm.ES256, jwt.getHeader().getAlgorithm());
+    assertEquals(set.getKeys().get(0).getKeyID(), jwt.getHeader().getKeyID());
+    assertEquals(tokens.get("user").get("id").asText(), claims.getSubject());
+    assertEquals("default", claims.getStringClaim("client_id"));
+    assertEquals(900, (claims.getExpirationTime().getTime() - claims.getIssueTime().getTime()) / 1000);
+    assertEquals(tokens.get("session_id").asText(), claims.getStringClaim("sid"));
+    assertEquals(List.of("otp"), claims.getStringListClaim("amr"));
+    assertEquals("email", claims.getStringClaim("auth_method"));
+    assertEquals(tokens.get("user").get("email").asText(), claims.getStringClaim("email"));
+    assertEquals(Boolean.TRUE, claims.getBooleanClaim("email_verified"));
+    assertTrue(claims.getLongClaim("auth_time") <= Instant.now().getEpochSecond());
+    assertTrue(claims.getJWTID().length() >= 16);
+  }
+
+  @Test
+  void refresh_rotates_and_reusing_an_old_refresh_token_revokes_the_session() {
+    JsonNode first = DevMailbox.signIn(http, newEmail());
+    String sessionId = first.get("session_id").asText();
+    Http.Response r1 = http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText()));
+    assertEquals(200, r1.status(), r1.body());
+    JsonNode second = r1.json();
+    assertNotEquals(first.get("refresh_token"), second.get("refresh_token"));
+    assertEquals(sessionId, second.get("session_id").asText());
+    assertEquals(200, me(second.get("access_token").asText()).status());
+
+    Http.Response r2 = http.post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()));
+    assertEquals(200, r2.status(), r2.body());
+    JsonNode third = r2.json();
+
+    // The first token again: someone kept a copy. The whole session ends, for the thief and the owner.
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
+        401, "refresh_token_reused");
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", third.get("refresh_token").asText())),
+        401, "session_revoked");
+    assertProblem(me(third.get("access_token").asText()), 401, "invalid_token");
+
+    List<String> events = server.jdbi().withHandle(h -> h.createQuery(
+        "SELECT type FROM audit_events WHERE session_id = :s ORDER BY id")
+        .bind("s", UUID.fromString(sessionId)).mapTo(String.class).list());
+    assertTrue(events.containsAll(List.of("session.revoked", "refresh_token.reused")), events.toString());
+  }
+
+  @Test
+  void refresh_keeps_the_original_sign_in_facts() throws Exception {
+    JsonNode first = DevMailbox.signIn(http, newEmail());
+    JWTClaimsSet before = SignedJWT.parse(first.get("access_token").asText()).getJWTClaimsSet();
+    JsonNode next = http.post("/v1/sessions/refresh",
+        Map.of("refresh_token", first.get("refresh_token").asText())).json();
+    JWTClaimsSet after = SignedJWT.parse(next.get("access_token").asText()).getJWTClaimsSet();
+    assertEquals(before.getLongClaim("auth_time"), after.getLongClaim("auth_time"));
+    assertEquals(before.getStringListClaim("amr"), after.getStringListClaim("amr"));
+    assertNotEquals(before.getJWTID(), after.getJWTID());
+  }
+
+  @Test
+  void logout_revokes_the_session() {
+    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    String access = tokens.get("access_token").asText();
+    assertEquals(204, http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access).status());
+    assertProblem(me(access), 401, "invalid_token");
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+        401, "session_revoked");
+    assertProblem(http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access), 401, "invalid_token");
+  }
+
+  @Test
+  void unknown_and_expired_refresh_tokens_are_refused() {
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", "nope")), 401, "invalid_refresh_token");
+    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    server.jdbi().useHandle(h -> h.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ?",
+        UUID.fromString(tokens.get("session_id").asText())));
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+        401, "session_expired");
+    assertProblem(me(tokens.get("access_token").asText()), 401, "invalid_token");
+  }
+
+  @Test
+  void requests_without_a_usable_bearer_token_are_refused() {
+    Http.Response none = http.get("/v1/me");
+    assertProblem(none, 401, "invalid_token");
+    assertEquals("Bearer", none.header("WWW-Authenticate"));
+    assertProblem(http.get("/v1/me", "Authorization", "Basic Zm9vOmJhcg=="), 401, "invalid_token");
+    assertProblem(me("garbage"), 401, "invalid_token");
+    assertProblem(me("a.b.c"), 401, "invalid_token");
+    Http.Response bad = me("");
+    assertProblem(bad, 401, "invalid_token");
+  }
+
+  @Test
+  void tampered_none_foreign_expired_and_misaddressed_tokens_are_refused() throws Exception {
+    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    String valid = tokens.get("access_token").asText();
+    assertEquals(200, me(valid).status());
+    SignedJWT parsed = SignedJWT.parse(valid);
+    JWTClaimsSet claims = parsed.getJWTClaimsSet();
+    String[] parts = valid.split("\\.");
+
+    // Payload changed, signature kept.
+    String otherPayload = Base64URL.encode(new JWTClaimsSet.Builder(claims).claim("email", "boss@example.com")
+        .build().toString().getBytes(StandardCharsets.UTF_8)).toString();
+    assertProblem(me(parts[0] + "." + otherPayload + "." + parts[2]), 401, "invalid_token");
+    // Signature changed.
+    byte[] sig = Base64.getUrlDecoder().decode(parts[2]);
+    sig[5] ^= 1;
+    assertProblem(me(parts[0] + "." + parts[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig)),
+        401, "invalid_token");
+    // alg: none.
+    assertProblem(me(new PlainJWT(claims).serialize()), 401, "invalid_token");
+    assertProblem(me(Base64URL.encode("{\"alg\":\"none\",\"typ\":\"at+jwt\"}").toString() + "." + parts[1] + "."),
+        401, "invalid_token");
+    // A key that is not ours, claiming our key id.
+    ECKey foreign = new ECKeyGenerator(Curve.P_256).keyID(parsed.getHeader().getKeyID()).generate();
+    assertProblem(me(sign(foreign.toECPrivateKey(), parsed.getHeader().getKeyID(), claims, h -> { })), 401,
+        "invalid_token");
+    // HS256 keyed with something public (algorithm confusion).
+    SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("at+jwt"))
+        .keyID(parsed.getHeader().getKeyID()).build(), claims);
+    hs.sign(new MACSigner(http.get("/.well-known/jwks.json").body().repeat(2)));
+    assertProblem(me(hs.serialize()), 401, "invalid_token");
+
+    // Signed with Sesame's real key, but wrong in one claim or header each.
+    PrivateKey real = serverPrivateKey();
+    String kid = parsed.getHeader().getKeyID();
+    assertEquals(200, me(sign(real, kid, claims, h -> { })).status(), "the forging helper itself is right");
+    Date past = Date.from(Instant.now().minusSeconds(3600));
+    assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).expirationTime(past).build(), h -> { })), 401,
+        "invalid_token");
+    assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).issuer("https://evil.example").build(),
+        h -> { })), 401, "invalid_token");
+    assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).audience("https://other.example").build(),
+        h -> { })), 401, "invalid_token");
+    assertProblem(me(sign(real, kid, claims, h -> h.type(JOSEObjectType.JWT))), 401, "invalid_token");
+    assertProblem(me(sign(real, "unknown-kid", claims, h -> { })), 401, "invalid_token");
+    assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).claim("sid", UUID.randomUUID().toString())
+        .build(), h -> { })), 401, "invalid_token");
+  }
+
+  private static String sign(PrivateKey key, String kid, JWTClaimsSet claims, Consumer<JWSHeader.Builder> header)
+      throws Exception {
+    JWSHeader.Builder b = new JWSHeader.Builder(JWSAlgorithm.ES256).type(new JOSEObjectType("at+jwt")).keyID(kid);
+    header.accept(b);
+    SignedJWT jwt = new SignedJWT(b.build(), claims);
+    jwt.sign(new ECDSASigner(key, Curve.P_256));
+    return jwt.serialize();
+  }
+
+  private static PrivateKey serverPrivateKey() throws Exception {
+    byte[] pkcs8 = server.jdbi().withHandle(h -> h.createQuery(
+        "SELECT private_key FROM signing_keys WHERE retired_at IS NULL AND encryption = 'none'")
+        .mapTo(byte[].class).one());
+    return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+  }
+}

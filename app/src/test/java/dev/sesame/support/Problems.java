@@ -1,0 +1,27 @@
+package dev.sesame.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** Assertions on RFC 9457 problem answers. */
+public final class Problems {
+  private Problems() {}
+
+  public static void assertProblem(Http.Response r, int status, String code) {
+    assertEquals(status, r.status(), r.body());
+    String contentType = r.header("Content-Type");
+    assertNotNull(contentType, "no Content-Type on " + r);
+    assertTrue(contentType.startsWith("application/problem+json"), contentType);
+    JsonNode p = r.json();
+    assertEquals(code, p.get("code").asText(), r.body());
+    assertEquals(status, p.get("status").asInt());
+    assertEquals("urn:sesame:problem:" + code, p.get("type").asText());
+    assertNotNull(p.get("title"));
+    assertNotNull(p.get("detail"));
+    assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), "no stack trace: " + r.body());
+  }
+}

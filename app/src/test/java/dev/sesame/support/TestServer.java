@@ -1,0 +1,82 @@
+package dev.sesame.support;
+
+import dev.sesame.Main;
+import dev.sesame.config.Config;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The real Sesame, wired by {@link Main}, on 127.0.0.1 with its own fresh database. Settings are the production
+ * defaults plus whatever the test passes; the per-IP limit is raised because every test request comes from one
+ * address.
+ */
+public final class TestServer implements AutoCloseable {
+  private final Main main;
+  private final String url;
+  private final String databaseUrl;
+  private final Config config;
+
+  private TestServer(Map<String, String> env) {
+    int port = freePort();
+    this.url = "http://127.0.0.1:" + port;
+    Map<String, String> settings = new HashMap<>();
+    settings.put("SESAME_PORT", Integer.toString(port));
+    settings.put("SESAME_BIND_HOST", "127.0.0.1");
+    settings.put("SESAME_PUBLIC_URL", url);
+    settings.put("SESAME_RATE_LIMIT_IP", "10000/1m");
+    settings.put("SESAME_DATABASE_POOL_SIZE", "4");
+    settings.putAll(env);
+    if (!settings.containsKey("SESAME_DATABASE_URL")) {
+      settings.put("SESAME_DATABASE_URL", TestDatabase.create());
+    }
+    this.databaseUrl = settings.get("SESAME_DATABASE_URL");
+    this.config = Config.load(settings);
+    this.main = new Main(config).start();
+  }
+
+  public static TestServer start() {
+    return new TestServer(Map.of());
+  }
+
+  public static TestServer start(Map<String, String> env) {
+    return new TestServer(env);
+  }
+
+  public String url() {
+    return url;
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public Http http() {
+    return new Http(url);
+  }
+
+  /** The server's database, for a test to look at or age rows; a separate connection from the server's pool. */
+  public Jdbi jdbi() {
+    return Jdbi.create(databaseUrl);
+  }
+
+  public String databaseUrl() {
+    return databaseUrl;
+  }
+
+  @Override
+  public void close() {
+    main.close();
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
