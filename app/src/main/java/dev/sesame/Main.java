@@ -13,6 +13,7 @@ import dev.sesame.email.Mailer;
 import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
 import dev.sesame.http.HttpServer;
+import dev.sesame.maintenance.Janitor;
 import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
@@ -57,6 +58,7 @@ public final class Main implements AutoCloseable {
       }
       Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
+      running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
           new RateLimiter(database.jdbi()), audit, new RedirectPolicy(config.redirectAllowlist()), config);

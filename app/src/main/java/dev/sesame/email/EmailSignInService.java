@@ -13,7 +13,6 @@ import dev.sesame.users.UserDao;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -154,25 +153,23 @@ public final class EmailSignInService {
         return new Outcome(null, flowNotFound());
       }
       Flow flow = found.get();
+      ApiException refusal = null;
       if (flow.consumedAt() != null) {
-        return new Outcome(null, new ApiException(410, "flow_used",
-            "This sign-in link or code was already used. Request a new email."));
+        refusal = new ApiException(410, "flow_used", "This sign-in link or code was already used. Request a new email.");
+      } else if (flow.failedAttempts() >= MAX_CODE_ATTEMPTS) {
+        refusal = new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email.");
+      } else if (flow.expiresAt().isBefore(Instant.now())) {
+        refusal = new ApiException(410, "flow_expired", "This sign-in link or code has expired. Request a new email.");
       }
-      if (flow.failedAttempts() >= MAX_CODE_ATTEMPTS) {
-        return new Outcome(null, new ApiException(410, "flow_locked",
-            "Too many wrong codes for this email. Request a new email."));
-      }
-      if (flow.expiresAt().isBefore(Instant.now())) {
-        return new Outcome(null, new ApiException(410, "flow_expired",
-            "This sign-in link or code has expired. Request a new email."));
+      if (refusal != null) {
+        auditFailure(h, flow, refusal.code(), code != null, client);
+        return new Outcome(null, refusal);
       }
       if (code != null && !Secrets.constantTimeEquals(codeHash(flow.id(), code), flow.codeHash())) {
         int failed = flow.failedAttempts() + 1;
         h.createUpdate("UPDATE email_flows SET failed_attempts = :failed WHERE id = :id")
             .bind("failed", failed).bind("id", flow.id()).execute();
-        UUID userId = h.attach(UserDao.class).findByEmail(flow.email()).map(u -> u.id()).orElse(null);
-        audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_FAILED, userId, null, client.ip(),
-            Map.of("reason", "wrong_code", "flowId", flow.id().toString(), "attempt", failed));
+        auditFailure(h, flow, "wrong_code", true, client);
         int left = MAX_CODE_ATTEMPTS - failed;
         return new Outcome(null, left > 0
             ? ApiException.badRequest("wrong_code", "That code is not right. " + left + " attempt"
@@ -195,6 +192,12 @@ public final class EmailSignInService {
     return outcome.response();
   }
 
+  private void auditFailure(Handle h, Flow flow, String reason, boolean viaCode, ClientInfo client) {
+    UUID userId = h.attach(UserDao.class).findByEmail(flow.email()).map(u -> u.id()).orElse(null);
+    audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_FAILED, userId, null, client.ip(),
+        Map.of("reason", reason, "flowId", flow.id().toString(), "method", viaCode ? "code" : "link"));
+  }
+
   private static Flow mapFlow(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
       throws java.sql.SQLException {
     java.time.OffsetDateTime consumed = rs.getObject("consumed_at", java.time.OffsetDateTime.class);
@@ -213,9 +216,5 @@ public final class EmailSignInService {
 
   private static ApiException flowNotFound() {
     return ApiException.badRequest("flow_not_found", "This sign-in link or flow is not known.");
-  }
-
-  Duration ttl() {
-    return config.emailTtl();
   }
 }

@@ -59,6 +59,32 @@ class OutboxDeliveryTest {
   }
 
   @Test
+  void two_nodes_sharing_a_database_deliver_each_message_exactly_once() throws Exception {
+    GreenMail smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    smtp.start();
+    String db = dev.sesame.support.TestDatabase.create();
+    Map<String, String> env = Map.of("SESAME_DATABASE_URL", db, "SESAME_SMTP_HOST", "127.0.0.1",
+        "SESAME_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()), "SESAME_SMTP_TLS", "none",
+        "SESAME_PUBLIC_URL", "http://localhost:18080");
+    try (TestServer a = TestServer.start(env); TestServer b = TestServer.start(env)) {
+      for (int i = 0; i < 20; i++) {
+        TestServer node = i % 2 == 0 ? a : b;
+        assertEquals(202, node.http().post("/v1/email/start", Map.of("email", "n" + i + "@example.com")).status());
+      }
+      assertTrue(smtp.waitForIncomingEmail(Duration.ofSeconds(30).toMillis(), 20));
+      Thread.sleep(1500); // a duplicate would arrive within the senders' next round
+      assertEquals(20, smtp.getReceivedMessages().length);
+      java.util.Set<String> recipients = new java.util.HashSet<>();
+      for (var m : smtp.getReceivedMessages()) {
+        recipients.add(m.getAllRecipients()[0].toString());
+      }
+      assertEquals(20, recipients.size());
+    } finally {
+      smtp.stop();
+    }
+  }
+
+  @Test
   void backoff_grows_and_is_capped() {
     assertTrue(Outbox.backoff(1).toMillis() <= 1200);
     assertTrue(Outbox.backoff(5).toMillis() >= 16 * 800);

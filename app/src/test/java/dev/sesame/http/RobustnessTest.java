@@ -92,6 +92,15 @@ class RobustnessTest {
   @Test
   void the_development_mailbox_exists_on_localhost_only_without_smtp() {
     assertEquals(200, http.get("/dev/mail").status());
+    try (TestServer publicHost = TestServer.start(Map.of("SESAME_PUBLIC_URL", "https://login.example.com"))) {
+      Http.Response r = publicHost.http().get("/dev/mail");
+      assertProblem(r, 404, "not_found");
+      assertTrue(r.header("Strict-Transport-Security").startsWith("max-age="), "HSTS when the public URL is https");
+    }
+    try (TestServer withSmtp = TestServer.start(Map.of("SESAME_SMTP_HOST", "127.0.0.1", "SESAME_SMTP_PORT", "1",
+        "SESAME_SMTP_TLS", "none"))) {
+      assertProblem(withSmtp.http().get("/dev/mail"), 404, "not_found");
+    }
   }
 
   @Test

@@ -1,0 +1,67 @@
+package dev.sesame.maintenance;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes rows that can no longer matter, so tables don't grow forever: spent rate-limit windows, email flows a day
+ * after they expired, delivered or dropped outbox rows after a week, and sessions 30 days after they ended (with their
+ * refresh tokens). Audit events are kept. Safe on every node at once: each statement is idempotent.
+ */
+public final class Janitor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Janitor.class);
+  private final Jdbi jdbi;
+  private ScheduledExecutorService scheduler;
+
+  public Janitor(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  public Janitor start(Duration every) {
+    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sesame-janitor");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.scheduleWithFixedDelay(this::runSafely, every.toSeconds(), every.toSeconds(), TimeUnit.SECONDS);
+    return this;
+  }
+
+  private void runSafely() {
+    try {
+      run();
+    } catch (RuntimeException e) {
+      log.warn("Clean-up failed, will retry: {}", e.getMessage());
+    }
+  }
+
+  /** One clean-up pass; returns the number of rows deleted. */
+  public int run() {
+    return jdbi.inTransaction(h -> {
+      int n = 0;
+      n += h.execute("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'");
+      n += h.execute("DELETE FROM email_flows WHERE expires_at < now() - interval '1 day'");
+      n += h.execute("""
+          DELETE FROM email_outbox
+          WHERE (status <> 'pending' AND created_at < now() - interval '7 days')
+             OR (status = 'pending' AND expires_at < now() - interval '7 days')""");
+      n += h.execute("""
+          DELETE FROM sessions
+          WHERE coalesce(revoked_at, expires_at) < now() - interval '30 days'""");
+      n += h.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'");
+      return n;
+    });
+  }
+
+  @Override
+  public void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+  }
+}

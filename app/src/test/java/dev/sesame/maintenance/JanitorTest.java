@@ -1,0 +1,49 @@
+package dev.sesame.maintenance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sesame.support.DevMailbox;
+import dev.sesame.support.TestServer;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+class JanitorTest {
+  @Test
+  void spent_rows_are_deleted_and_live_ones_kept() {
+    try (TestServer server = TestServer.start()) {
+      DevMailbox.signIn(server.http(), "live@example.com");
+      DevMailbox.signIn(server.http(), "old@example.com");
+      Jdbi db = server.jdbi();
+      db.useHandle(h -> {
+        h.execute("UPDATE rate_limits SET window_start = now() - interval '2 days'");
+        h.execute("UPDATE email_flows SET expires_at = now() - interval '2 days' WHERE email = 'old@example.com'");
+        h.execute("UPDATE email_outbox SET created_at = now() - interval '8 days' WHERE recipient = 'old@example.com'");
+        h.execute("""
+            UPDATE sessions SET revoked_at = now() - interval '31 days'
+            WHERE user_id = (SELECT id FROM users WHERE email = 'old@example.com')""");
+      });
+      int deleted = new Janitor(db).run();
+      assertEquals(0, count(db, "rate_limits"));
+      assertEquals(1, count(db, "email_flows"));
+      assertEquals(1, count(db, "email_outbox"));
+      assertEquals(1, count(db, "sessions"));
+      assertEquals(1, count(db, "refresh_tokens"), "the old session's refresh token went with it");
+      assertEquals(2, count(db, "users"), "accounts are never cleaned up");
+      assertEquals(true, deleted >= 4);
+    }
+  }
+
+  private static int count(Jdbi db, String table) {
+    return db.withHandle(h -> h.createQuery("SELECT count(*) FROM " + table).mapTo(Integer.class).one());
+  }
+
+  @Test
+  void running_twice_is_harmless() {
+    try (TestServer server = TestServer.start(Map.of())) {
+      Janitor janitor = new Janitor(server.jdbi());
+      janitor.run();
+      assertEquals(0, janitor.run());
+    }
+  }
+}
