@@ -109,8 +109,8 @@ public final class Outbox {
                 """)
             .bind("delay", backoff.toMillis() / 1000.0).bind("error", truncate(e.getMessage())).bind("id", message.id())
             .execute());
-        log.warn("Outbox message {} not delivered (attempt {}), retrying in {}s: {}", message.id(),
-            message.attempts(), backoff.getSeconds(), e.getMessage());
+        log.warn("Outbox message {} not delivered (attempt {}), retrying in {} ms: {}", message.id(),
+            message.attempts(), backoff.toMillis(), e.getMessage());
       }
     }
     return batch.size();

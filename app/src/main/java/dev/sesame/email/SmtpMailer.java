@@ -45,6 +45,15 @@ public final class SmtpMailer implements Mailer {
     }
   }
 
+  /** The underlying reason (a refused certificate, a timeout), which Jakarta Mail's own message often hides. */
+  private static String rootCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == e ? "" : " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+  }
+
   @Override
   public void send(OutgoingEmail email) throws MailException {
     try {
@@ -66,7 +75,8 @@ public final class SmtpMailer implements Mailer {
         transport.sendMessage(message, message.getAllRecipients());
       }
     } catch (MessagingException e) {
-      throw new MailException("SMTP delivery to " + smtp.host() + ":" + smtp.port() + " failed: " + e.getMessage(), e);
+      throw new MailException("SMTP delivery to " + smtp.host() + ":" + smtp.port() + " failed: " + e.getMessage()
+          + rootCause(e), e);
     }
   }
 }
