@@ -7,6 +7,7 @@ import dev.sesame.config.Config;
 import dev.sesame.config.ConfigException;
 import dev.sesame.config.Env;
 import dev.sesame.db.Database;
+import dev.sesame.db.ServerSecrets;
 import dev.sesame.email.ConsoleMailer;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Mailer;
@@ -14,6 +15,8 @@ import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
 import dev.sesame.http.HttpServer;
 import dev.sesame.maintenance.Janitor;
+import dev.sesame.passkeys.Aaguids;
+import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
@@ -63,7 +66,11 @@ public final class Main implements AutoCloseable {
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
           new RateLimiter(database.jdbi()), audit, new RedirectPolicy(config.redirectAllowlist()), config);
 
-      http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens));
+      PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
+          sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32));
+
+      http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
+          passkeys));
     } catch (RuntimeException e) {
       close();
       throw e;

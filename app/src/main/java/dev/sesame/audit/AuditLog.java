@@ -18,7 +18,13 @@ public final class AuditLog {
     EMAIL_SIGN_IN_SUCCEEDED("email.sign_in.succeeded"),
     EMAIL_SIGN_IN_FAILED("email.sign_in.failed"),
     SESSION_REVOKED("session.revoked"),
-    REFRESH_TOKEN_REUSED("refresh_token.reused");
+    REFRESH_TOKEN_REUSED("refresh_token.reused"),
+    PASSKEY_ADDED("passkey.added"),
+    PASSKEY_RENAMED("passkey.renamed"),
+    PASSKEY_REMOVED("passkey.removed"),
+    PASSKEY_SIGN_IN_SUCCEEDED("passkey.sign_in.succeeded"),
+    PASSKEY_SIGN_IN_FAILED("passkey.sign_in.failed"),
+    PASSKEY_CLONE_SUSPECTED("passkey.clone_suspected");
 
     private final String name;
 

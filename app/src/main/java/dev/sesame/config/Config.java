@@ -38,9 +38,14 @@ public record Config(
     Optional<Secret> masterKey,
     List<Cidr> trustedProxies,
     RateLimit emailStartLimit,
-    RateLimit ipLimit) {
+    RateLimit ipLimit,
+    Passkeys passkeys) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
+
+  /** WebAuthn settings. {@code relatedOrigins} (WebAuthn L3 §5.11) may use this RP id besides the allowed origins. */
+  public record Passkeys(boolean userVerificationRequired, boolean platformOnly, boolean verifyAttestation,
+                         Duration ceremonyTtl, List<String> relatedOrigins, Optional<Path> aaguidFile) {}
 
   public record Smtp(String host, int port, Optional<String> username, Optional<Secret> password, String from,
                      SmtpTls tls) {}
@@ -128,9 +133,28 @@ public record Config(
     RateLimit emailStart = r.get("SESAME_RATE_LIMIT_EMAIL", "5/15m", RateLimit::parse);
     RateLimit ip = r.get("SESAME_RATE_LIMIT_IP", "100/15m", RateLimit::parse);
 
+    boolean uvRequired = r.get("SESAME_USER_VERIFICATION", "required", s -> r.oneOf(s, "required", "preferred"))
+        .equals("required");
+    boolean platformOnly = r.get("SESAME_AUTHENTICATOR_ATTACHMENT", "platform", s -> r.oneOf(s, "platform", "any"))
+        .equals("platform");
+    boolean verifyAttestation = r.get("SESAME_ATTESTATION", "none", s -> r.oneOf(s, "none", "direct"))
+        .equals("direct");
+    Duration ceremonyTtl =
+        r.get("SESAME_CEREMONY_TTL", "5m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofMinutes(30)));
+    List<String> relatedOrigins = r.get("SESAME_RELATED_ORIGINS", "", s -> list(s, Reader::origin));
+    Optional<Path> aaguidFile = r.optional("SESAME_AAGUID_FILE", s -> {
+      Path path = Path.of(s);
+      if (!java.nio.file.Files.isReadable(path)) {
+        throw new IllegalArgumentException("cannot read '" + s + "'");
+      }
+      return path;
+    });
+    Passkeys passkeys = new Passkeys(uvRequired, platformOnly, verifyAttestation, ceremonyTtl, relatedOrigins,
+        aaguidFile);
+
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
-        masterKey, trustedProxies, emailStart, ip);
+        masterKey, trustedProxies, emailStart, ip, passkeys);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -155,6 +179,12 @@ public record Config(
     out.put("trustedProxies", trustedProxies);
     out.put("rateLimitEmail", emailStartLimit);
     out.put("rateLimitIp", ipLimit);
+    out.put("userVerification", passkeys.userVerificationRequired() ? "required" : "preferred");
+    out.put("authenticatorAttachment", passkeys.platformOnly() ? "platform" : "any");
+    out.put("attestation", passkeys.verifyAttestation() ? "direct" : "none");
+    out.put("ceremonyTtl", Durations.format(passkeys.ceremonyTtl()));
+    out.put("relatedOrigins", passkeys.relatedOrigins());
+    out.put("aaguidFile", passkeys.aaguidFile().map(Path::toString).orElse("none"));
     return out;
   }
 
@@ -206,6 +236,16 @@ public record Config(
         return Optional.empty();
       }
       return Optional.of(get(name, raw, parse));
+    }
+
+    String oneOf(String s, String... allowed) {
+      String value = s.toLowerCase(Locale.ROOT);
+      for (String a : allowed) {
+        if (a.equals(value)) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException("expected " + String.join(" or ", allowed) + ", got '" + s + "'");
     }
 
     int intInRange(String s, int min, int max) {

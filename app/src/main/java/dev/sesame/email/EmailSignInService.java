@@ -3,6 +3,7 @@ package dev.sesame.email;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
+import dev.sesame.common.Outcome;
 import dev.sesame.common.RedirectPolicy;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Config;
@@ -140,17 +141,15 @@ public final class EmailSignInService {
     Optional<Flow> find(Handle h);
   }
 
-  private record Outcome(TokenResponse response, ApiException error) {}
-
   /**
    * Checks and consumes a flow in one transaction. Failures that change state (a wrong code) commit before the error
    * is thrown, so the attempt counts.
    */
   private TokenResponse finish(ClientInfo client, FlowLookup lookup, String code) {
-    Outcome outcome = jdbi.inTransaction(h -> {
+    Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       Optional<Flow> found = lookup.find(h);
       if (found.isEmpty()) {
-        return new Outcome(null, flowNotFound());
+        return Outcome.refused(flowNotFound());
       }
       Flow flow = found.get();
       ApiException refusal = null;
@@ -163,7 +162,7 @@ public final class EmailSignInService {
       }
       if (refusal != null) {
         auditFailure(h, flow, refusal.code(), code != null, client);
-        return new Outcome(null, refusal);
+        return Outcome.refused(refusal);
       }
       if (code != null && !Secrets.constantTimeEquals(codeHash(flow.id(), code), flow.codeHash())) {
         int failed = flow.failedAttempts() + 1;
@@ -171,7 +170,7 @@ public final class EmailSignInService {
             .bind("failed", failed).bind("id", flow.id()).execute();
         auditFailure(h, flow, "wrong_code", true, client);
         int left = MAX_CODE_ATTEMPTS - failed;
-        return new Outcome(null, left > 0
+        return Outcome.refused(left > 0
             ? ApiException.badRequest("wrong_code", "That code is not right. " + left + " attempt"
                 + (left == 1 ? "" : "s") + " left.")
             : new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email."));
@@ -184,12 +183,9 @@ public final class EmailSignInService {
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client);
       audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.id(), tokens.sessionId(), client.ip(),
           Map.of("method", code != null ? "code" : "link"));
-      return new Outcome(tokens, null);
+      return Outcome.ok(tokens);
     });
-    if (outcome.error() != null) {
-      throw outcome.error();
-    }
-    return outcome.response();
+    return outcome.get();
   }
 
   private void auditFailure(Handle h, Flow flow, String reason, boolean viaCode, ClientInfo client) {

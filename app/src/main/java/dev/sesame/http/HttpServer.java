@@ -8,6 +8,7 @@ import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Outbox;
+import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.Javalin;
@@ -29,7 +30,7 @@ public final class HttpServer implements AutoCloseable {
 
   /** Everything the HTTP layer talks to, built by {@code Main}. */
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
-                         SessionService sessions, AccessTokens accessTokens) {}
+                         SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -42,7 +43,9 @@ public final class HttpServer implements AutoCloseable {
     ErrorMapper errors = new ErrorMapper();
     EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages);
     SessionEndpoints sessions = new SessionEndpoints(s.sessions(), bearer, clientIps, mapper);
-    WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database());
+    PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), bearer, clientIps, mapper);
+    WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
+        config.passkeys().relatedOrigins());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
 
     this.app = Javalin.create(c -> {
@@ -66,6 +69,7 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/health", wellKnown::health);
       c.routes.get("/ready", wellKnown::ready);
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
+      c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
 
       c.routes.post("/v1/email/start", email::start);
       c.routes.post("/v1/email/verify", email::verify);
@@ -75,6 +79,14 @@ public final class HttpServer implements AutoCloseable {
       c.routes.post("/v1/sessions/refresh", sessions::refresh);
       c.routes.post("/v1/sessions/logout", sessions::logout);
       c.routes.get("/v1/me", sessions::me);
+
+      c.routes.post("/v1/passkeys/register/options", passkeys::startRegistration);
+      c.routes.post("/v1/passkeys/register/verify", passkeys::finishRegistration);
+      c.routes.post("/v1/passkeys/login/options", passkeys::startSignIn);
+      c.routes.post("/v1/passkeys/login/verify", passkeys::finishSignIn);
+      c.routes.get("/v1/me/passkeys", passkeys::list);
+      c.routes.patch("/v1/me/passkeys/{id}", passkeys::rename);
+      c.routes.delete("/v1/me/passkeys/{id}", passkeys::remove);
 
       if (devMail) {
         c.routes.get("/dev/mail", email::devMail);

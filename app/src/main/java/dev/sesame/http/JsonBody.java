@@ -16,6 +16,14 @@ final class JsonBody {
     this.node = node;
   }
 
+  /** Like {@link #of}, but an empty body counts as {@code {}} (for requests whose fields are all optional). */
+  static JsonBody ofOptional(Context ctx, ObjectMapper mapper) {
+    if (ctx.bodyAsBytes().length == 0) {
+      return new JsonBody(mapper.createObjectNode());
+    }
+    return of(ctx, mapper);
+  }
+
   static JsonBody of(Context ctx, ObjectMapper mapper) {
     String contentType = ctx.contentType();
     if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
@@ -55,6 +63,18 @@ final class JsonBody {
       throw ApiException.badRequest("invalid_request", "The field '" + field + "' is too long.");
     }
     return Optional.of(text);
+  }
+
+  /** A nested JSON object, returned as JSON text (e.g. a WebAuthn credential for the WebAuthn parser). */
+  String requiredObjectJson(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      throw ApiException.badRequest("invalid_request", "The field '" + field + "' is required.");
+    }
+    if (!value.isObject()) {
+      throw ApiException.badRequest("invalid_request", "The field '" + field + "' must be a JSON object.");
+    }
+    return value.toString();
   }
 
   boolean has(String field) {

@@ -3,16 +3,29 @@ package dev.sesame.http;
 import dev.sesame.db.Database;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.http.Context;
+import java.util.List;
 import java.util.Map;
 
 /** JWKS and the health probes. */
 final class WellKnownEndpoints {
   private final AccessTokens accessTokens;
   private final Database database;
+  private final List<String> relatedOrigins;
 
-  WellKnownEndpoints(AccessTokens accessTokens, Database database) {
+  WellKnownEndpoints(AccessTokens accessTokens, Database database, List<String> relatedOrigins) {
     this.accessTokens = accessTokens;
     this.database = database;
+    this.relatedOrigins = relatedOrigins;
+  }
+
+  /** {@code GET /.well-known/webauthn}: WebAuthn L3 related origins, when {@code SESAME_RELATED_ORIGINS} is set. */
+  void relatedOrigins(Context ctx) {
+    if (relatedOrigins.isEmpty()) {
+      ErrorMapper.write(ctx, 404, "not_found", "No related origins are configured (SESAME_RELATED_ORIGINS).");
+      return;
+    }
+    ctx.header("Cache-Control", "public, max-age=300");
+    ctx.json(Map.of("origins", relatedOrigins));
   }
 
   /** {@code GET /.well-known/jwks.json}: every key a valid token may be signed with. */

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Deletes rows that can no longer matter, so tables don't grow forever: spent rate-limit windows, email flows a day
  * after they expired, delivered or dropped outbox rows after a week, and sessions 30 days after they ended (with their
- * refresh tokens). Audit events are kept. Safe on every node at once: each statement is idempotent.
+ * refresh tokens), and WebAuthn ceremonies an hour after they expired. Audit events are kept. Safe on every node at once: each statement is idempotent.
  */
 public final class Janitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Janitor.class);
@@ -54,6 +54,7 @@ public final class Janitor implements AutoCloseable {
           DELETE FROM sessions
           WHERE coalesce(revoked_at, expires_at) < now() - interval '30 days'""");
       n += h.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'");
+      n += h.execute("DELETE FROM webauthn_ceremonies WHERE expires_at < now() - interval '1 hour'");
       return n;
     });
   }

@@ -3,6 +3,7 @@ package dev.sesame.sessions;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
+import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
@@ -63,7 +64,7 @@ public final class SessionService {
   /** Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). */
   public TokenResponse refresh(String refreshToken, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
-    Outcome outcome = jdbi.inTransaction(h -> {
+    Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       Optional<Map<String, Object>> found = h.createQuery("""
               SELECT rt.rotated_at, rt.expires_at AS token_expires_at, s.id AS session_id
               FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
@@ -72,24 +73,24 @@ public final class SessionService {
               """)
           .bind("hash", hash).mapToMap().findOne();
       if (found.isEmpty()) {
-        return new Outcome(null, ApiException.unauthorized("invalid_refresh_token", "The refresh token is not known."));
+        return Outcome.refused(ApiException.unauthorized("invalid_refresh_token", "The refresh token is not known."));
       }
       UUID sessionId = (UUID) found.get().get("session_id");
       SessionRow session = loadSession(h, sessionId);
       if (session.revokedAt() != null) {
-        return new Outcome(null, ApiException.unauthorized("session_revoked", "This session was signed out."));
+        return Outcome.refused(ApiException.unauthorized("session_revoked", "This session was signed out."));
       }
       if (found.get().get("rotated_at") != null) {
         // The token was already exchanged: someone else holds a copy. End the session for everyone.
         revoke(h, session, "refresh_token_reuse", client);
         audit.record(h, AuditLog.Type.REFRESH_TOKEN_REUSED, session.userId(), sessionId, client.ip(), Map.of());
-        return new Outcome(null, ApiException.unauthorized("refresh_token_reused",
+        return Outcome.refused(ApiException.unauthorized("refresh_token_reused",
             "This refresh token was already used; the session has been revoked. Sign in again."));
       }
       Instant now = Instant.now();
       Instant tokenExpiresAt = toInstant(found.get().get("token_expires_at"));
       if (tokenExpiresAt.isBefore(now) || session.expiresAt().isBefore(now)) {
-        return new Outcome(null, ApiException.unauthorized("session_expired", "This session has expired."));
+        return Outcome.refused(ApiException.unauthorized("session_expired", "This session has expired."));
       }
       h.createUpdate("UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :hash")
           .bind("now", now).bind("hash", hash).execute();
@@ -97,13 +98,10 @@ public final class SessionService {
       h.createUpdate("UPDATE sessions SET last_used_at = :now, expires_at = :expiresAt WHERE id = :id")
           .bind("now", now).bind("expiresAt", now.plus(refreshTtl)).bind("id", sessionId).execute();
       User user = h.attach(UserDao.class).findById(session.userId()).orElseThrow();
-      return new Outcome(respond(user, sessionId, session.authTime(), session.authMethod(),
-          Arrays.asList(session.amr()), next), null);
+      return Outcome.ok(respond(user, sessionId, session.authTime(), session.authMethod(),
+          Arrays.asList(session.amr()), next));
     });
-    if (outcome.error() != null) {
-      throw outcome.error(); // thrown after commit: a detected reuse must stay revoked
-    }
-    return outcome.response();
+    return outcome.get(); // throws after the commit: a detected reuse must stay revoked
   }
 
   /** The session behind an access token, if it is still alive. */
@@ -188,5 +186,4 @@ public final class SessionService {
     throw new IllegalArgumentException("not a timestamp: " + value.getClass());
   }
 
-  private record Outcome(TokenResponse response, ApiException error) {}
 }

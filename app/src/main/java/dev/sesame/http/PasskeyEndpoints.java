@@ -1,0 +1,80 @@
+package dev.sesame.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sesame.passkeys.PasskeyService;
+import dev.sesame.sessions.SessionService;
+import io.javalin.http.Context;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code /v1/passkeys/*} (ceremonies) and {@code /v1/me/passkeys} (management). */
+final class PasskeyEndpoints {
+  private final PasskeyService passkeys;
+  private final BearerAuth bearer;
+  private final ClientIps clientIps;
+  private final ObjectMapper mapper;
+
+  PasskeyEndpoints(PasskeyService passkeys, BearerAuth bearer, ClientIps clientIps, ObjectMapper mapper) {
+    this.passkeys = passkeys;
+    this.bearer = bearer;
+    this.clientIps = clientIps;
+    this.mapper = mapper;
+  }
+
+  /** {@code POST /v1/passkeys/register/options} (Bearer) {@code {"name"?}}. */
+  void startRegistration(Context ctx) {
+    SessionService.ActiveSession session = bearer.require(ctx);
+    JsonBody body = JsonBody.ofOptional(ctx, mapper);
+    ctx.json(options(passkeys.startRegistration(session.user(), body.optionalString("name").orElse(null))));
+  }
+
+  /** {@code POST /v1/passkeys/register/verify} (Bearer) {@code {"ceremonyId", "credential", "name"?}} → 201. */
+  void finishRegistration(Context ctx) {
+    SessionService.ActiveSession session = bearer.require(ctx);
+    JsonBody body = JsonBody.of(ctx, mapper);
+    PasskeyService.Passkey passkey = passkeys.finishRegistration(session.user().id(),
+        body.requiredString("ceremonyId"), body.requiredObjectJson("credential"),
+        body.optionalString("name").orElse(null), clientIps.of(ctx));
+    ctx.status(201).json(Map.of("passkey", passkey));
+  }
+
+  /** {@code POST /v1/passkeys/login/options} {@code {}} or {@code {"email"}}. */
+  void startSignIn(Context ctx) {
+    JsonBody body = JsonBody.ofOptional(ctx, mapper);
+    ctx.json(options(passkeys.startSignIn(body.optionalString("email").orElse(null))));
+  }
+
+  /** {@code POST /v1/passkeys/login/verify} {@code {"ceremonyId", "credential"}} → token response. */
+  void finishSignIn(Context ctx) {
+    JsonBody body = JsonBody.of(ctx, mapper);
+    ctx.json(passkeys.finishSignIn(body.requiredString("ceremonyId"), body.requiredObjectJson("credential"),
+        clientIps.of(ctx)));
+  }
+
+  /** {@code GET /v1/me/passkeys} (Bearer). */
+  void list(Context ctx) {
+    ctx.json(Map.of("passkeys", passkeys.list(bearer.require(ctx).user().id())));
+  }
+
+  /** {@code PATCH /v1/me/passkeys/{id}} (Bearer) {@code {"name"}}. */
+  void rename(Context ctx) {
+    SessionService.ActiveSession session = bearer.require(ctx);
+    JsonBody body = JsonBody.of(ctx, mapper);
+    ctx.json(Map.of("passkey", passkeys.rename(session.user().id(), ctx.pathParam("id"), body.requiredString("name"),
+        clientIps.of(ctx))));
+  }
+
+  /** {@code DELETE /v1/me/passkeys/{id}} (Bearer) → 204. */
+  void remove(Context ctx) {
+    SessionService.ActiveSession session = bearer.require(ctx);
+    passkeys.remove(session.user().id(), ctx.pathParam("id"), clientIps.of(ctx));
+    ctx.status(204);
+  }
+
+  private static Map<String, Object> options(PasskeyService.Options options) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("ceremonyId", options.ceremonyId());
+    out.put("publicKey", options.publicKey());
+    return out;
+  }
+}
