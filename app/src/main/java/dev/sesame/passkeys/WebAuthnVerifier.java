@@ -127,7 +127,7 @@ final class WebAuthnVerifier {
     try {
       manager.verify(data, parameters);
     } catch (VerificationException e) {
-      throw refusal(400, e);
+      throw refusal(400, e, true);
     } catch (RuntimeException e) {
       throw ApiException.badRequest("invalid_credential", "The registration response could not be verified.");
     }
@@ -173,7 +173,7 @@ final class WebAuthnVerifier {
     try {
       manager.verify(assertion.data(), parameters);
     } catch (VerificationException e) {
-      throw refusal(401, e);
+      throw refusal(401, e, false);
     } catch (RuntimeException e) {
       throw ApiException.unauthorized("invalid_credential", "The authentication response could not be verified.");
     }
@@ -186,7 +186,7 @@ final class WebAuthnVerifier {
   }
 
   /** Maps each WebAuthn check to a code clients and audit logs can tell apart. */
-  private static ApiException refusal(int status, VerificationException e) {
+  private static ApiException refusal(int status, VerificationException e, boolean registration) {
     String code;
     String detail;
     if (e instanceof BadOriginException || e instanceof CrossOriginException) {
@@ -210,6 +210,9 @@ final class WebAuthnVerifier {
     } else if (e instanceof NotAllowedAlgorithmException || e instanceof BadAlgorithmException) {
       code = "algorithm_not_allowed"; // §7.1 step 18
       detail = "The credential uses an algorithm that was not offered.";
+    } else if (e instanceof BadSignatureException && registration) {
+      code = "invalid_attestation"; // the only signature in a registration is the attestation's, §7.1 step 21
+      detail = "The attestation statement's signature does not verify.";
     } else if (e instanceof BadSignatureException) {
       code = "bad_signature"; // §7.2 step 21
       detail = "The signature does not verify with the stored public key.";

@@ -34,6 +34,11 @@ class ConfigTest {
     assertEquals("default", c.clientId());
     assertTrue(c.masterKey().isEmpty());
     assertEquals(new RateLimit(5, Duration.ofMinutes(15)), c.emailStartLimit());
+    assertTrue(c.passkeys().userVerificationRequired());
+    assertTrue(c.passkeys().platformOnly());
+    assertFalse(c.passkeys().verifyAttestation());
+    assertEquals(Duration.ofMinutes(5), c.passkeys().ceremonyTtl());
+    assertEquals(List.of(), c.passkeys().relatedOrigins());
   }
 
   @Test
@@ -76,7 +81,13 @@ class ConfigTest {
         Map.entry("SESAME_TRUSTED_PROXIES", "proxy.internal"),
         Map.entry("SESAME_RATE_LIMIT_EMAIL", "lots"),
         Map.entry("SESAME_RP_ID", "other.example"),
-        Map.entry("SESAME_DATABASE_POOL_SIZE", "0"));
+        Map.entry("SESAME_DATABASE_POOL_SIZE", "0"),
+        Map.entry("SESAME_USER_VERIFICATION", "discouraged"),
+        Map.entry("SESAME_AUTHENTICATOR_ATTACHMENT", "cross-platform"),
+        Map.entry("SESAME_ATTESTATION", "enterprise"),
+        Map.entry("SESAME_CEREMONY_TTL", "2h"),
+        Map.entry("SESAME_RELATED_ORIGINS", "shop.example.com"),
+        Map.entry("SESAME_AAGUID_FILE", "/no/such/file.json"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
       Map<String, String> env = e.getKey().equals("SESAME_SMTP_TLS")
           ? Map.of(e.getKey(), e.getValue(), "SESAME_SMTP_HOST", "smtp.example.com")
