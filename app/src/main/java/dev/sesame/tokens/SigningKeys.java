@@ -10,10 +10,10 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.sesame.common.FastCrypto;
 import dev.sesame.config.ConfigException;
 import dev.sesame.config.Secret;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.text.ParseException;
@@ -141,7 +141,8 @@ public final class SigningKeys {
       });
     }
     try {
-      return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+      // Loaded once, in the form the fast signature engine uses directly (no conversion per token).
+      return FastCrypto.keyFactory("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("stored signing key " + key.kid() + " is corrupt", e);
     }

@@ -9,11 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
-import com.icegreen.greenmail.util.ServerSetupTest;
 import static dev.sesame.support.Problems.assertProblem;
 
 import dev.sesame.support.Http;
 import dev.sesame.support.MailInbox;
+import dev.sesame.support.SmtpServers;
 import dev.sesame.support.TestServer;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EmailSignInTest {
   @RegisterExtension
   static GreenMailExtension greenMail =
-      new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort()).withPerMethodLifecycle(false);
+      new GreenMailExtension(SmtpServers.smtpSetup()).withPerMethodLifecycle(false);
 
   static TestServer server;
   static Http http;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.sesame.support.Http;
+import dev.sesame.support.SmtpServers;
 import dev.sesame.support.TestServer;
 import java.time.Duration;
 import java.util.Map;
@@ -26,8 +27,7 @@ class OutboxDeliveryTest {
           "SELECT count(*) FROM email_outbox WHERE attempts >= 1 AND last_error IS NOT NULL AND status = 'pending'")
           .mapTo(Integer.class).one()) == 2, Duration.ofSeconds(20));
 
-      GreenMail smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-      smtp.start();
+      GreenMail smtp = SmtpServers.start(smtpPort, ServerSetup.PROTOCOL_SMTP);
       try {
         assertTrue(smtp.waitForIncomingEmail(Duration.ofSeconds(30).toMillis(), 2), "both queued emails arrive");
         assertEquals(2, smtp.getReceivedMessages().length);
@@ -60,8 +60,7 @@ class OutboxDeliveryTest {
 
   @Test
   void two_nodes_sharing_a_database_deliver_each_message_exactly_once() throws Exception {
-    GreenMail smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-    smtp.start();
+    GreenMail smtp = SmtpServers.start(0, ServerSetup.PROTOCOL_SMTP);
     String db = dev.sesame.support.TestDatabase.create();
     Map<String, String> env = Map.of("SESAME_DATABASE_URL", db, "SESAME_SMTP_HOST", "127.0.0.1",
         "SESAME_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()), "SESAME_SMTP_TLS", "none",

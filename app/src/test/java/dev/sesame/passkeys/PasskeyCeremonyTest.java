@@ -1,15 +1,20 @@
 package dev.sesame.passkeys;
 
-import static dev.sesame.support.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
@@ -19,6 +24,7 @@ import dev.sesame.support.TestServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,7 +79,14 @@ class PasskeyCeremonyTest {
     assertEquals(200, signedIn.status(), signedIn.body());
     JsonNode tokens = signedIn.json();
     assertEquals(account.userId(), tokens.get("user").get("id").asText());
-    JWTClaimsSet claims = SignedJWT.parse(tokens.get("access_token").asText()).getJWTClaimsSet();
+    // Verified offline with the published JWKS, as any backend would.
+    DefaultJWTProcessor<SecurityContext> backend = new DefaultJWTProcessor<>();
+    backend.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt")));
+    backend.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256,
+        new ImmutableJWKSet<>(JWKSet.parse(http.get("/.well-known/jwks.json").body()))));
+    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(server.url(),
+        new JWTClaimsSet.Builder().issuer(server.url()).subject(account.userId()).build(), Set.of("exp", "sid")));
+    JWTClaimsSet claims = backend.process(tokens.get("access_token").asText(), null);
     assertEquals("passkey", claims.getStringClaim("auth_method"));
     assertEquals(List.of("swk", "user"), claims.getStringListClaim("amr"));
     assertEquals(200, http.get("/v1/me", "Authorization", "Bearer " + tokens.get("access_token").asText()).status());
