@@ -103,7 +103,11 @@ class PasskeyCeremonyTest {
     assertEquals("Acme Notes", pk.get("rp").get("name").asText());
     assertEquals(account.email(), pk.get("user").get("name").asText());
     String userHandle = pk.get("user").get("id").asText();
-    assertFalse(new String(java.util.Base64.getUrlDecoder().decode(userHandle)).contains("@"), "never the email");
+    byte[] handle = java.util.Base64.getUrlDecoder().decode(userHandle);
+    assertEquals(16, handle.length, "a random 128-bit handle");
+    assertFalse(new String(handle, java.nio.charset.StandardCharsets.ISO_8859_1).contains(account.email()),
+        "never the email");
+    assertFalse(userHandle.equals(account.userId()), "not the user id either");
     assertEquals(userHandle, passkeys.registrationOptions(account.accessToken()).get("publicKey").get("user")
         .get("id").asText(), "stable per user");
     assertEquals(32, java.util.Base64.getUrlDecoder().decode(pk.get("challenge").asText()).length);
