@@ -107,7 +107,10 @@ class PasskeyCeremonyTest {
     assertEquals(16, handle.length, "a random 128-bit handle");
     assertFalse(new String(handle, java.nio.charset.StandardCharsets.ISO_8859_1).contains(account.email()),
         "never the email");
-    assertFalse(userHandle.equals(account.userId()), "not the user id either");
+    UUID userId = UUID.fromString(account.userId());
+    byte[] idBytes = java.nio.ByteBuffer.allocate(16).putLong(userId.getMostSignificantBits())
+        .putLong(userId.getLeastSignificantBits()).array();
+    assertFalse(java.util.Arrays.equals(idBytes, handle), "not the user id either");
     assertEquals(userHandle, passkeys.registrationOptions(account.accessToken()).get("publicKey").get("user")
         .get("id").asText(), "stable per user");
     assertEquals(32, java.util.Base64.getUrlDecoder().decode(pk.get("challenge").asText()).length);
