@@ -1,6 +1,7 @@
 package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
+import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.FastCrypto;
 import dev.sesame.common.RedirectPolicy;
 import dev.sesame.config.Config;
@@ -63,14 +64,16 @@ public final class Main implements AutoCloseable {
       running.push(outbox.startSender(Duration.ofSeconds(1)));
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
+      AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
+          new RedirectPolicy(config.redirectAllowlist()));
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
-          new RateLimiter(database.jdbi()), audit, new RedirectPolicy(config.redirectAllowlist()), config);
+          new RateLimiter(database.jdbi()), audit, authorizationCodes, config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32));
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
-          passkeys));
+          passkeys, authorizationCodes));
     } catch (RuntimeException e) {
       close();
       throw e;

@@ -85,7 +85,13 @@ public record Config(
     }
     String rpName = r.get("SESAME_RP_NAME", "Sesame", s -> s);
     String ownOrigin = origin(publicUrl);
-    List<String> allowedOrigins = r.get("SESAME_ALLOWED_ORIGINS", ownOrigin, s -> list(s, Reader::origin));
+    // Sesame's own origin is always allowed (its hosted pages need it); the setting adds the apps' origins.
+    List<String> allowedOrigins = r.get("SESAME_ALLOWED_ORIGINS", ownOrigin, s -> {
+      java.util.LinkedHashSet<String> origins = new java.util.LinkedHashSet<>();
+      origins.add(ownOrigin);
+      origins.addAll(list(s, Reader::origin));
+      return List.copyOf(origins);
+    });
     List<String> redirectAllowlist =
         r.get("SESAME_REDIRECT_ALLOWLIST", String.join(",", allowedOrigins), s -> list(s, Reader::redirectPrefix));
 
@@ -191,6 +197,11 @@ public record Config(
   private static String withoutQuery(String jdbcUrl) {
     int q = jdbcUrl.indexOf('?');
     return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q); // a query string may carry a password
+  }
+
+  /** scheme://host[:port] of a URL, lower-cased, default ports left out: how browsers write an Origin. */
+  public static String originOf(URI uri) {
+    return origin(uri);
   }
 
   static String origin(URI uri) {

@@ -1,10 +1,10 @@
 package dev.sesame.email;
 
 import dev.sesame.audit.AuditLog;
+import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
-import dev.sesame.common.RedirectPolicy;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Config;
 import dev.sesame.ratelimit.RateLimiter;
@@ -42,33 +42,39 @@ public final class EmailSignInService {
   private final SessionService sessions;
   private final RateLimiter rateLimiter;
   private final AuditLog audit;
-  private final RedirectPolicy redirects;
+  private final AuthorizationCodes codes;
   private final Config config;
 
   public EmailSignInService(Jdbi jdbi, Outbox outbox, SessionService sessions, RateLimiter rateLimiter,
-                            AuditLog audit, RedirectPolicy redirects, Config config) {
+                            AuditLog audit, AuthorizationCodes codes, Config config) {
     this.jdbi = jdbi;
     this.outbox = outbox;
     this.templates = new EmailTemplates(config.rpName());
     this.sessions = sessions;
     this.rateLimiter = rateLimiter;
     this.audit = audit;
-    this.redirects = redirects;
+    this.codes = codes;
     this.config = config;
   }
 
   public record Started(UUID flowId, long expiresIn) {}
 
+  /** Where an app asked to be sent after the sign-in (hosted /login with redirectTo, state and PKCE challenge). */
+  public record AppRedirect(String redirectTo, String state, String codeChallenge) {}
+
+  /** A verified email sign-in, and the app redirect its flow carried, if any. */
+  public record Verified(TokenResponse tokens, Optional<AppRedirect> redirect) {}
+
   /** A flow as the confirm page shows it, before anything is consumed. */
   public record Pending(String email, Instant expiresAt) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
-                      int failedAttempts, String redirectTo) {}
+                      int failedAttempts, String redirectTo, String state, String codeChallenge) {}
 
-  public Started start(String rawEmail, String redirectTo, ClientInfo client) {
+  public Started start(String rawEmail, AppRedirect redirect, String challengeMethod, ClientInfo client) {
     String email = EmailAddresses.normalize(rawEmail);
-    if (redirectTo != null) {
-      redirects.check(redirectTo);
+    if (redirect != null) {
+      codes.checkRequest(redirect.redirectTo(), redirect.codeChallenge(), challengeMethod);
     }
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
@@ -82,11 +88,16 @@ public final class EmailSignInService {
     Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
     jdbi.useTransaction(h -> {
       h.createUpdate("""
-              INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, expires_at, ip)
-              VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :expiresAt, :ip)
+              INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, state, code_challenge,
+                                       expires_at, ip)
+              VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :state, :challenge, :expiresAt, :ip)
               """)
           .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
-          .bind("codeHash", codeHash(flowId, code)).bind("redirectTo", redirectTo).bind("expiresAt", expiresAt)
+          .bind("codeHash", codeHash(flowId, code))
+          .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
+          .bind("state", redirect == null ? null : redirect.state())
+          .bind("challenge", redirect == null ? null : redirect.codeChallenge())
+          .bind("expiresAt", expiresAt)
           .bind("ip", client.ip())
           .execute();
       outbox.enqueue(h, message, expiresAt);
@@ -111,7 +122,7 @@ public final class EmailSignInService {
   }
 
   /** Signs in with the link's token. */
-  public TokenResponse verifyToken(String token, ClientInfo client) {
+  public Verified verifyToken(String token, ClientInfo client) {
     rateLimiter.hit(new RateLimiter.Hit("email-verify:ip:" + client.ip(), config.ipLimit()));
     byte[] hash = Secrets.sha256(token);
     return finish(client, h -> h.createQuery(FLOW_SELECT + " WHERE token_hash = :hash FOR UPDATE")
@@ -119,7 +130,7 @@ public final class EmailSignInService {
   }
 
   /** Signs in with the flow id from {@link #start} and the code from the email. */
-  public TokenResponse verifyCode(String flowId, String code, ClientInfo client) {
+  public Verified verifyCode(String flowId, String code, ClientInfo client) {
     rateLimiter.hit(new RateLimiter.Hit("email-verify:ip:" + client.ip(), config.ipLimit()));
     if (!CODE.matcher(code).matches()) {
       throw ApiException.badRequest("invalid_code", "The code is the 6 digits from the email.");
@@ -135,7 +146,8 @@ public final class EmailSignInService {
   }
 
   private static final String FLOW_SELECT = """
-      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, redirect_to FROM email_flows""";
+      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, redirect_to, state, code_challenge
+      FROM email_flows""";
 
   private interface FlowLookup {
     Optional<Flow> find(Handle h);
@@ -145,8 +157,8 @@ public final class EmailSignInService {
    * Checks and consumes a flow in one transaction. Failures that change state (a wrong code) commit before the error
    * is thrown, so the attempt counts.
    */
-  private TokenResponse finish(ClientInfo client, FlowLookup lookup, String code) {
-    Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
+  private Verified finish(ClientInfo client, FlowLookup lookup, String code) {
+    Outcome<Verified> outcome = jdbi.inTransaction(h -> {
       Optional<Flow> found = lookup.find(h);
       if (found.isEmpty()) {
         return Outcome.refused(flowNotFound());
@@ -183,7 +195,9 @@ public final class EmailSignInService {
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client);
       audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.id(), tokens.sessionId(), client.ip(),
           Map.of("method", code != null ? "code" : "link"));
-      return Outcome.ok(tokens);
+      Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
+          .map(to -> new AppRedirect(to, flow.state(), flow.codeChallenge()));
+      return Outcome.ok(new Verified(tokens, redirect));
     });
     return outcome.get();
   }
@@ -199,7 +213,8 @@ public final class EmailSignInService {
     java.time.OffsetDateTime consumed = rs.getObject("consumed_at", java.time.OffsetDateTime.class);
     return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
         rs.getObject("expires_at", java.time.OffsetDateTime.class).toInstant(),
-        consumed == null ? null : consumed.toInstant(), rs.getInt("failed_attempts"), rs.getString("redirect_to"));
+        consumed == null ? null : consumed.toInstant(), rs.getInt("failed_attempts"), rs.getString("redirect_to"),
+        rs.getString("state"), rs.getString("code_challenge"));
   }
 
   /** The code is bound to its flow, so equal codes of different flows have different hashes. */

@@ -20,36 +20,54 @@ final class EmailEndpoints {
   private final ClientIps clientIps;
   private final ObjectMapper mapper;
   private final Pages pages;
+  private final SessionCookies cookies;
 
   EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, ClientIps clientIps, ObjectMapper mapper,
-                 Pages pages) {
+                 Pages pages, SessionCookies cookies) {
     this.emailSignIn = emailSignIn;
     this.outbox = outbox;
     this.clientIps = clientIps;
     this.mapper = mapper;
     this.pages = pages;
+    this.cookies = cookies;
   }
 
-  /** {@code POST /v1/email/start {"email", "redirectTo"?}} → 202 {@code {"flowId", "expiresIn"}}. */
+  /**
+   * {@code POST /v1/email/start {"email", "redirectTo"?, "state"?, "codeChallenge"?, "codeChallengeMethod"?}} →
+   * 202 {@code {"flowId", "expiresIn"}}. The redirect, if any, travels with the flow to the link's confirm page.
+   */
   void start(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
     String email = body.requiredString("email");
-    String redirectTo = body.optionalString("redirectTo").orElse(null);
-    EmailSignInService.Started started = emailSignIn.start(email, redirectTo, clientIps.of(ctx));
+    EmailSignInService.AppRedirect redirect = body.optionalString("redirectTo")
+        .map(to -> new EmailSignInService.AppRedirect(to, body.optionalString("state").orElse(null),
+            body.optionalString("codeChallenge").orElse(null)))
+        .orElse(null);
+    EmailSignInService.Started started = emailSignIn.start(email, redirect,
+        body.optionalString("codeChallengeMethod").orElse(null), clientIps.of(ctx));
     ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
   }
 
   /** {@code POST /v1/email/verify} with {@code {"token"}} or {@code {"flowId", "code"}} → 200 token response. */
   void verify(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
+    EmailSignInService.Verified verified;
     if (body.has("token")) {
-      ctx.json(emailSignIn.verifyToken(body.requiredString("token"), clientIps.of(ctx)));
+      verified = emailSignIn.verifyToken(body.requiredString("token"), clientIps.of(ctx));
     } else if (body.has("flowId") || body.has("code")) {
-      ctx.json(emailSignIn.verifyCode(body.requiredString("flowId"), body.requiredString("code"),
-          clientIps.of(ctx)));
+      verified = emailSignIn.verifyCode(body.requiredString("flowId"), body.requiredString("code"),
+          clientIps.of(ctx));
     } else {
       throw ApiException.badRequest("invalid_request", "Send either 'token', or 'flowId' and 'code'.");
     }
+    // The app redirect the flow carried (not secret): the page continues with POST /v1/authorize.
+    cookies.respond(ctx, verified.tokens(), verified.redirect().<Map<String, Object>>map(r -> {
+      Map<String, Object> next = new java.util.LinkedHashMap<>();
+      next.put("redirectTo", r.redirectTo());
+      next.put("state", r.state());
+      next.put("codeChallenge", r.codeChallenge());
+      return Map.of("continue", next);
+    }).orElse(Map.of()));
   }
 
   /**

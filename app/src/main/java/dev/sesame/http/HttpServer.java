@@ -3,6 +3,7 @@ package dev.sesame.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
@@ -30,7 +31,8 @@ public final class HttpServer implements AutoCloseable {
 
   /** Everything the HTTP layer talks to, built by {@code Main}. */
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
-                         SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys) {}
+                         SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
+                         AuthorizationCodes authorizationCodes) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -39,11 +41,16 @@ public final class HttpServer implements AutoCloseable {
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     ClientIps clientIps = new ClientIps(config.trustedProxies());
     Pages pages = new Pages(config.rpName());
-    BearerAuth bearer = new BearerAuth(s.accessTokens(), s.sessions());
+    SessionCookies cookies = new SessionCookies(config);
+    RequestAuth auth = new RequestAuth(s.accessTokens(), s.sessions(), cookies, config.allowedOrigins());
+    Cors cors = new Cors(config.allowedOrigins());
     ErrorMapper errors = new ErrorMapper();
-    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages);
-    SessionEndpoints sessions = new SessionEndpoints(s.sessions(), bearer, clientIps, mapper);
-    PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), bearer, clientIps, mapper);
+    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies);
+    SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
+    PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
+    AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
+        clientIps, mapper);
+    PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
@@ -61,10 +68,19 @@ public final class HttpServer implements AutoCloseable {
         f.hostedPath = "/assets";
         f.directory = "/web";
         f.location = Location.CLASSPATH;
-        f.headers = Map.of("Cache-Control", "public, max-age=300");
+        // Public files: an app on another origin loads <sesame-auth> from here as a module script (CORS mode).
+        f.headers = Map.of("Cache-Control", "public, max-age=300", "Access-Control-Allow-Origin", "*",
+            "Cross-Origin-Resource-Policy", "cross-origin");
       });
 
       c.routes.before(ctx -> securityHeaders(ctx, config));
+      c.routes.before("/v1/*", cors::allow);
+      c.routes.before("/.well-known/*", cors::allow);
+      c.routes.options("/v1/*", cors::preflight);
+
+      c.routes.get("/", ctx -> ctx.redirect("/login"));
+      c.routes.get("/login", hosted::login);
+      c.routes.get("/account", hosted::account);
 
       c.routes.get("/health", wellKnown::health);
       c.routes.get("/ready", wellKnown::ready);
@@ -79,6 +95,9 @@ public final class HttpServer implements AutoCloseable {
       c.routes.post("/v1/sessions/refresh", sessions::refresh);
       c.routes.post("/v1/sessions/logout", sessions::logout);
       c.routes.get("/v1/me", sessions::me);
+
+      c.routes.post("/v1/authorize", authorize::authorize);
+      c.routes.post("/v1/token", authorize::token);
 
       c.routes.post("/v1/passkeys/register/options", passkeys::startRegistration);
       c.routes.post("/v1/passkeys/register/verify", passkeys::finishRegistration);

@@ -10,13 +10,16 @@ import java.util.Map;
 /** {@code /v1/passkeys/*} (ceremonies) and {@code /v1/me/passkeys} (management). */
 final class PasskeyEndpoints {
   private final PasskeyService passkeys;
-  private final BearerAuth bearer;
+  private final RequestAuth bearer;
+  private final SessionCookies cookies;
   private final ClientIps clientIps;
   private final ObjectMapper mapper;
 
-  PasskeyEndpoints(PasskeyService passkeys, BearerAuth bearer, ClientIps clientIps, ObjectMapper mapper) {
+  PasskeyEndpoints(PasskeyService passkeys, RequestAuth bearer, SessionCookies cookies, ClientIps clientIps,
+                   ObjectMapper mapper) {
     this.passkeys = passkeys;
     this.bearer = bearer;
+    this.cookies = cookies;
     this.clientIps = clientIps;
     this.mapper = mapper;
   }
@@ -47,8 +50,8 @@ final class PasskeyEndpoints {
   /** {@code POST /v1/passkeys/login/verify} {@code {"ceremonyId", "credential"}} → token response. */
   void finishSignIn(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
-    ctx.json(passkeys.finishSignIn(body.requiredString("ceremonyId"), body.requiredObjectJson("credential"),
-        clientIps.of(ctx)));
+    cookies.respond(ctx, passkeys.finishSignIn(body.requiredString("ceremonyId"),
+        body.requiredObjectJson("credential"), clientIps.of(ctx)));
   }
 
   /** {@code GET /v1/me/passkeys} (Bearer). */

@@ -55,6 +55,7 @@ public final class Janitor implements AutoCloseable {
           WHERE coalesce(revoked_at, expires_at) < now() - interval '30 days'""");
       n += h.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'");
       n += h.execute("DELETE FROM webauthn_ceremonies WHERE expires_at < now() - interval '1 hour'");
+      n += h.execute("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'");
       return n;
     });
   }

@@ -48,15 +48,7 @@ public final class SessionService {
   public TokenResponse start(Handle h, User user, String authMethod, List<String> amr, ClientInfo client) {
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
-    h.createUpdate("""
-            INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                  ip, user_agent)
-            VALUES (:id, :userId, :method, :amr, :now, :now, :now, :expiresAt, :ip, :ua)
-            """)
-        .bind("id", sessionId).bind("userId", user.id()).bind("method", authMethod)
-        .bind("amr", amr.toArray(String[]::new)).bind("now", now).bind("expiresAt", now.plus(refreshTtl))
-        .bind("ip", client.ip()).bind("ua", client.userAgent())
-        .execute();
+    insertSession(h, sessionId, user.id(), authMethod, amr, now, now, client);
     String refreshToken = insertRefreshToken(h, sessionId, now);
     return respond(user, sessionId, now, authMethod, amr, refreshToken);
   }
@@ -121,6 +113,33 @@ public final class SessionService {
         .findOne());
   }
 
+  /**
+   * A new session for the same person and sign-in as {@code originSessionId} (for an app exchanging an
+   * authorization code), if that session is still alive.
+   */
+  public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, ClientInfo client) {
+    SessionRow origin = loadSession(h, originSessionId);
+    if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
+      return Optional.empty();
+    }
+    User user = h.attach(UserDao.class).findById(origin.userId()).orElseThrow();
+    UUID sessionId = UUID.randomUUID();
+    Instant now = Instant.now();
+    insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()), origin.authTime(), now,
+        client);
+    String refreshToken = insertRefreshToken(h, sessionId, now);
+    return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
+        Arrays.asList(origin.amr()), refreshToken));
+  }
+
+  /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
+  public void revoke(Handle h, UUID sessionId, String reason, ClientInfo client) {
+    SessionRow session = loadSession(h, sessionId);
+    if (session != null && session.revokedAt() == null) {
+      revoke(h, session, reason, client);
+    }
+  }
+
   /** Signs a session out: its refresh tokens stop working and Sesame's endpoints refuse its access tokens. */
   public void logout(UUID sessionId, ClientInfo client) {
     jdbi.useTransaction(h -> {
@@ -149,6 +168,19 @@ public final class SessionService {
             toInstant(rs.getObject("expires_at", java.time.OffsetDateTime.class)),
             toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))))
         .findOne().orElse(null);
+  }
+
+  private void insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
+                             Instant authTime, Instant now, ClientInfo client) {
+    h.createUpdate("""
+            INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
+                                  ip, user_agent)
+            VALUES (:id, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua)
+            """)
+        .bind("id", sessionId).bind("userId", userId).bind("method", authMethod)
+        .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
+        .bind("expiresAt", now.plus(refreshTtl)).bind("ip", client.ip()).bind("ua", client.userAgent())
+        .execute();
   }
 
   private String insertRefreshToken(Handle h, UUID sessionId, Instant now) {

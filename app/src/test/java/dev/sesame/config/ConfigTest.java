@@ -44,11 +44,13 @@ class ConfigTest {
   @Test
   void derived_defaults_follow_the_public_url() {
     Config c = Config.load(Map.of("SESAME_PUBLIC_URL", "https://login.example.com/",
-        "SESAME_ALLOWED_ORIGINS", "https://app.example.com, https://login.example.com"));
+        "SESAME_ALLOWED_ORIGINS", "https://app.example.com"));
+    assertEquals(List.of("https://login.example.com", "https://app.example.com"), c.allowedOrigins(),
+        "Sesame's own origin is always allowed");
     assertEquals("login.example.com", c.rpId());
     assertEquals("https://login.example.com", c.issuer());
     assertEquals("https://login.example.com", c.tokenAudience());
-    assertEquals(List.of("https://app.example.com", "https://login.example.com"), c.redirectAllowlist());
+    assertEquals(List.of("https://login.example.com", "https://app.example.com"), c.redirectAllowlist());
     assertTrue(c.https());
     assertFalse(c.publicUrlIsLocalhost());
   }

@@ -1,0 +1,135 @@
+package dev.sesame.authorize;
+
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.common.Outcome;
+import dev.sesame.common.RedirectPolicy;
+import dev.sesame.common.Secrets;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.sessions.TokenResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The authorization code grant for server-rendered apps (RFC 6749 §4.1 with PKCE, RFC 7636): after a sign-in on the
+ * hosted pages, the browser goes to the app's allow-listed {@code redirectTo} with a one-time code; the app exchanges
+ * it at {@code POST /v1/token} for a session of its own. Codes live 60 seconds, are stored hashed, work once, and are
+ * bound to the PKCE verifier when a challenge was given.
+ */
+public final class AuthorizationCodes {
+  public static final Duration CODE_TTL = Duration.ofSeconds(60);
+  private static final Pattern CHALLENGE = Pattern.compile("[A-Za-z0-9_-]{43}"); // BASE64URL(SHA-256), §4.2
+  private static final Pattern VERIFIER = Pattern.compile("[A-Za-z0-9._~-]{43,128}"); // §4.1
+
+  private final Jdbi jdbi;
+  private final SessionService sessions;
+  private final RedirectPolicy redirects;
+
+  public AuthorizationCodes(Jdbi jdbi, SessionService sessions, RedirectPolicy redirects) {
+    this.jdbi = jdbi;
+    this.sessions = sessions;
+    this.redirects = redirects;
+  }
+
+  /** Checks an app's redirect parameters; {@code method} defaults to S256, the only one accepted. */
+  public void checkRequest(String redirectTo, String codeChallenge, String method) {
+    redirects.check(redirectTo);
+    if (codeChallenge != null) {
+      if (method != null && !method.equals("S256")) {
+        throw ApiException.badRequest("invalid_request", "code_challenge_method must be S256.");
+      }
+      if (!CHALLENGE.matcher(codeChallenge).matches()) {
+        throw ApiException.badRequest("invalid_request", "code_challenge must be BASE64URL(SHA-256(verifier)).");
+      }
+    }
+  }
+
+  /** Mints a code for a signed-in session and returns where to send the browser. */
+  public String authorize(UUID sessionId, String redirectTo, String state, String codeChallenge, String method) {
+    checkRequest(redirectTo, codeChallenge, method);
+    if (state != null && state.length() > 512) {
+      throw ApiException.badRequest("invalid_request", "state is too long.");
+    }
+    String code = Secrets.randomToken(32);
+    jdbi.useHandle(h -> h.createUpdate("""
+            INSERT INTO authorization_codes (code_hash, session_id, redirect_uri, code_challenge, expires_at)
+            VALUES (:hash, :sessionId, :redirectUri, :challenge, now() + make_interval(secs => :ttl))
+            """)
+        .bind("hash", Secrets.sha256(code)).bind("sessionId", sessionId).bind("redirectUri", redirectTo)
+        .bind("challenge", codeChallenge).bind("ttl", CODE_TTL.toSeconds())
+        .execute());
+    String separator = redirectTo.contains("?") ? "&" : "?";
+    StringBuilder url = new StringBuilder(redirectTo.replaceFirst("#.*$", ""))
+        .append(separator).append("code=").append(code);
+    if (state != null) {
+      url.append("&state=").append(URLEncoder.encode(state, StandardCharsets.UTF_8));
+    }
+    return url.toString();
+  }
+
+  /**
+   * {@code grant_type=authorization_code}: a new session for the app, with the sign-in facts of the original one.
+   * A code presented twice is refused, and the session the first exchange produced is revoked (RFC 6749 §4.1.2).
+   */
+  public TokenResponse exchange(String code, String codeVerifier, String redirectUri, ClientInfo client) {
+    byte[] hash = Secrets.sha256(code);
+    Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
+      Optional<Map<String, Object>> row = h.createQuery("""
+              SELECT session_id, redirect_uri, code_challenge, consumed_at, issued_session_id,
+                     expires_at < now() AS expired
+              FROM authorization_codes WHERE code_hash = :hash FOR UPDATE
+              """)
+          .bind("hash", hash).mapToMap().findOne();
+      if (row.isEmpty()) {
+        return Outcome.refused(invalidGrant("The code is not known."));
+      }
+      Map<String, Object> c = row.get();
+      if (c.get("consumed_at") != null) {
+        UUID issued = (UUID) c.get("issued_session_id");
+        if (issued != null) {
+          sessions.revoke(h, issued, "authorization_code_reuse", client);
+        }
+        return Outcome.refused(invalidGrant("The code was already used."));
+      }
+      h.createUpdate("UPDATE authorization_codes SET consumed_at = now() WHERE code_hash = :hash")
+          .bind("hash", hash).execute();
+      if ((Boolean) c.get("expired")) {
+        return Outcome.refused(invalidGrant("The code has expired."));
+      }
+      if (redirectUri != null && !redirectUri.equals(c.get("redirect_uri"))) {
+        return Outcome.refused(invalidGrant("redirect_uri does not match the one the code was issued for."));
+      }
+      String challenge = (String) c.get("code_challenge");
+      if (challenge != null) {
+        if (codeVerifier == null || !VERIFIER.matcher(codeVerifier).matches()) {
+          return Outcome.refused(invalidGrant("A code_verifier is required for this code."));
+        }
+        String computed = Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(Secrets.sha256(codeVerifier.getBytes(StandardCharsets.US_ASCII)));
+        if (!Secrets.constantTimeEquals(computed.getBytes(StandardCharsets.US_ASCII),
+            challenge.getBytes(StandardCharsets.US_ASCII))) {
+          return Outcome.refused(invalidGrant("The code_verifier does not match the code_challenge."));
+        }
+      }
+      Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), client);
+      if (tokens.isEmpty()) {
+        return Outcome.refused(invalidGrant("The sign-in this code came from has ended."));
+      }
+      h.createUpdate("UPDATE authorization_codes SET issued_session_id = :sid WHERE code_hash = :hash")
+          .bind("sid", tokens.get().sessionId()).bind("hash", hash).execute();
+      return Outcome.ok(tokens.get());
+    });
+    return outcome.get();
+  }
+
+  private static ApiException invalidGrant(String detail) {
+    return ApiException.badRequest("invalid_grant", detail);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.sesame.http;
+
+import dev.sesame.authorize.AuthorizationCodes;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.Html;
+import io.javalin.http.Context;
+import java.util.List;
+
+/** The hosted pages: {@code /login} and {@code /account}. Their scripts are modules under {@code /assets}. */
+final class PageEndpoints {
+  private final Pages pages;
+  private final AuthorizationCodes codes;
+
+  PageEndpoints(Pages pages, AuthorizationCodes codes) {
+    this.pages = pages;
+    this.codes = codes;
+  }
+
+  /**
+   * {@code GET /login[?redirectTo=…&state=…&code_challenge=…&code_challenge_method=S256]}. A {@code redirectTo}
+   * outside {@code SESAME_REDIRECT_ALLOWLIST} gets an error page: never an open redirect.
+   */
+  void login(Context ctx) {
+    String redirectTo = ctx.queryParam("redirectTo");
+    String state = ctx.queryParam("state");
+    String challenge = ctx.queryParam("code_challenge");
+    StringBuilder attributes = new StringBuilder(" continue-to=\"/account\"");
+    if (redirectTo != null) {
+      try {
+        codes.checkRequest(redirectTo, challenge, ctx.queryParam("code_challenge_method"));
+      } catch (ApiException e) {
+        ctx.status(400);
+        pages.render(ctx, "Sign-in link not allowed", """
+            <h1>This sign-in link can't be used</h1>
+            <p class="lead">The app that sent you here asked to return to an address this server does not allow.
+            Go back to the app and try again, or contact its owner.</p>
+            """, List.of());
+        return;
+      }
+      attributes.append(" redirect-to=\"").append(Html.escape(redirectTo)).append('"');
+      if (state != null) {
+        attributes.append(" state=\"").append(Html.escape(state)).append('"');
+      }
+      if (challenge != null) {
+        attributes.append(" code-challenge=\"").append(Html.escape(challenge)).append('"');
+      }
+    } else if (state != null || challenge != null) {
+      throw ApiException.badRequest("invalid_request", "state and code_challenge need a redirectTo.");
+    }
+    ctx.header("Cache-Control", "no-store");
+    pages.render(ctx, "Sign in", "<sesame-auth" + attributes + "></sesame-auth>",
+        List.of("/assets/sesame-auth.js"));
+  }
+
+  /** {@code GET /account}: the signed-in person's account, or the sign-in when there is none. */
+  void account(Context ctx) {
+    ctx.header("Cache-Control", "no-store");
+    pages.render(ctx, "Your account", "<sesame-profile></sesame-profile>",
+        List.of("/assets/sesame-auth.js", "/assets/sesame-profile.js"));
+  }
+}

@@ -1,0 +1,82 @@
+package dev.sesame.http;
+
+import dev.sesame.common.ApiException;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.tokens.AccessTokens;
+import io.javalin.http.Context;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Authenticates Sesame's own endpoints, by {@code Authorization: Bearer <access token>} or, for Sesame's own pages,
+ * by the session cookie. Besides the token's signature and expiry it checks that the session is still alive, so
+ * signing out takes effect here at once. A state-changing request authenticated by cookie must also pass the CSRF
+ * check: an {@code Origin} that is exactly one of the allowed origins, and the {@code X-Sesame-CSRF} header (which
+ * no cross-site form can send, and no cross-origin script can send without a CORS preflight we only grant to
+ * allowed origins).
+ */
+final class RequestAuth {
+  static final String CSRF_HEADER = "X-Sesame-CSRF";
+  private static final Map<String, String> CHALLENGE = Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+
+  private final AccessTokens accessTokens;
+  private final SessionService sessions;
+  private final SessionCookies cookies;
+  private final List<String> allowedOrigins;
+
+  RequestAuth(AccessTokens accessTokens, SessionService sessions, SessionCookies cookies,
+              List<String> allowedOrigins) {
+    this.accessTokens = accessTokens;
+    this.sessions = sessions;
+    this.cookies = cookies;
+    this.allowedOrigins = allowedOrigins;
+  }
+
+  SessionService.ActiveSession require(Context ctx) {
+    String header = ctx.header("Authorization");
+    String token;
+    if (header != null) {
+      if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() > 8192) {
+        throw unauthenticated();
+      }
+      token = header.substring(7).strip();
+    } else {
+      Optional<String> cookie = cookies.accessToken(ctx);
+      if (cookie.isEmpty()) {
+        throw unauthenticated();
+      }
+      requireCsrfProof(ctx);
+      token = cookie.get();
+    }
+    AccessTokens.Claims claims;
+    try {
+      claims = accessTokens.verify(token);
+    } catch (ApiException e) {
+      throw new ApiException(e.status(), e.code(), e.detail(), CHALLENGE);
+    }
+    return sessions.findActive(claims.sessionId())
+        .filter(s -> s.user().id().equals(claims.userId()))
+        .orElseThrow(() -> new ApiException(401, "invalid_token", "This session has ended. Sign in again.",
+            CHALLENGE));
+  }
+
+  /** For requests that act on a cookie: safe methods pass; others need an allowed Origin and the CSRF header. */
+  void requireCsrfProof(Context ctx) {
+    String method = ctx.method().name();
+    if (method.equals("GET") || method.equals("HEAD")) {
+      return;
+    }
+    String origin = ctx.header("Origin");
+    if (origin == null || !allowedOrigins.contains(origin) || ctx.header(CSRF_HEADER) == null) {
+      throw new ApiException(403, "csrf_check_failed",
+          "A request authenticated by cookie must come from an allowed origin with the " + CSRF_HEADER
+              + " header.");
+    }
+  }
+
+  private static ApiException unauthenticated() {
+    return new ApiException(401, "invalid_token", "Send an access token as 'Authorization: Bearer <token>'.",
+        Map.of("WWW-Authenticate", "Bearer"));
+  }
+}
