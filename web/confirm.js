@@ -1,7 +1,10 @@
 // The email link's confirm page: only this button's POST consumes the link, so mail scanners that open links
-// (GET/HEAD) can't use it up.
+// (GET/HEAD) can't use it up. After the sign-in it continues like /login: to the app with a code, or to /account.
+import { sesame } from './sesame.js';
+
 const form = document.getElementById('confirm');
 const status = document.getElementById('status');
+const client = sesame();
 
 if (form) {
   form.addEventListener('submit', async (event) => {
@@ -11,21 +14,13 @@ if (form) {
     status.className = '';
     status.textContent = 'Signing in…';
     try {
-      const response = await fetch('/v1/email/verify', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ token: form.dataset.token }),
-        credentials: 'same-origin',
-      });
-      const body = await response.json();
-      if (!response.ok) {
-        throw new Error(body.detail || 'Sign-in failed.');
-      }
+      const tokens = await client.verifyEmailLink(form.dataset.token);
       form.hidden = true;
-      status.textContent = `You're signed in as ${body.user.email}. You can close this tab.`;
-      document.dispatchEvent(new CustomEvent('sesame:signed-in', { detail: body }));
+      status.textContent = `You're signed in as ${tokens.user.email}.`;
+      window.location.assign(tokens.continue ? await client.authorize(tokens.continue) : '/account');
     } catch (error) {
       status.className = 'error';
+      status.setAttribute('role', 'alert');
       status.textContent = error.message;
       button.disabled = false;
     }

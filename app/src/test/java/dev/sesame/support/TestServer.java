@@ -21,8 +21,12 @@ public final class TestServer implements AutoCloseable {
   private final Config config;
 
   private TestServer(Map<String, String> env) {
+    this(env, "127.0.0.1");
+  }
+
+  private TestServer(Map<String, String> env, String publicHost) {
     int port = freePort();
-    this.url = "http://127.0.0.1:" + port;
+    this.url = "http://" + publicHost + ":" + port;
     Map<String, String> settings = new HashMap<>();
     settings.put("SESAME_PORT", Integer.toString(port));
     settings.put("SESAME_BIND_HOST", "127.0.0.1");
@@ -44,6 +48,11 @@ public final class TestServer implements AutoCloseable {
 
   public static TestServer start(Map<String, String> env) {
     return new TestServer(env);
+  }
+
+  /** For browsers: WebAuthn needs a domain as RP id (not an IP), and http://localhost is a secure context. */
+  public static TestServer startOnLocalhost(Map<String, String> env) {
+    return new TestServer(env, "localhost");
   }
 
   public String url() {

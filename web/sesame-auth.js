@@ -1,0 +1,297 @@
+// <sesame-auth>: the whole sign-in in one tag.
+//
+//   <script type="module" src="https://login.example.com/assets/sesame-auth.js"></script>
+//   <sesame-auth></sesame-auth>
+//   <script type="module">
+//     document.querySelector('sesame-auth').addEventListener('sesame:signed-in', (e) => {
+//       const { access_token, refresh_token, user } = e.detail;   // hand them to your app
+//     });
+//   </script>
+//
+// Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in),
+// redirect-to / state / code-challenge (hosted /login: send the browser to the app with a one-time code).
+
+import { capabilities, platformAuthenticatorName, sesame, SesameError } from './sesame.js';
+import { adoptStyles, h } from './ui.js';
+
+class SesameAuth extends HTMLElement {
+  #client;
+  #caps = { webauthn: false, platformAuthenticator: false, conditionalMediation: false };
+  #conditional = null; // AbortController of the autofill request
+  #flowId = null;
+  #email = '';
+  #tokens = null;
+  #root;
+  #status;
+
+  connectedCallback() {
+    if (this.#root) return;
+    this.#client = sesame(this.getAttribute('base-url') || undefined);
+    this.#root = this.attachShadow({ mode: 'open' });
+    adoptStyles(this.#root);
+    this.#status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.#showStart();
+    Promise.all([capabilities(), this.#client.restore().catch(() => null)]).then(([caps, user]) => {
+      this.#caps = caps;
+      if (user) {
+        this.#showSignedIn(user);
+      } else {
+        this.#showStart();
+        this.#startAutofill();
+      }
+    });
+  }
+
+  // ---- already signed in (hosted pages keep a session): continue, or switch account ----
+
+  #showSignedIn(user) {
+    const next = h('button', { type: 'button', class: 'primary', id: 'continue', onclick: () => this.#finish() },
+      `Continue as ${user.email}`);
+    this.#render(
+      h('h2', {}, 'Welcome back'),
+      h('p', {}, 'You’re signed in as ', h('strong', {}, user.email), '.'),
+      next,
+      h('button', { type: 'button', class: 'link', id: 'switch-account', onclick: async () => {
+        await this.#client.signOut().catch(() => {});
+        this.#showStart();
+        this.#startAutofill();
+      } }, 'Use another account'));
+    next.focus();
+  }
+
+  disconnectedCallback() {
+    this.#stopAutofill();
+  }
+
+  #render(...nodes) {
+    this.#root.replaceChildren(...nodes, this.#status);
+  }
+
+  #say(message, error = false) {
+    this.#status.textContent = message || '';
+    this.#status.className = error ? 'status error' : 'status';
+    this.#status.setAttribute('role', error ? 'alert' : 'status');
+  }
+
+  #busy(form, busy) {
+    for (const b of form.querySelectorAll('button')) b.disabled = busy;
+  }
+
+  // ---- step 1: email (with passkey autofill) or "Sign in with a passkey" ----
+
+  #showStart() {
+    const email = h('input', {
+      id: 'email', name: 'email', type: 'email', required: true, value: this.#email,
+      autocomplete: 'username webauthn', autocapitalize: 'none', spellcheck: 'false', inputmode: 'email',
+    });
+    const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#startEmail(form, email); } },
+      h('label', { for: 'email' }, 'Email'),
+      email,
+      h('button', { type: 'submit', class: 'primary' }, 'Continue with email'));
+    const passkeyButton = h('button', { type: 'button', class: 'secondary', id: 'passkey',
+      onclick: () => this.#passkeyButton(passkeyButton) }, 'Sign in with a passkey');
+    const hasWebAuthn = this.#caps.webauthn;
+    this.#render(
+      h('h2', {}, 'Sign in'),
+      form,
+      hasWebAuthn ? h('div', { class: 'divider', 'aria-hidden': 'true' }, 'or') : null,
+      hasWebAuthn ? passkeyButton : null);
+  }
+
+  async #startEmail(form, input) {
+    const email = input.value.trim();
+    if (!email || !input.checkValidity()) {
+      this.#say('Enter your email address.', true);
+      input.focus();
+      return;
+    }
+    this.#busy(form, true);
+    this.#say('Sending your code…');
+    try {
+      const redirect = this.#redirect();
+      const started = await this.#client.startEmail(email, redirect || {});
+      this.#stopAutofill();
+      this.#email = email;
+      this.#flowId = started.flowId;
+      this.#showCode(Math.round(started.expiresIn / 60));
+    } catch (error) {
+      this.#busy(form, false);
+      this.#say(message(error), true);
+      input.focus();
+    }
+  }
+
+  // ---- step 2: the 6-digit code from the email ----
+
+  #showCode(minutes) {
+    const code = h('input', {
+      id: 'code', name: 'code', class: 'code', required: true, inputmode: 'numeric', autocomplete: 'one-time-code',
+      pattern: '[0-9]{6}', maxlength: '6', 'aria-describedby': 'code-help',
+    });
+    const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#verifyCode(form, code); } },
+      h('label', { for: 'code' }, 'Code from the email'),
+      code,
+      h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+    this.#render(
+      h('h2', {}, 'Check your email'),
+      h('p', { id: 'code-help' }, 'We sent a sign-in link and a 6-digit code to ', h('strong', {}, this.#email),
+        `. It expires in ${minutes} minutes.`),
+      form,
+      h('button', { type: 'button', class: 'link', onclick: () => { this.#say(''); this.#showStart(); this.#startAutofill(); } },
+        'Use a different email'));
+    this.#say('');
+    code.focus();
+  }
+
+  async #verifyCode(form, input) {
+    const code = input.value.replace(/\D/g, '');
+    if (code.length !== 6) {
+      this.#say('Enter the 6 digits from the email.', true);
+      input.focus();
+      return;
+    }
+    this.#busy(form, true);
+    this.#say('Signing in…');
+    try {
+      this.#tokens = await this.#client.verifyEmailCode(this.#flowId, code);
+      await this.#afterEmailSignIn();
+    } catch (error) {
+      this.#busy(form, false);
+      this.#say(message(error), true);
+      input.select();
+      input.focus();
+    }
+  }
+
+  // ---- step 3: offer a passkey after an email sign-in on a capable device ----
+
+  async #afterEmailSignIn() {
+    let offer = false;
+    if (this.#caps.platformAuthenticator) {
+      try {
+        offer = (await this.#client.listPasskeys()).length === 0;
+      } catch {
+        offer = false;
+      }
+    }
+    if (!offer) {
+      await this.#finish();
+      return;
+    }
+    const name = platformAuthenticatorName();
+    const create = h('button', { type: 'button', class: 'primary', id: 'create-passkey',
+      onclick: () => this.#createPasskey(create, skip) }, `Use ${name} next time`);
+    const skip = h('button', { type: 'button', class: 'link', id: 'skip-passkey', onclick: () => this.#finish() },
+      'Not now');
+    this.#render(
+      h('h2', {}, 'Sign in faster next time'),
+      h('p', {}, `Skip the email: create a passkey and sign in with ${name}. It stays on your device.`),
+      create,
+      skip);
+    this.#say('');
+    create.focus();
+  }
+
+  async #createPasskey(create, skip) {
+    create.disabled = true;
+    skip.disabled = true;
+    this.#say('Follow your device’s prompt…');
+    try {
+      await this.#client.addPasskey();
+      this.#say('Passkey created.');
+      await this.#finish();
+    } catch (error) {
+      create.disabled = false;
+      skip.disabled = false;
+      this.#say(error.name === 'NotAllowedError' ? 'No passkey was created. You can try again or skip.' : message(error), true);
+    }
+  }
+
+  // ---- passkeys: button and autofill ----
+
+  async #passkeyButton(button) {
+    this.#stopAutofill(); // a modal request can't run beside the autofill one
+    button.disabled = true;
+    this.#say('Follow your device’s prompt…');
+    try {
+      this.#tokens = await this.#client.signInWithPasskey();
+      await this.#finish();
+    } catch (error) {
+      button.disabled = false;
+      this.#say(error.name === 'NotAllowedError' ? 'Sign-in was cancelled. Try again, or use your email.' : message(error), true);
+      this.#startAutofill();
+    }
+  }
+
+  #startAutofill() {
+    if (!this.#caps.conditionalMediation || this.#conditional || this.#tokens) return;
+    const controller = new AbortController();
+    this.#conditional = controller;
+    this.#client.signInWithPasskey({ conditional: true, signal: controller.signal })
+      .then((tokens) => {
+        this.#tokens = tokens;
+        return this.#finish();
+      })
+      .catch((error) => {
+        if (controller.signal.aborted || error.name === 'AbortError') return;
+        this.#say(error.name === 'NotAllowedError' ? '' : message(error), error.name !== 'NotAllowedError');
+      })
+      .finally(() => {
+        if (this.#conditional === controller) this.#conditional = null;
+      });
+  }
+
+  #stopAutofill() {
+    if (this.#conditional) {
+      this.#conditional.abort();
+      this.#conditional = null;
+    }
+  }
+
+  // ---- signed in ----
+
+  #redirect() {
+    const redirectTo = this.getAttribute('redirect-to');
+    if (!redirectTo) return null;
+    return {
+      redirectTo,
+      state: this.getAttribute('state') || undefined,
+      codeChallenge: this.getAttribute('code-challenge') || undefined,
+    };
+  }
+
+  async #finish() {
+    this.#stopAutofill();
+    const tokens = this.#tokens;
+    this.dispatchEvent(new CustomEvent('sesame:signed-in', { detail: tokens, bubbles: true, composed: true }));
+    const redirect = this.#redirect();
+    if (redirect) {
+      this.#say('Signed in. Taking you back…');
+      try {
+        window.location.assign(await this.#client.authorize(redirect));
+      } catch (error) {
+        this.#say(message(error), true);
+      }
+      return;
+    }
+    const next = this.getAttribute('continue-to');
+    if (next) {
+      this.#say('Signed in.');
+      window.location.assign(next);
+      return;
+    }
+    const user = tokens ? tokens.user : this.#client.user;
+    this.#render(h('h2', {}, 'You’re signed in'), h('p', {}, 'as ', h('strong', {}, user ? user.email : '')));
+    this.#say('');
+  }
+}
+
+function message(error) {
+  if (error instanceof SesameError) return error.message;
+  if (error && error.name === 'NotAllowedError') return 'The request was cancelled or timed out.';
+  return 'Something went wrong. Check your connection and try again.';
+}
+
+if (!customElements.get('sesame-auth')) {
+  customElements.define('sesame-auth', SesameAuth);
+}
