@@ -149,12 +149,22 @@ export class SesameClient extends EventTarget {
     } else if (this.#session && this.#session.accessToken) {
       headers.Authorization = `Bearer ${this.#session.accessToken}`;
     }
-    const response = await fetch(this.baseUrl + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: this.cookieMode ? 'same-origin' : 'omit',
-    });
+    let response;
+    try {
+      response = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: this.cookieMode ? 'same-origin' : 'omit',
+      });
+    } catch (error) {
+      if (!this.cookieMode) {
+        console.error(`Sesame: ${method} ${this.baseUrl}${path} failed. If ${window.location.origin} is not listed in `
+          + 'SESAME_ALLOWED_ORIGINS, the browser blocks these requests (CORS).', error);
+      }
+      throw new SesameError(0, { code: 'network_error',
+        detail: 'Could not reach the sign-in service. Check your connection and try again.' });
+    }
     if (response.status === 204) return null;
     const data = await response.json().catch(() => ({}));
     if (!response.ok) throw new SesameError(response.status, data);

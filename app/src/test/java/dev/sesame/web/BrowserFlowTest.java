@@ -299,6 +299,7 @@ class BrowserFlowTest {
       page.click("sesame-auth button:has-text('Continue with email')");
       page.waitForSelector("sesame-auth .status.error");
       Browsers.screenshot(page, "desktop/6-04-other-origin-refused");
+      assertTrue(page.textContent("sesame-auth .status").contains("Could not reach the sign-in service"));
       assertEquals(0, inbox.count(email), "the browser never let the request through");
     }
   }
