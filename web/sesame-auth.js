@@ -233,8 +233,9 @@ class SesameAuth extends HTMLElement {
         return this.#finish();
       })
       .catch((error) => {
-        if (controller.signal.aborted || error.name === 'AbortError') return;
-        this.#say(error.name === 'NotAllowedError' ? '' : message(error), error.name !== 'NotAllowedError');
+        // An autofill request that ends without a pick is not news: leave whatever the status says.
+        if (controller.signal.aborted || error.name === 'AbortError' || error.name === 'NotAllowedError') return;
+        this.#say(message(error), true);
       })
       .finally(() => {
         if (this.#conditional === controller) this.#conditional = null;

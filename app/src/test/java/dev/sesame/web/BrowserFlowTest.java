@@ -253,7 +253,7 @@ class BrowserFlowTest {
   @Test
   void scenario_5_account_rename_remove_and_sign_out() {
     try (BrowserContext context = browsers.desktop()) {
-      newUserSignsUpAndAddsAPasskey(context, "desktop/5-setup");
+      SignedUp user = newUserSignsUpAndAddsAPasskey(context, "desktop/5-setup");
       Page page = context.newPage();
       page.navigate(sesame.url() + "/account");
       page.waitForSelector("sesame-profile li");
@@ -272,6 +272,24 @@ class BrowserFlowTest {
       Browsers.screenshot(page, "desktop/5-04-signed-out");
       page.reload();
       page.waitForSelector("sesame-profile sesame-auth #email");
+
+      // The removed passkey is still on the device: signing in with it fails clearly, and the page tells the
+      // browser the credential is gone (signalUnknownCredential), so the device stops offering it.
+      Page stale = context.newPage();
+      VirtualAuthenticator device = VirtualAuthenticator.attach(stale, false);
+      device.add(user.credential());
+      stale.navigate(sesame.url() + "/login");
+      stale.waitForSelector("sesame-auth #passkey");
+      device.present();
+      stale.click("sesame-auth #passkey");
+      stale.waitForSelector("sesame-auth .status.error");
+      assertTrue(stale.textContent("sesame-auth .status").contains("not registered"),
+          stale.textContent("sesame-auth .status"));
+      Browsers.screenshot(stale, "desktop/5-05-removed-passkey-refused");
+      for (int i = 0; i < 50 && device.credentials().size() > 0; i++) {
+        stale.waitForTimeout(100);
+      }
+      assertEquals(0, device.credentials().size(), "the browser dropped the passkey the server no longer knows");
     }
   }
 
