@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
@@ -39,16 +40,9 @@ class PasskeyAccountTest {
     server.close();
   }
 
-  record Account(String email, String accessToken, String userId) {
-    String[] bearer() {
-      return new String[] {"Authorization", "Bearer " + accessToken};
-    }
-  }
 
   static Account newAccount() {
-    String email = "a-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    JsonNode tokens = DevMailbox.signIn(http, email);
-    return new Account(email, tokens.get("access_token").asText(), tokens.get("user").get("id").asText());
+    return Account.signUp(http);
   }
 
   SoftwareAuthenticator registered(Account account) {

@@ -15,6 +15,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
@@ -49,13 +50,9 @@ class PasskeyCeremonyTest {
     server.close();
   }
 
-  /** A user signed in by email: their address and access token. */
-  record Account(String email, String accessToken, String userId) {}
 
   static Account newAccount() {
-    String email = "p-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    JsonNode tokens = DevMailbox.signIn(http, email);
-    return new Account(email, tokens.get("access_token").asText(), tokens.get("user").get("id").asText());
+    return Account.signUp(http);
   }
 
   SoftwareAuthenticator authenticator() {

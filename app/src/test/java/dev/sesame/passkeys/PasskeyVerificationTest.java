@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
@@ -37,12 +38,9 @@ class PasskeyVerificationTest {
     server.close();
   }
 
-  record Account(String email, String accessToken, String userId) {}
 
   static Account newAccount() {
-    String email = "v-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    JsonNode tokens = DevMailbox.signIn(http, email);
-    return new Account(email, tokens.get("access_token").asText(), tokens.get("user").get("id").asText());
+    return Account.signUp(http);
   }
 
   SoftwareAuthenticator device() {

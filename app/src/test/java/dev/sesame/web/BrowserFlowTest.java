@@ -99,6 +99,15 @@ class BrowserFlowTest {
     return "b-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
   }
 
+  /** Opens /login, asks for an email and returns the email that arrived; the page waits at the code step. */
+  static MailInbox.SignInMail requestEmail(Page page, String email) {
+    page.navigate(sesame.url() + "/login");
+    page.fill("sesame-auth #email", email);
+    page.click("sesame-auth button:has-text('Continue with email')");
+    page.waitForSelector("sesame-auth #code");
+    return inbox.next(email);
+  }
+
   /** Email, then the code from the real email. Leaves the page after the code step. */
   static void signInByEmail(Page page, String email, String shots) {
     page.fill("sesame-auth #email", email);
@@ -214,11 +223,7 @@ class BrowserFlowTest {
       // a) The link opened elsewhere (as a phone's mail app or a scanner would) consumes nothing: the code works.
       String email = newEmail();
       Page tab = original.newPage();
-      tab.navigate(sesame.url() + "/login");
-      tab.fill("sesame-auth #email", email);
-      tab.click("sesame-auth button:has-text('Continue with email')");
-      tab.waitForSelector("sesame-auth #code");
-      MailInbox.SignInMail mail = inbox.next(email);
+      MailInbox.SignInMail mail = requestEmail(tab, email);
       Page elsewhere = other.newPage();
       elsewhere.navigate(mail.link());
       assertTrue(elsewhere.textContent("main").contains(email), "the confirm page shows who is signing in");
@@ -232,11 +237,7 @@ class BrowserFlowTest {
       // b) Clicking "Sign in" on the confirm page signs in there; the code in the first tab is then used up.
       String email = newEmail();
       Page tab = original.newPage();
-      tab.navigate(sesame.url() + "/login");
-      tab.fill("sesame-auth #email", email);
-      tab.click("sesame-auth button:has-text('Continue with email')");
-      tab.waitForSelector("sesame-auth #code");
-      MailInbox.SignInMail mail = inbox.next(email);
+      MailInbox.SignInMail mail = requestEmail(tab, email);
       Page elsewhere = other.newPage();
       elsewhere.navigate(mail.link());
       elsewhere.click("button:has-text('Sign in')");
