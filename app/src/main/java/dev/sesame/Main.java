@@ -19,6 +19,8 @@ import dev.sesame.maintenance.Janitor;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.ratelimit.RateLimiter;
+import dev.sesame.servicekeys.ServiceKeys;
+import dev.sesame.sessions.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.tokens.SigningKeys;
@@ -50,10 +52,13 @@ public final class Main implements AutoCloseable {
       running.push(database);
 
       AuditLog audit = new AuditLog();
-      SigningKeys signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl());
+      SigningKeys signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(),
+          config.tokenAlg(), config.keyRotation());
+      running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());
-      SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl());
+      SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
+          config.sessionIdleTtl(), config.sessionMaxTtl());
 
       Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
       if (config.devMailbox()) {
@@ -73,7 +78,8 @@ public final class Main implements AutoCloseable {
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32));
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
-          passkeys, authorizationCodes));
+          passkeys, authorizationCodes, new Introspection(database.jdbi(), accessTokens, sessions),
+          new ServiceKeys(database.jdbi())));
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -110,6 +116,20 @@ public final class Main implements AutoCloseable {
     } catch (ConfigException e) {
       System.err.println("sesame: configuration error: " + e.getMessage());
       System.exit(2);
+      return;
+    }
+    if (args.length > 0) {
+      int status;
+      try {
+        status = Cli.run(java.util.List.of(args), config, System.out, System.err);
+      } catch (ConfigException e) {
+        System.err.println("sesame: configuration error: " + e.getMessage());
+        status = 2;
+      } catch (RuntimeException e) {
+        System.err.println("sesame: " + e.getMessage());
+        status = 1;
+      }
+      System.exit(status);
       return;
     }
     Main sesame;

@@ -39,7 +39,11 @@ public record Config(
     List<Cidr> trustedProxies,
     RateLimit emailStartLimit,
     RateLimit ipLimit,
-    Passkeys passkeys) {
+    Passkeys passkeys,
+    Duration sessionIdleTtl,
+    Duration sessionMaxTtl,
+    Duration keyRotation,
+    String tokenAlg) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
 
@@ -158,9 +162,18 @@ public record Config(
     Passkeys passkeys = new Passkeys(uvRequired, platformOnly, verifyAttestation, ceremonyTtl, relatedOrigins,
         aaguidFile);
 
+    Duration idleTtl = r.get("SESAME_SESSION_IDLE_TTL", "30d",
+        s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(400)));
+    Duration maxTtl = r.get("SESAME_SESSION_MAX_TTL", "90d",
+        s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(3650)));
+    Duration keyRotation = r.get("SESAME_KEY_ROTATION", "30d",
+        s -> r.duration(s, Duration.ofHours(1), Duration.ofDays(3650)));
+    String tokenAlg = r.get("SESAME_TOKEN_ALG", "ES256", s -> r.oneOf(s.toLowerCase(Locale.ROOT), "es256", "rs256")
+        .toUpperCase(Locale.ROOT));
+
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
-        masterKey, trustedProxies, emailStart, ip, passkeys);
+        masterKey, trustedProxies, emailStart, ip, passkeys, idleTtl, maxTtl, keyRotation, tokenAlg);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -191,6 +204,10 @@ public record Config(
     out.put("ceremonyTtl", Durations.format(passkeys.ceremonyTtl()));
     out.put("relatedOrigins", passkeys.relatedOrigins());
     out.put("aaguidFile", passkeys.aaguidFile().map(Path::toString).orElse("none"));
+    out.put("sessionIdleTtl", Durations.format(sessionIdleTtl));
+    out.put("sessionMaxTtl", Durations.format(sessionMaxTtl));
+    out.put("keyRotation", Durations.format(keyRotation));
+    out.put("tokenAlg", tokenAlg);
     return out;
   }
 

@@ -3,6 +3,8 @@ package dev.sesame.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
+import dev.sesame.servicekeys.ServiceKeys;
+import dev.sesame.sessions.Introspection;
 import dev.sesame.sessions.SessionService;
 import io.javalin.http.Context;
 import java.util.Locale;
@@ -10,7 +12,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
-/** {@code POST /v1/authorize} (hosted pages → app redirect with a code) and {@code POST /v1/token} (the app). */
+/**
+ * The OAuth-shaped endpoints: {@code /v1/authorize} (hosted pages → app redirect with a code), {@code /v1/token},
+ * {@code /v1/introspect} and {@code /v1/revoke}.
+ */
 final class AuthorizeEndpoints {
   private final AuthorizationCodes codes;
   private final SessionService sessions;
@@ -18,9 +23,13 @@ final class AuthorizeEndpoints {
   private final SessionCookies cookies;
   private final ClientIps clientIps;
   private final ObjectMapper mapper;
+  private final Introspection introspection;
+  private final ServiceKeys serviceKeys;
 
   AuthorizeEndpoints(AuthorizationCodes codes, SessionService sessions, RequestAuth auth, SessionCookies cookies,
-                     ClientIps clientIps, ObjectMapper mapper) {
+                     ClientIps clientIps, ObjectMapper mapper, Introspection introspection, ServiceKeys serviceKeys) {
+    this.introspection = introspection;
+    this.serviceKeys = serviceKeys;
     this.codes = codes;
     this.sessions = sessions;
     this.auth = auth;
@@ -55,6 +64,20 @@ final class AuthorizeEndpoints {
       default -> throw ApiException.badRequest("unsupported_grant_type",
           "grant_type must be authorization_code or refresh_token.");
     }
+  }
+
+  /** {@code POST /v1/introspect} (RFC 7662), for backends holding a service key. */
+  void introspect(Context ctx) {
+    serviceKeys.authenticate(ctx.header("Authorization"));
+    Function<String, Optional<String>> param = params(ctx);
+    ctx.json(introspection.introspect(required(param, "token"), param.apply("token_type_hint").orElse(null)));
+  }
+
+  /** {@code POST /v1/revoke} (RFC 7009): ends the session of a refresh (or access) token; always 200. */
+  void revoke(Context ctx) {
+    Function<String, Optional<String>> param = params(ctx);
+    introspection.revoke(required(param, "token"), clientIps.of(ctx));
+    ctx.status(200).json(Map.of());
   }
 
   private Function<String, Optional<String>> params(Context ctx) {

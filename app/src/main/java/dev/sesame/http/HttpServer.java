@@ -10,6 +10,8 @@ import dev.sesame.db.Database;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Outbox;
 import dev.sesame.passkeys.PasskeyService;
+import dev.sesame.servicekeys.ServiceKeys;
+import dev.sesame.sessions.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.Javalin;
@@ -32,7 +34,8 @@ public final class HttpServer implements AutoCloseable {
   /** Everything the HTTP layer talks to, built by {@code Main}. */
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
                          SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
-                         AuthorizationCodes authorizationCodes) {}
+                         AuthorizationCodes authorizationCodes, Introspection introspection,
+                         ServiceKeys serviceKeys) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -49,10 +52,10 @@ public final class HttpServer implements AutoCloseable {
     SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
     PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
-        clientIps, mapper);
+        clientIps, mapper, s.introspection(), s.serviceKeys());
     PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
-        config.passkeys().relatedOrigins());
+        config.passkeys().relatedOrigins(), config.issuer());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
 
     this.app = Javalin.create(c -> {
@@ -86,6 +89,7 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/ready", wellKnown::ready);
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
+      c.routes.get("/.well-known/oauth-authorization-server", wellKnown::metadata);
 
       c.routes.post("/v1/email/start", email::start);
       c.routes.post("/v1/email/verify", email::verify);
@@ -94,10 +98,14 @@ public final class HttpServer implements AutoCloseable {
 
       c.routes.post("/v1/sessions/refresh", sessions::refresh);
       c.routes.post("/v1/sessions/logout", sessions::logout);
+      c.routes.get("/v1/sessions", sessions::list);
+      c.routes.delete("/v1/sessions/{id}", sessions::revoke);
       c.routes.get("/v1/me", sessions::me);
 
       c.routes.post("/v1/authorize", authorize::authorize);
       c.routes.post("/v1/token", authorize::token);
+      c.routes.post("/v1/introspect", authorize::introspect);
+      c.routes.post("/v1/revoke", authorize::revoke);
 
       c.routes.post("/v1/passkeys/register/options", passkeys::startRegistration);
       c.routes.post("/v1/passkeys/register/verify", passkeys::finishRegistration);

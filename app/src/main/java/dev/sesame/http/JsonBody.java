@@ -77,6 +77,17 @@ final class JsonBody {
     return value.toString();
   }
 
+  Optional<Boolean> optionalBoolean(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isBoolean()) {
+      throw ApiException.badRequest("invalid_request", "The field '" + field + "' must be true or false.");
+    }
+    return Optional.of(value.booleanValue());
+  }
+
   boolean has(String field) {
     JsonNode value = node.get(field);
     return value != null && !value.isNull();

@@ -21,7 +21,13 @@ final class PageEndpoints {
    * outside {@code SESAME_REDIRECT_ALLOWLIST} gets an error page: never an open redirect.
    */
   void login(Context ctx) {
-    String redirectTo = ctx.queryParam("redirectTo");
+    // redirect_uri and response_type=code are the standard OAuth names (RFC 6749 §4.1.1) for generic clients.
+    String redirectTo = ctx.queryParam("redirectTo") != null ? ctx.queryParam("redirectTo")
+        : ctx.queryParam("redirect_uri");
+    String responseType = ctx.queryParam("response_type");
+    if (responseType != null && !responseType.equals("code")) {
+      throw ApiException.badRequest("unsupported_response_type", "response_type must be code.");
+    }
     String state = ctx.queryParam("state");
     String challenge = ctx.queryParam("code_challenge");
     StringBuilder attributes = new StringBuilder(" continue-to=\"/account\"");

@@ -27,19 +27,39 @@ public final class SessionService {
   private final AccessTokens accessTokens;
   private final AuditLog audit;
   private final Duration refreshTtl;
+  private final Duration idleTtl;
+  private final Duration maxTtl;
 
-  public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl) {
+  /**
+   * @param idleTtl a session not refreshed for this long ends ({@code SESAME_SESSION_IDLE_TTL})
+   * @param maxTtl no session outlives this, however active ({@code SESAME_SESSION_MAX_TTL})
+   */
+  public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl,
+                        Duration idleTtl, Duration maxTtl) {
     this.jdbi = jdbi;
     this.accessTokens = accessTokens;
     this.audit = audit;
     this.refreshTtl = refreshTtl;
+    this.idleTtl = idleTtl;
+    this.maxTtl = maxTtl;
   }
+
+  /** A session as its owner sees it in a list of their devices. */
+  public record SessionView(UUID id, Instant createdAt, Instant lastUsedAt, String authMethod, String ip,
+                            String device, boolean current) {}
 
   /** A session that is neither revoked nor expired, with its user. */
   public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt) {}
 
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
-                            Instant expiresAt, Instant revokedAt) {}
+                            Instant createdAt, Instant expiresAt, Instant revokedAt) {}
+
+  /** Idle expiry from now, capped by the absolute maximum from the session's creation. */
+  private Instant expiry(Instant createdAt, Instant now) {
+    Instant idle = now.plus(idleTtl);
+    Instant cap = createdAt.plus(maxTtl);
+    return idle.isBefore(cap) ? idle : cap;
+  }
 
   /**
    * Starts a session for a user who just proved who they are, within the caller's transaction so the session exists
@@ -48,9 +68,9 @@ public final class SessionService {
   public TokenResponse start(Handle h, User user, String authMethod, List<String> amr, ClientInfo client) {
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
-    insertSession(h, sessionId, user.id(), authMethod, amr, now, now, client);
-    String refreshToken = insertRefreshToken(h, sessionId, now);
-    return respond(user, sessionId, now, authMethod, amr, refreshToken);
+    Instant sessionExpiry = expiry(now, now);
+    insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client);
+    return respond(user, sessionId, now, authMethod, amr, insertRefreshToken(h, sessionId, now, sessionExpiry), now);
   }
 
   /** Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). */
@@ -81,17 +101,19 @@ public final class SessionService {
       }
       Instant now = Instant.now();
       Instant tokenExpiresAt = toInstant(found.get().get("token_expires_at"));
-      if (tokenExpiresAt.isBefore(now) || session.expiresAt().isBefore(now)) {
+      if (tokenExpiresAt.isBefore(now) || session.expiresAt().isBefore(now)
+          || !expiry(session.createdAt(), now).isAfter(now)) { // idle too long, or past the absolute maximum
         return Outcome.refused(ApiException.unauthorized("session_expired", "This session has expired."));
       }
       h.createUpdate("UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :hash")
           .bind("now", now).bind("hash", hash).execute();
-      String next = insertRefreshToken(h, sessionId, now);
+      Instant sessionExpiry = expiry(session.createdAt(), now);
+      IssuedRefresh next = insertRefreshToken(h, sessionId, now, sessionExpiry);
       h.createUpdate("UPDATE sessions SET last_used_at = :now, expires_at = :expiresAt WHERE id = :id")
-          .bind("now", now).bind("expiresAt", now.plus(refreshTtl)).bind("id", sessionId).execute();
+          .bind("now", now).bind("expiresAt", sessionExpiry).bind("id", sessionId).execute();
       User user = h.attach(UserDao.class).findById(session.userId()).orElseThrow();
       return Outcome.ok(respond(user, sessionId, session.authTime(), session.authMethod(),
-          Arrays.asList(session.amr()), next));
+          Arrays.asList(session.amr()), next, now));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
   }
@@ -125,11 +147,11 @@ public final class SessionService {
     User user = h.attach(UserDao.class).findById(origin.userId()).orElseThrow();
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
+    Instant sessionExpiry = expiry(now, now);
     insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()), origin.authTime(), now,
-        client);
-    String refreshToken = insertRefreshToken(h, sessionId, now);
+        sessionExpiry, client);
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
-        Arrays.asList(origin.amr()), refreshToken));
+        Arrays.asList(origin.amr()), insertRefreshToken(h, sessionId, now, sessionExpiry), now));
   }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
@@ -138,6 +160,45 @@ public final class SessionService {
     if (session != null && session.revokedAt() == null) {
       revoke(h, session, reason, client);
     }
+  }
+
+  /** The user's live sessions, newest use first; {@code current} marks the caller's. */
+  public List<SessionView> list(UUID userId, UUID currentSessionId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT id, created_at, last_used_at, auth_method, ip, user_agent FROM sessions
+            WHERE user_id = :userId AND revoked_at IS NULL AND expires_at > now()
+            ORDER BY last_used_at DESC
+            """)
+        .bind("userId", userId)
+        .map((rs, ctx) -> {
+          UUID id = rs.getObject("id", UUID.class);
+          return new SessionView(id, toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
+              toInstant(rs.getObject("last_used_at", java.time.OffsetDateTime.class)), rs.getString("auth_method"),
+              rs.getString("ip"), UserAgents.describe(rs.getString("user_agent")), id.equals(currentSessionId));
+        })
+        .list());
+  }
+
+  /** Ends one of the user's own sessions; another user's is as invisible as a missing one. */
+  public void revokeOwn(UUID userId, UUID sessionId, ClientInfo client) {
+    jdbi.useTransaction(h -> {
+      SessionRow session = loadSession(h, sessionId);
+      if (session == null || !session.userId().equals(userId) || session.revokedAt() != null) {
+        throw new ApiException(404, "session_not_found", "There is no such session on your account.");
+      }
+      revoke(h, session, "revoked_by_user", client);
+    });
+  }
+
+  /** Signs the user out everywhere. */
+  public void logoutAll(UUID userId, ClientInfo client) {
+    jdbi.useTransaction(h -> {
+      List<UUID> ids = h.createQuery("SELECT id FROM sessions WHERE user_id = :userId AND revoked_at IS NULL")
+          .bind("userId", userId).mapTo(UUID.class).list();
+      for (UUID id : ids) {
+        revoke(h, loadSession(h, id), "logout_all", client);
+      }
+    });
   }
 
   /** Signs a session out: its refresh tokens stop working and Sesame's endpoints refuse its access tokens. */
@@ -159,19 +220,21 @@ public final class SessionService {
 
   private SessionRow loadSession(Handle h, UUID id) {
     return h.createQuery("""
-            SELECT id, user_id, auth_method, amr, auth_time, expires_at, revoked_at FROM sessions WHERE id = :id
+            SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at
+            FROM sessions WHERE id = :id
             """)
         .bind("id", id)
         .map((rs, ctx) -> new SessionRow(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
             rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
             toInstant(rs.getObject("auth_time", java.time.OffsetDateTime.class)),
+            toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
             toInstant(rs.getObject("expires_at", java.time.OffsetDateTime.class)),
             toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))))
         .findOne().orElse(null);
   }
 
   private void insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
-                             Instant authTime, Instant now, ClientInfo client) {
+                             Instant authTime, Instant now, Instant expiresAt, ClientInfo client) {
     h.createUpdate("""
             INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
                                   ip, user_agent)
@@ -179,27 +242,32 @@ public final class SessionService {
             """)
         .bind("id", sessionId).bind("userId", userId).bind("method", authMethod)
         .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
-        .bind("expiresAt", now.plus(refreshTtl)).bind("ip", client.ip()).bind("ua", client.userAgent())
+        .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
         .execute();
   }
 
-  private String insertRefreshToken(Handle h, UUID sessionId, Instant now) {
+  private record IssuedRefresh(String token, Instant expiresAt) {}
+
+  /** A new refresh token; it never outlives its session. */
+  private IssuedRefresh insertRefreshToken(Handle h, UUID sessionId, Instant now, Instant sessionExpiry) {
     String token = Secrets.randomToken(32);
+    Instant own = now.plus(refreshTtl);
+    Instant expiresAt = own.isBefore(sessionExpiry) ? own : sessionExpiry;
     h.createUpdate("""
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
             VALUES (:hash, :sessionId, :now, :expiresAt)
             """)
         .bind("hash", Secrets.sha256(token)).bind("sessionId", sessionId).bind("now", now)
-        .bind("expiresAt", now.plus(refreshTtl))
+        .bind("expiresAt", expiresAt)
         .execute();
-    return token;
+    return new IssuedRefresh(token, expiresAt);
   }
 
   private TokenResponse respond(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
-                                String refreshToken) {
+                                IssuedRefresh refresh, Instant now) {
     String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr);
-    return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refreshToken,
-        refreshTtl.getSeconds(), sessionId, TokenResponse.UserView.of(user));
+    return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refresh.token(),
+        Duration.between(now, refresh.expiresAt()).getSeconds(), sessionId, TokenResponse.UserView.of(user));
   }
 
   private static Instant toInstant(Object value) {

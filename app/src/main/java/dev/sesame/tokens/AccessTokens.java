@@ -42,6 +42,9 @@ public final class AccessTokens {
   /** What Sesame's own endpoints need from a verified token. */
   public record Claims(UUID userId, UUID sessionId, String email, Instant issuedAt, Instant expiresAt) {}
 
+  /** Everything introspection reports about a verified token. */
+  public record Full(Claims claims, String issuer, String audience, String clientId) {}
+
   private record Verifier(SigningKeys.KeyRing ring, DefaultJWTProcessor<SecurityContext> processor) {}
 
   public AccessTokens(SigningKeys keys, String issuer, String audience, String clientId, Duration ttl) {
@@ -89,11 +92,17 @@ public final class AccessTokens {
    * audience and expiry. Any failure is a 401 {@code invalid_token} that does not say which check failed.
    */
   public Claims verify(String token) {
+    return verifyFull(token).claims();
+  }
+
+  public Full verifyFull(String token) {
     try {
       JWTClaimsSet claims = processor().process(token, null);
-      return new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
-          claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant());
-    } catch (ParseException | BadJOSEException | JOSEException | IllegalArgumentException | NullPointerException e) {
+      return new Full(new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
+          claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant()),
+          claims.getIssuer(), claims.getAudience().get(0), claims.getStringClaim("client_id"));
+    } catch (ParseException | BadJOSEException | JOSEException | IllegalArgumentException | NullPointerException
+             | IndexOutOfBoundsException e) {
       throw ApiException.unauthorized("invalid_token", "The access token is missing, malformed, expired or not ours.");
     }
   }
@@ -104,7 +113,7 @@ public final class AccessTokens {
     if (v == null || v.ring() != ring) {
       DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
       p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(AT_JWT));
-      p.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256),
+      p.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256),
           new ImmutableJWKSet<>(ring.publicKeys())));
       p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
           new JWTClaimsSet.Builder().issuer(issuer).build(),
@@ -113,6 +122,12 @@ public final class AccessTokens {
       verifier = v;
     }
     return v.processor();
+  }
+
+  /** The algorithms of the keys a valid token may be signed with now. */
+  public List<String> algorithms() {
+    return keys.current().publicKeys().getKeys().stream()
+        .map(k -> k.getAlgorithm() == null ? "ES256" : k.getAlgorithm().getName()).distinct().sorted().toList();
   }
 
   /** The published JSON Web Key Set. */

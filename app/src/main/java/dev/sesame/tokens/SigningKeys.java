@@ -4,12 +4,15 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import dev.sesame.common.FastCrypto;
 import dev.sesame.config.ConfigException;
 import dev.sesame.config.Secret;
@@ -39,6 +42,8 @@ public final class SigningKeys {
   private final Jdbi jdbi;
   private final Optional<KeyEncryption> encryption;
   private final Duration accessTokenTtl;
+  private final JWSAlgorithm algorithm;
+  private final Duration rotation;
   private volatile KeyRing ring;
 
   /** The key that signs now, and every public key a still-valid token may have been signed with. */
@@ -47,10 +52,18 @@ public final class SigningKeys {
   private record StoredKey(String kid, String alg, String publicJwk, byte[] privateKey, String encryption,
                            boolean active) {}
 
-  public SigningKeys(Jdbi jdbi, Optional<Secret> masterKey, Duration accessTokenTtl) {
+  /**
+   * @param algorithm {@code ES256} or {@code RS256}: what new keys are; an active key of another algorithm is
+   *     rotated at once
+   * @param rotation how long a key signs before a new one takes over
+   */
+  public SigningKeys(Jdbi jdbi, Optional<Secret> masterKey, Duration accessTokenTtl, String algorithm,
+                     Duration rotation) {
     this.jdbi = jdbi;
     this.encryption = masterKey.map(KeyEncryption::new);
     this.accessTokenTtl = accessTokenTtl;
+    this.algorithm = JWSAlgorithm.parse(algorithm);
+    this.rotation = rotation;
     if (masterKey.isEmpty()) {
       log.warn("SESAME_MASTER_KEY is not set: token signing keys are stored unencrypted in the database");
     }
@@ -61,20 +74,62 @@ public final class SigningKeys {
     return ring;
   }
 
-  /** Re-reads the keys from the database (after a rotation by another node or the CLI). */
+  /**
+   * Re-reads the keys from the database, rotating first when the active key is due. Every node does this each
+   * minute, so a rotation by another node or the CLI is picked up without a restart.
+   */
   public void reload() {
     this.ring = jdbi.inTransaction(this::loadOrCreate);
   }
 
+  /** Retires the active key now and makes a new one (the {@code keys rotate} command). Returns the new key id. */
+  public String rotate() {
+    this.ring = jdbi.inTransaction(h -> {
+      h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
+      h.execute("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL");
+      return loadOrCreate(h);
+    });
+    return ring.kid();
+  }
+
+  /** Reloads (and rotates when due) every {@code period} until closed. */
+  public AutoCloseable startRefresh(Duration period) {
+    java.util.concurrent.ScheduledExecutorService scheduler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "sesame-signing-keys");
+          t.setDaemon(true);
+          return t;
+        });
+    scheduler.scheduleWithFixedDelay(() -> {
+      try {
+        reload();
+      } catch (RuntimeException e) {
+        log.warn("Reloading signing keys failed, keeping the current ones: {}", e.getMessage());
+      }
+    }, period.toMillis(), period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    return scheduler::shutdownNow;
+  }
+
   private KeyRing loadOrCreate(Handle h) {
     h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
+    // Rotation: the active key is retired when it is older than the rotation period or of another algorithm.
+    int rotated = h.createUpdate("""
+            UPDATE signing_keys SET retired_at = now()
+            WHERE retired_at IS NULL AND (activated_at < now() - make_interval(secs => :rotation) OR alg <> :alg)
+            """)
+        .bind("rotation", rotation.toSeconds()).bind("alg", algorithm.getName()).execute();
+    if (rotated > 0) {
+      log.info("Rotated the signing key (retired {} key(s))", rotated);
+    }
     List<StoredKey> stored = h.createQuery("""
             SELECT kid, alg, public_jwk, private_key, encryption, retired_at IS NULL AS active
             FROM signing_keys
-            WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => :ttl)
+            WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => :retention)
             ORDER BY activated_at DESC
             """)
-        .bind("ttl", accessTokenTtl.getSeconds() + 60)
+        // A retired key stays published until every token it signed has expired; the margin covers nodes that
+        // signed with it for up to a minute before they reloaded.
+        .bind("retention", accessTokenTtl.getSeconds() + 120)
         .map((rs, ctx) -> new StoredKey(rs.getString("kid"), rs.getString("alg"), rs.getString("public_jwk"),
             rs.getBytes("private_key"), rs.getString("encryption"), rs.getBoolean("active")))
         .list();
@@ -89,30 +144,37 @@ public final class SigningKeys {
     for (StoredKey key : stored) {
       publicKeys.add(parsePublic(key));
     }
-    ECKey signing = new ECKey.Builder((ECKey) parsePublic(active)).privateKey(privateKey(h, active)).build();
     try {
-      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), new ECDSASigner(signing),
-          new JWKSet(publicKeys));
+      JWK publicKey = parsePublic(active);
+      PrivateKey privateKey = privateKey(h, active);
+      JWSSigner signer = publicKey instanceof RSAKey
+          ? new RSASSASigner(privateKey)
+          : new ECDSASigner(new ECKey.Builder((ECKey) publicKey).privateKey(privateKey).build());
+      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), signer, new JWKSet(publicKeys));
     } catch (JOSEException e) {
       throw new IllegalStateException("signing key " + active.kid() + " cannot sign", e);
     }
   }
 
   private StoredKey create(Handle h) {
-    ECKey key;
-    try {
-      key = new ECKeyGenerator(Curve.P_256).keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.ES256)
-          .keyIDFromThumbprint(true).generate();
-    } catch (JOSEException e) {
-      throw new IllegalStateException("cannot generate a P-256 key", e);
-    }
-    String kid = key.getKeyID();
+    JWK key;
     byte[] pkcs8;
     try {
-      pkcs8 = key.toPrivateKey().getEncoded();
+      if (algorithm.equals(JWSAlgorithm.RS256)) {
+        RSAKey rsa = new RSAKeyGenerator(2048).keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256)
+            .keyIDFromThumbprint(true).generate();
+        key = rsa;
+        pkcs8 = rsa.toPrivateKey().getEncoded();
+      } else {
+        ECKey ec = new ECKeyGenerator(Curve.P_256).keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.ES256)
+            .keyIDFromThumbprint(true).generate();
+        key = ec;
+        pkcs8 = ec.toPrivateKey().getEncoded();
+      }
     } catch (JOSEException e) {
-      throw new IllegalStateException("cannot encode the new key", e);
+      throw new IllegalStateException("cannot generate a " + algorithm + " key", e);
     }
+    String kid = key.getKeyID();
     byte[] stored = encryption.map(enc -> enc.encrypt(pkcs8, kid)).orElse(pkcs8);
     String mode = encryption.isPresent() ? "aes-gcm" : "none";
     String publicJwk = key.toPublicJWK().toJSONString();
@@ -120,9 +182,10 @@ public final class SigningKeys {
             INSERT INTO signing_keys (kid, alg, public_jwk, private_key, encryption)
             VALUES (:kid, :alg, :jwk, :key, :enc)
             """)
-        .bind("kid", kid).bind("alg", "ES256").bind("jwk", publicJwk).bind("key", stored).bind("enc", mode)
+        .bind("kid", kid).bind("alg", algorithm.getName()).bind("jwk", publicJwk).bind("key", stored)
+        .bind("enc", mode)
         .execute();
-    return new StoredKey(kid, "ES256", publicJwk, stored, mode, true);
+    return new StoredKey(kid, algorithm.getName(), publicJwk, stored, mode, true);
   }
 
   private PrivateKey privateKey(Handle h, StoredKey key) {
@@ -142,7 +205,8 @@ public final class SigningKeys {
     }
     try {
       // Loaded once, in the form the fast signature engine uses directly (no conversion per token).
-      return FastCrypto.keyFactory("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+      return FastCrypto.keyFactory(key.alg().startsWith("RS") ? "RSA" : "EC")
+          .generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("stored signing key " + key.kid() + " is corrupt", e);
     }

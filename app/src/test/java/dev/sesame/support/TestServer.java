@@ -81,6 +81,18 @@ public final class TestServer implements AutoCloseable {
     main.close();
   }
 
+  /** What an administration command printed, and how it exited. */
+  public record CliResult(int status, String stdout, String stderr) {}
+
+  /** Runs {@code java -jar sesame.jar ARGS} in-process against this server's database and settings. */
+  public static CliResult cli(TestServer server, String... args) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int status = dev.sesame.CliAccess.run(java.util.List.of(args), server.config(),
+        new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+    return new CliResult(status, out.toString(), err.toString());
+  }
+
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();

@@ -1,0 +1,74 @@
+package dev.sesame;
+
+import dev.sesame.config.Config;
+import dev.sesame.db.Database;
+import dev.sesame.servicekeys.ServiceKeys;
+import dev.sesame.tokens.SigningKeys;
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * Administration commands of the same jar: {@code java -jar sesame.jar service-key create billing}. They use the
+ * configured database directly. (With the embedded database, stop the server first: only one process can own it.)
+ */
+final class Cli {
+  static final String USAGE = """
+      usage: java -jar sesame.jar [command]
+        (no command)                 run the server
+        service-key create NAME      create a key for a backend service; it is printed once
+        service-key list             list service keys
+        service-key revoke NAME      revoke a service key
+        keys rotate                  retire the active signing key now and start signing with a new one
+        keys list                    list the published signing keys""";
+
+  private Cli() {}
+
+  static int run(List<String> args, Config config, PrintStream out, PrintStream err) {
+    String command = String.join(" ", args.subList(0, Math.min(2, args.size())));
+    if (List.of("help", "--help", "-h").contains(args.get(0))) {
+      out.println(USAGE);
+      return 0;
+    }
+    if (!List.of("service-key create", "service-key list", "service-key revoke", "keys rotate", "keys list")
+        .contains(command) || (command.endsWith("create") || command.endsWith("revoke")) && args.size() != 3) {
+      err.println(USAGE);
+      return 2;
+    }
+    try (Database database = Database.open(config)) {
+      ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
+      switch (command) {
+        case "service-key create" -> {
+          String key = serviceKeys.create(args.get(2));
+          err.println("Service key '" + args.get(2) + "' created. It is shown once; store it as a secret:");
+          out.println(key);
+        }
+        case "service-key list" -> serviceKeys.list().forEach(k -> out.println(k.name() + "\tcreated "
+            + k.createdAt() + "\tlast used " + (k.lastUsedAt() == null ? "never" : k.lastUsedAt())
+            + (k.revokedAt() == null ? "" : "\trevoked " + k.revokedAt())));
+        case "service-key revoke" -> {
+          if (!serviceKeys.revoke(args.get(2))) {
+            err.println("No live service key named '" + args.get(2) + "'.");
+            return 1;
+          }
+          out.println("Revoked service key '" + args.get(2) + "'.");
+        }
+        case "keys rotate" -> {
+          SigningKeys keys = signingKeys(database, config);
+          out.println("Now signing with key " + keys.rotate() + "; the previous key stays published until the "
+              + "tokens it signed expire. Running nodes pick the new key up within a minute.");
+        }
+        default -> signingKeys(database, config).current().publicKeys().getKeys()
+            .forEach(k -> out.println(k.getKeyID() + "\t" + k.getAlgorithm()));
+      }
+      return 0;
+    } catch (IllegalArgumentException e) {
+      err.println("sesame: " + e.getMessage());
+      return 2;
+    }
+  }
+
+  private static SigningKeys signingKeys(Database database, Config config) {
+    return new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(), config.tokenAlg(),
+        config.keyRotation());
+  }
+}

@@ -1,0 +1,76 @@
+package dev.sesame.servicekeys;
+
+import dev.sesame.common.ApiException;
+import dev.sesame.common.Secrets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Keys that backend services use to call Sesame (token introspection), sent as {@code Authorization: Bearer}.
+ * Created from the command line, shown once, stored only as a SHA-256 hash; listable and revocable by name.
+ */
+public final class ServiceKeys {
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  static final String PREFIX = "sk_";
+
+  private final Jdbi jdbi;
+
+  public ServiceKeys(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  public record ServiceKey(String name, Instant createdAt, Instant lastUsedAt, Instant revokedAt) {}
+
+  /** Creates a key and returns it; this is the only time it can be seen. */
+  public String create(String name) {
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("a service key name is 1-64 of a-z, 0-9, '.', '_', '-', got '" + name + "'");
+    }
+    String key = PREFIX + Secrets.randomToken(32);
+    int inserted = jdbi.withHandle(h -> h.createUpdate("""
+            INSERT INTO service_keys (name, key_hash) VALUES (:name, :hash)
+            ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING
+            """)
+        .bind("name", name).bind("hash", Secrets.sha256(key)).execute());
+    if (inserted == 0) {
+      throw new IllegalArgumentException("a service key named '" + name + "' exists already; revoke it first");
+    }
+    return key;
+  }
+
+  public List<ServiceKey> list() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT * FROM service_keys ORDER BY name, created_at")
+        .map((rs, ctx) -> new ServiceKey(rs.getString("name"), instant(rs.getObject("created_at", OffsetDateTime.class)),
+            instant(rs.getObject("last_used_at", OffsetDateTime.class)),
+            instant(rs.getObject("revoked_at", OffsetDateTime.class))))
+        .list());
+  }
+
+  /** Revokes by name; a revoked name can be created again. Returns false when there was no such live key. */
+  public boolean revoke(String name) {
+    return jdbi.withHandle(h -> h.createUpdate("""
+            UPDATE service_keys SET revoked_at = now() WHERE name = :name AND revoked_at IS NULL
+            """)
+        .bind("name", name).execute()) > 0;
+  }
+
+  /** Checks {@code Authorization: Bearer sk_…}; 401 {@code invalid_client} unless it is a live service key. */
+  public String authenticate(String authorization) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer " + PREFIX, 0, 7 + PREFIX.length())) {
+      throw new ApiException(401, "invalid_client", "Call this endpoint with 'Authorization: Bearer <service key>'.");
+    }
+    byte[] hash = Secrets.sha256(authorization.substring(7).strip());
+    return jdbi.withHandle(h -> h.createQuery("""
+            UPDATE service_keys SET last_used_at = now() WHERE key_hash = :hash AND revoked_at IS NULL RETURNING name
+            """)
+        .bind("hash", hash).mapTo(String.class).findOne())
+        .orElseThrow(() -> new ApiException(401, "invalid_client", "The service key is not valid."));
+  }
+
+  private static Instant instant(OffsetDateTime value) {
+    return value == null ? null : value.toInstant();
+  }
+}
