@@ -41,6 +41,7 @@ public final class Main implements AutoCloseable {
 
   private final Deque<AutoCloseable> running = new ArrayDeque<>();
   private final HttpServer http;
+  private SigningKeys signingKeys;
 
   public Main(Config config) {
     try {
@@ -52,7 +53,7 @@ public final class Main implements AutoCloseable {
       running.push(database);
 
       AuditLog audit = new AuditLog();
-      SigningKeys signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(),
+      signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
@@ -95,6 +96,11 @@ public final class Main implements AutoCloseable {
 
   public int port() {
     return http.port();
+  }
+
+  /** The signing keys of this node (operations and tests reload or inspect them). */
+  public SigningKeys signingKeys() {
+    return signingKeys;
   }
 
   @Override

@@ -93,6 +93,11 @@ public final class TestServer implements AutoCloseable {
     return new CliResult(status, out.toString(), err.toString());
   }
 
+  /** The server's own signing keys, to trigger the reload its nodes do every minute. */
+  public static dev.sesame.tokens.SigningKeys signingKeys(TestServer server) {
+    return server.main.signingKeys();
+  }
+
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
