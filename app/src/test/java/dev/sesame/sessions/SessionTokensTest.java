@@ -1,6 +1,7 @@
 package dev.sesame.sessions;
 
 import static dev.sesame.support.Problems.assertProblem;
+import static dev.sesame.support.TokenForge.sign;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -28,10 +28,9 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.TestServer;
+import dev.sesame.support.TokenForge;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
@@ -39,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -208,7 +206,7 @@ class SessionTokensTest {
     assertProblem(me(hs.serialize()), 401, "invalid_token");
 
     // Signed with Sesame's real key, but wrong in one claim or header each.
-    PrivateKey real = serverPrivateKey();
+    PrivateKey real = TokenForge.serverPrivateKey(server);
     String kid = parsed.getHeader().getKeyID();
     assertEquals(200, me(sign(real, kid, claims, h -> { })).status(), "the forging helper itself is right");
     Date past = Date.from(Instant.now().minusSeconds(3600));
@@ -222,21 +220,5 @@ class SessionTokensTest {
     assertProblem(me(sign(real, "unknown-kid", claims, h -> { })), 401, "invalid_token");
     assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).claim("sid", UUID.randomUUID().toString())
         .build(), h -> { })), 401, "invalid_token");
-  }
-
-  private static String sign(PrivateKey key, String kid, JWTClaimsSet claims, Consumer<JWSHeader.Builder> header)
-      throws Exception {
-    JWSHeader.Builder b = new JWSHeader.Builder(JWSAlgorithm.ES256).type(new JOSEObjectType("at+jwt")).keyID(kid);
-    header.accept(b);
-    SignedJWT jwt = new SignedJWT(b.build(), claims);
-    jwt.sign(new ECDSASigner(key, Curve.P_256));
-    return jwt.serialize();
-  }
-
-  private static PrivateKey serverPrivateKey() throws Exception {
-    byte[] pkcs8 = server.jdbi().withHandle(h -> h.createQuery(
-        "SELECT private_key FROM signing_keys WHERE retired_at IS NULL AND encryption = 'none'")
-        .mapTo(byte[].class).one());
-    return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
   }
 }
