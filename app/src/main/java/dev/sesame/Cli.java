@@ -69,6 +69,6 @@ final class Cli {
 
   private static SigningKeys signingKeys(Database database, Config config) {
     return new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(), config.tokenAlg(),
-        config.keyRotation());
+        config.keyRotation(), config.keyPrepublish());
   }
 }

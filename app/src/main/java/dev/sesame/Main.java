@@ -54,7 +54,7 @@ public final class Main implements AutoCloseable {
 
       AuditLog audit = new AuditLog();
       signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(),
-          config.tokenAlg(), config.keyRotation());
+          config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());

@@ -43,6 +43,7 @@ public record Config(
     Duration sessionIdleTtl,
     Duration sessionMaxTtl,
     Duration keyRotation,
+    Duration keyPrepublish,
     String tokenAlg) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
@@ -168,12 +169,17 @@ public record Config(
         s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(3650)));
     Duration keyRotation = r.get("SESAME_KEY_ROTATION", "30d",
         s -> r.duration(s, Duration.ofHours(1), Duration.ofDays(3650)));
+    Duration keyPrepublish = r.get("SESAME_KEY_PREPUBLISH", "15m",
+        s -> r.duration(s, Duration.ZERO, Duration.ofDays(7)));
+    if (keyPrepublish.compareTo(keyRotation) >= 0) {
+      throw new ConfigException("SESAME_KEY_PREPUBLISH", "must be shorter than SESAME_KEY_ROTATION");
+    }
     String tokenAlg = r.get("SESAME_TOKEN_ALG", "ES256", s -> r.oneOf(s.toLowerCase(Locale.ROOT), "es256", "rs256")
         .toUpperCase(Locale.ROOT));
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
-        masterKey, trustedProxies, emailStart, ip, passkeys, idleTtl, maxTtl, keyRotation, tokenAlg);
+        masterKey, trustedProxies, emailStart, ip, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -207,6 +213,7 @@ public record Config(
     out.put("sessionIdleTtl", Durations.format(sessionIdleTtl));
     out.put("sessionMaxTtl", Durations.format(sessionMaxTtl));
     out.put("keyRotation", Durations.format(keyRotation));
+    out.put("keyPrepublish", Durations.format(keyPrepublish));
     out.put("tokenAlg", tokenAlg);
     return out;
   }

@@ -44,6 +44,7 @@ public final class SigningKeys {
   private final Duration accessTokenTtl;
   private final JWSAlgorithm algorithm;
   private final Duration rotation;
+  private final Duration prepublish;
   private volatile KeyRing ring;
 
   /** The key that signs now, and every public key a still-valid token may have been signed with. */
@@ -56,14 +57,16 @@ public final class SigningKeys {
    * @param algorithm {@code ES256} or {@code RS256}: what new keys are; an active key of another algorithm is
    *     rotated at once
    * @param rotation how long a key signs before a new one takes over
+   * @param prepublish how long a new key is published before it signs
    */
   public SigningKeys(Jdbi jdbi, Optional<Secret> masterKey, Duration accessTokenTtl, String algorithm,
-                     Duration rotation) {
+                     Duration rotation, Duration prepublish) {
     this.jdbi = jdbi;
     this.encryption = masterKey.map(KeyEncryption::new);
     this.accessTokenTtl = accessTokenTtl;
     this.algorithm = JWSAlgorithm.parse(algorithm);
     this.rotation = rotation;
+    this.prepublish = prepublish;
     if (masterKey.isEmpty()) {
       log.warn("SESAME_MASTER_KEY is not set: token signing keys are stored unencrypted in the database");
     }
@@ -86,6 +89,7 @@ public final class SigningKeys {
   public String rotate() {
     this.ring = jdbi.inTransaction(h -> {
       h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
+      // Immediate (e.g. after a suspected compromise): the new key signs now; pending keys are dropped too.
       h.execute("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL");
       return loadOrCreate(h);
     });
@@ -110,35 +114,66 @@ public final class SigningKeys {
     return scheduler::shutdownNow;
   }
 
+  /**
+   * The key life cycle, run under a cluster-wide lock by whichever node gets there first:
+   * <ol>
+   *   <li>an active key of another algorithm than configured is retired (explicit change: immediate);
+   *   <li>a pending key whose time has come takes over: the keys before it are retired;
+   *   <li>when the active key is due for rotation, the next key is created <em>pending</em>: published in the JWKS
+   *       {@code prepublish} before it signs, so backends have it cached before they meet a token signed with it;
+   *   <li>with no active key at all (first start), one is created and signs at once.
+   * </ol>
+   */
   private KeyRing loadOrCreate(Handle h) {
     h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
-    // Rotation: the active key is retired when it is older than the rotation period or of another algorithm.
-    int rotated = h.createUpdate("""
-            UPDATE signing_keys SET retired_at = now()
-            WHERE retired_at IS NULL AND (activated_at < now() - make_interval(secs => :rotation) OR alg <> :alg)
-            """)
-        .bind("rotation", rotation.toSeconds()).bind("alg", algorithm.getName()).execute();
-    if (rotated > 0) {
-      log.info("Rotated the signing key (retired {} key(s))", rotated);
+    int switched = h.createUpdate("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND alg <> :alg")
+        .bind("alg", algorithm.getName()).execute();
+    if (switched > 0) {
+      log.info("SESAME_TOKEN_ALG is {}: retired {} key(s) of another algorithm", algorithm, switched);
+    }
+    int promoted = h.createUpdate("""
+            UPDATE signing_keys old SET retired_at = now()
+            WHERE old.retired_at IS NULL
+              AND EXISTS (SELECT 1 FROM signing_keys newer
+                          WHERE newer.retired_at IS NULL AND newer.activated_at <= now()
+                            AND newer.activated_at > old.activated_at)
+            """).execute();
+    if (promoted > 0) {
+      log.info("A pre-published signing key took over; retired {} key(s)", promoted);
+    }
+    boolean hasActive = h.createQuery(
+            "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL AND activated_at <= now()")
+        .mapTo(Integer.class).one() > 0;
+    if (!hasActive) {
+      StoredKey created = create(h, Duration.ZERO);
+      log.info("Created signing key {} ({})", created.kid(), created.alg());
+    } else {
+      boolean due = h.createQuery("""
+              SELECT count(*) FROM signing_keys
+              WHERE retired_at IS NULL AND activated_at <= now()
+                AND activated_at < now() - make_interval(secs => :rotation) + make_interval(secs => :prepublish)
+                AND NOT EXISTS (SELECT 1 FROM signing_keys p WHERE p.retired_at IS NULL AND p.activated_at > now())
+              """)
+          .bind("rotation", rotation.toSeconds()).bind("prepublish", prepublish.toSeconds())
+          .mapTo(Integer.class).one() > 0;
+      if (due) {
+        StoredKey next = create(h, prepublish);
+        log.info("Published the next signing key {}; it starts signing in {}", next.kid(), prepublish);
+      }
     }
     List<StoredKey> stored = h.createQuery("""
-            SELECT kid, alg, public_jwk, private_key, encryption, retired_at IS NULL AS active
+            SELECT kid, alg, public_jwk, private_key, encryption,
+                   retired_at IS NULL AND activated_at <= now() AS active
             FROM signing_keys
             WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => :retention)
             ORDER BY activated_at DESC
             """)
         // A retired key stays published until every token it signed has expired; the margin covers nodes that
-        // signed with it for up to a minute before they reloaded.
+        // signed with it for up to a minute before they reloaded. Pending keys are published too.
         .bind("retention", accessTokenTtl.getSeconds() + 120)
         .map((rs, ctx) -> new StoredKey(rs.getString("kid"), rs.getString("alg"), rs.getString("public_jwk"),
             rs.getBytes("private_key"), rs.getString("encryption"), rs.getBoolean("active")))
         .list();
-    if (stored.stream().noneMatch(StoredKey::active)) {
-      StoredKey created = create(h);
-      log.info("Created signing key {} ({})", created.kid(), created.alg());
-      stored = new ArrayList<>(stored);
-      stored.add(0, created);
-    }
     StoredKey active = stored.stream().filter(StoredKey::active).findFirst().orElseThrow();
     List<JWK> publicKeys = new ArrayList<>();
     for (StoredKey key : stored) {
@@ -156,7 +191,7 @@ public final class SigningKeys {
     }
   }
 
-  private StoredKey create(Handle h) {
+  private StoredKey create(Handle h, Duration startsIn) {
     JWK key;
     byte[] pkcs8;
     try {
@@ -179,13 +214,13 @@ public final class SigningKeys {
     String mode = encryption.isPresent() ? "aes-gcm" : "none";
     String publicJwk = key.toPublicJWK().toJSONString();
     h.createUpdate("""
-            INSERT INTO signing_keys (kid, alg, public_jwk, private_key, encryption)
-            VALUES (:kid, :alg, :jwk, :key, :enc)
+            INSERT INTO signing_keys (kid, alg, public_jwk, private_key, encryption, activated_at)
+            VALUES (:kid, :alg, :jwk, :key, :enc, now() + make_interval(secs => :startsIn))
             """)
         .bind("kid", kid).bind("alg", algorithm.getName()).bind("jwk", publicJwk).bind("key", stored)
-        .bind("enc", mode)
+        .bind("enc", mode).bind("startsIn", startsIn.toSeconds())
         .execute();
-    return new StoredKey(kid, algorithm.getName(), publicJwk, stored, mode, true);
+    return new StoredKey(kid, algorithm.getName(), publicJwk, stored, mode, startsIn.isZero());
   }
 
   private PrivateKey privateKey(Handle h, StoredKey key) {

@@ -89,7 +89,12 @@ class ConfigTest {
         Map.entry("SESAME_ATTESTATION", "enterprise"),
         Map.entry("SESAME_CEREMONY_TTL", "2h"),
         Map.entry("SESAME_RELATED_ORIGINS", "shop.example.com"),
-        Map.entry("SESAME_AAGUID_FILE", "/no/such/file.json"));
+        Map.entry("SESAME_AAGUID_FILE", "/no/such/file.json"),
+        Map.entry("SESAME_SESSION_IDLE_TTL", "1s"),
+        Map.entry("SESAME_SESSION_MAX_TTL", "later"),
+        Map.entry("SESAME_KEY_ROTATION", "1m"),
+        Map.entry("SESAME_KEY_PREPUBLISH", "8d"),
+        Map.entry("SESAME_TOKEN_ALG", "HS256"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
       Map<String, String> env = e.getKey().equals("SESAME_SMTP_TLS")
           ? Map.of(e.getKey(), e.getValue(), "SESAME_SMTP_HOST", "smtp.example.com")
@@ -98,6 +103,19 @@ class ConfigTest {
       assertTrue(thrown.getMessage().startsWith(e.getKey() + ": "), thrown.getMessage());
       assertFalse(thrown.getMessage().contains("\n"), "one line");
     }
+  }
+
+  @Test
+  void the_next_key_must_be_published_before_the_rotation_is_due() {
+    ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Map.of("SESAME_KEY_ROTATION", "1h",
+        "SESAME_KEY_PREPUBLISH", "2h")));
+    assertTrue(e.getMessage().startsWith("SESAME_KEY_PREPUBLISH: "), e.getMessage());
+    Config c = Config.load(Map.of("SESAME_TOKEN_ALG", "rs256"));
+    assertEquals("RS256", c.tokenAlg());
+    assertEquals(Duration.ofMinutes(15), c.keyPrepublish());
+    assertEquals(Duration.ofDays(30), c.keyRotation());
+    assertEquals(Duration.ofDays(30), c.sessionIdleTtl());
+    assertEquals(Duration.ofDays(90), c.sessionMaxTtl());
   }
 
   @Test

@@ -61,23 +61,41 @@ class KeyRotationTest {
   }
 
   @Test
-  void keys_rotate_automatically_and_nodes_agree_after_a_reload() {
+  void scheduled_rotation_publishes_the_next_key_before_it_signs_and_nodes_agree() throws Exception {
     String db = TestDatabase.create();
     Map<String, String> env = Map.of("SESAME_DATABASE_URL", db, "SESAME_PUBLIC_URL", SHARED_URL,
-        "SESAME_KEY_ROTATION", "1h");
+        "SESAME_KEY_ROTATION", "1h", "SESAME_KEY_PREPUBLISH", "15m");
     try (TestServer a = TestServer.start(env); TestServer b = TestServer.start(env)) {
       String first = TestServer.signingKeys(a).current().kid();
       assertEquals(first, TestServer.signingKeys(b).current().kid());
-      a.jdbi().useHandle(h -> h.execute("UPDATE signing_keys SET activated_at = now() - interval '2 hours'"));
-      TestServer.signingKeys(a).reload(); // node A's minute comes first: it rotates
-      String second = TestServer.signingKeys(a).current().kid();
-      assertNotEquals(first, second);
-      TestServer.signingKeys(b).reload(); // node B's minute: it adopts the new key instead of rotating again
-      assertEquals(second, TestServer.signingKeys(b).current().kid());
+
+      // 50 minutes into a 1-hour key: within 15 minutes of rotation, so the next key is published, not used.
+      a.jdbi().useHandle(h -> h.execute("UPDATE signing_keys SET activated_at = now() - interval '50 minutes'"));
+      TestServer.signingKeys(a).reload();
+      TestServer.signingKeys(b).reload();
+      TestServer.signingKeys(a).reload(); // a second look creates no third key
+      assertEquals(first, TestServer.signingKeys(a).current().kid(), "the current key still signs");
+      assertEquals(first, TestServer.signingKeys(b).current().kid());
+      JWKSet published = JWKSet.parse(a.http().get("/.well-known/jwks.json").body());
+      assertEquals(2, published.getKeys().size(), "the next key is in the JWKS before any token uses it");
+      String next = published.getKeys().stream().map(k -> k.getKeyID()).filter(k -> !k.equals(first)).findFirst()
+          .orElseThrow();
+      assertEquals(a.http().get("/.well-known/jwks.json").body(), b.http().get("/.well-known/jwks.json").body());
+      assertTrue(kidOf(DevMailbox.signIn(a.http(), email()).get("access_token").asText()).equals(first));
+
+      // Its time comes: whichever node looks first switches, the other follows at its next look.
+      a.jdbi().useHandle(h -> h.execute("UPDATE signing_keys SET activated_at = now() - interval '1 second'"
+          + " WHERE kid = ?", next));
+      TestServer.signingKeys(b).reload();
+      assertEquals(next, TestServer.signingKeys(b).current().kid());
+      TestServer.signingKeys(a).reload();
+      assertEquals(next, TestServer.signingKeys(a).current().kid());
+      assertEquals(next, kidOf(DevMailbox.signIn(a.http(), email()).get("access_token").asText()));
+      JWKSet after = JWKSet.parse(b.http().get("/.well-known/jwks.json").body());
+      assertTrue(after.getKeyByKeyId(first) != null, "the retired key stays until its tokens expire");
       int keys = a.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM signing_keys").mapTo(Integer.class)
           .one());
       assertEquals(2, keys);
-      assertEquals(a.http().get("/.well-known/jwks.json").body(), b.http().get("/.well-known/jwks.json").body());
     }
   }
 
