@@ -1,0 +1,25 @@
+package dev.sesame.bench;
+
+import java.util.Arrays;
+
+/**
+ * {@code java -jar bench/target/sesame-bench.jar load [options]} runs the load scenarios against a Sesame it starts;
+ * {@code crypto [seconds]} measures token signing and verification per core.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "load" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "load" -> LoadBench.main(rest);
+      case "crypto" -> TokenCryptoBench.main(rest);
+      default -> {
+        System.err.println("usage: java -jar sesame-bench.jar [load [--users N] [--seconds S] [--warmup S]"
+            + " [--scenarios passkey,refresh,email,verify,register] | crypto [seconds]]");
+        System.exit(2);
+      }
+    }
+  }
+}

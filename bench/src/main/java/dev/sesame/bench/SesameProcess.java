@@ -1,0 +1,151 @@
+package dev.sesame.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged Sesame as its own process, with what /proc says about its CPU and memory. */
+final class SesameProcess implements AutoCloseable {
+  static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+  private final Path jar;
+  private final Map<String, String> env;
+  private final List<String> jvmOptions;
+  private final Path log;
+  private Process process;
+  private long readyMillis;
+
+  record Usage(long cpuTicks, long rssKb, long databaseTicks) {}
+
+  private SesameProcess(Path jar, Map<String, String> env, List<String> jvmOptions, Path log) {
+    this.jar = jar;
+    this.env = env;
+    this.jvmOptions = jvmOptions;
+    this.log = log;
+  }
+
+  static SesameProcess start(Path jar, int smtpPort) throws Exception {
+    int port = LoadBench.freePort();
+    Path dataDir = Files.createTempDirectory("sesame-bench-");
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "SESAME_PORT", Integer.toString(port),
+        "SESAME_BIND_HOST", "127.0.0.1",
+        "SESAME_PUBLIC_URL", "http://localhost:" + port,
+        "SESAME_DATA_DIR", dataDir.toString(),
+        "SESAME_SMTP_HOST", "127.0.0.1",
+        "SESAME_SMTP_PORT", Integer.toString(smtpPort),
+        "SESAME_SMTP_TLS", "none",
+        // A load test is one client address sending many emails: lift the limits for the run.
+        "SESAME_RATE_LIMIT_EMAIL", "1000000/1m",
+        "SESAME_RATE_LIMIT_IP", "100000000/1m"));
+    String database = System.getenv("SESAME_DATABASE_URL");
+    if (database != null) {
+      env.put("SESAME_DATABASE_URL", database);
+      env.put("SESAME_DATABASE_USER", System.getenv().getOrDefault("SESAME_DATABASE_USER", ""));
+      env.put("SESAME_DATABASE_PASSWORD", System.getenv().getOrDefault("SESAME_DATABASE_PASSWORD", ""));
+    }
+    String jvm = System.getenv().getOrDefault("SESAME_BENCH_JVM_OPTIONS", "-Xmx256m -XX:+UseSerialGC");
+    SesameProcess p = new SesameProcess(jar, env, List.of(jvm.trim().split("\\s+")),
+        Path.of("target", "bench-server.log"));
+    Files.createDirectories(p.log.getParent());
+    p.launch();
+    return p;
+  }
+
+  String baseUrl() {
+    return env.get("SESAME_PUBLIC_URL");
+  }
+
+  long readyMillis() {
+    return readyMillis;
+  }
+
+  private void launch() throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(jar.toAbsolutePath().toString());
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    long start = System.nanoTime();
+    process = pb.start();
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = start + Duration.ofSeconds(120).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("Sesame exited; see " + log);
+      }
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/ready")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          readyMillis = (System.nanoTime() - start) / 1_000_000;
+          return;
+        }
+      } catch (IOException notYet) {
+        // still starting
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("Sesame not ready in 120 s; see " + log);
+  }
+
+  /** Stops the server and starts it again on the same (now warm) data; returns the time to ready in ms. */
+  long restart() throws Exception {
+    stop();
+    launch();
+    return readyMillis;
+  }
+
+  Usage usage() {
+    long ticks = ticks(process.pid());
+    long database = process.descendants().mapToLong(h -> ticks(h.pid())).sum();
+    return new Usage(ticks, rssKb(process.pid()), database);
+  }
+
+  private static long ticks(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static long rssKb(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", ""));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or the process is gone
+    }
+    return 0;
+  }
+
+  private void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}
