@@ -13,7 +13,6 @@ import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,7 @@ public final class Database implements AutoCloseable {
   private Database(Optional<EmbeddedPostgres> embedded, HikariDataSource pool) {
     this.embedded = embedded;
     this.pool = pool;
-    this.jdbi = Jdbi.create(pool).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    this.jdbi = Jdbi.create(pool).installPlugin(new PostgresPlugin());
   }
 
   public static Database open(Config config) {

@@ -10,7 +10,7 @@ import dev.sesame.config.Config;
 import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
-import dev.sesame.users.UserDao;
+import dev.sesame.users.Users;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -188,12 +188,12 @@ public final class EmailSignInService {
             : new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email."));
       }
       h.createUpdate("UPDATE email_flows SET consumed_at = now() WHERE id = :id").bind("id", flow.id()).execute();
-      UserDao.SignedIn signedIn = h.attach(UserDao.class).signInVerifiedEmail(UUID.randomUUID(), flow.email());
+      Users.SignedIn signedIn = Users.signInVerifiedEmail(h, UUID.randomUUID(), flow.email());
       if (signedIn.created()) {
-        audit.record(h, AuditLog.Type.USER_CREATED, signedIn.id(), null, client.ip(), Map.of("via", "email"));
+        audit.record(h, AuditLog.Type.USER_CREATED, signedIn.user().id(), null, client.ip(), Map.of("via", "email"));
       }
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client);
-      audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.id(), tokens.sessionId(), client.ip(),
+      audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.user().id(), tokens.sessionId(), client.ip(),
           Map.of("method", code != null ? "code" : "link"));
       Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
           .map(to -> new AppRedirect(to, flow.state(), flow.codeChallenge()));
@@ -203,7 +203,7 @@ public final class EmailSignInService {
   }
 
   private void auditFailure(Handle h, Flow flow, String reason, boolean viaCode, ClientInfo client) {
-    UUID userId = h.attach(UserDao.class).findByEmail(flow.email()).map(u -> u.id()).orElse(null);
+    UUID userId = Users.findByEmail(h, flow.email()).map(u -> u.id()).orElse(null);
     audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_FAILED, userId, null, client.ip(),
         Map.of("reason", reason, "flowId", flow.id().toString(), "method", viaCode ? "code" : "link"));
   }

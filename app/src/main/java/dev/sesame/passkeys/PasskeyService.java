@@ -10,7 +10,7 @@ import dev.sesame.email.EmailAddresses;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.users.User;
-import dev.sesame.users.UserDao;
+import dev.sesame.users.Users;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.sql.ResultSet;
@@ -270,8 +270,7 @@ public final class PasskeyService {
               RETURNING id, email, email_verified, created_at, last_sign_in_at
               """)
           .bind("id", owned.userId())
-          .map((rs, ctx) -> new User(rs.getObject("id", UUID.class), rs.getString("email"),
-              rs.getBoolean("email_verified"), instant(rs, "created_at"), instant(rs, "last_sign_in_at")))
+          .map((rs, ctx) -> Users.map(rs))
           .one();
       // RFC 8176: "swk" for a synced (backed-up) passkey, "hwk" for a device-bound one; "user" when UV was done.
       List<String> amr = new ArrayList<>(List.of(verified.backupState() ? "swk" : "hwk"));

@@ -7,7 +7,7 @@ import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
-import dev.sesame.users.UserDao;
+import dev.sesame.users.Users;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -111,7 +111,7 @@ public final class SessionService {
       IssuedRefresh next = insertRefreshToken(h, sessionId, now, sessionExpiry);
       h.createUpdate("UPDATE sessions SET last_used_at = :now, expires_at = :expiresAt WHERE id = :id")
           .bind("now", now).bind("expiresAt", sessionExpiry).bind("id", sessionId).execute();
-      User user = h.attach(UserDao.class).findById(session.userId()).orElseThrow();
+      User user = Users.findById(h, session.userId()).orElseThrow();
       return Outcome.ok(respond(user, sessionId, session.authTime(), session.authMethod(),
           Arrays.asList(session.amr()), next, now));
     });
@@ -127,10 +127,7 @@ public final class SessionService {
             WHERE s.id = :id AND s.revoked_at IS NULL AND s.expires_at > now()
             """)
         .bind("id", sessionId)
-        .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class),
-            new User(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBoolean("email_verified"),
-                toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
-                toInstant(rs.getObject("last_sign_in_at", java.time.OffsetDateTime.class))),
+        .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class), Users.map(rs),
             rs.getString("auth_method"), toInstant(rs.getObject("session_created_at", java.time.OffsetDateTime.class))))
         .findOne());
   }
@@ -144,7 +141,7 @@ public final class SessionService {
     if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
       return Optional.empty();
     }
-    User user = h.attach(UserDao.class).findById(origin.userId()).orElseThrow();
+    User user = Users.findById(h, origin.userId()).orElseThrow();
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
