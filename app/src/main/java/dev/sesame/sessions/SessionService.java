@@ -51,6 +51,9 @@ public final class SessionService {
   /** A session that is neither revoked nor expired, with its user. */
   public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt) {}
 
+  /** A presented refresh token with its session and user, as one locked read returns them. */
+  private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
+
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
                             Instant createdAt, Instant expiresAt, Instant revokedAt) {}
 
@@ -69,30 +72,45 @@ public final class SessionService {
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
-    insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client);
-    return respond(user, sessionId, now, authMethod, amr, insertRefreshToken(h, sessionId, now, sessionExpiry), now);
+    IssuedRefresh refresh = insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client);
+    return respond(user, sessionId, now, authMethod, amr, refresh, now);
   }
 
   /** Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). */
   public TokenResponse refresh(String refreshToken, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
-      Optional<Map<String, Object>> found = h.createQuery("""
-              SELECT rt.rotated_at, rt.expires_at AS token_expires_at, s.id AS session_id
-              FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+      // One round trip reads and locks the token, its session and the user.
+      Optional<Presented> found = h.createQuery("""
+              SELECT rt.rotated_at, rt.expires_at AS token_expires_at,
+                     s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
+                     s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.revoked_at,
+                     u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+              FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
               WHERE rt.token_hash = :hash
               FOR UPDATE OF rt, s
               """)
-          .bind("hash", hash).mapToMap().findOne();
+          .bind("hash", hash)
+          .map((rs, ctx) -> new Presented(
+              toInstant(rs.getObject("rotated_at", java.time.OffsetDateTime.class)),
+              toInstant(rs.getObject("token_expires_at", java.time.OffsetDateTime.class)),
+              new SessionRow(rs.getObject("session_id", UUID.class), rs.getObject("user_id", UUID.class),
+                  rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
+                  toInstant(rs.getObject("auth_time", java.time.OffsetDateTime.class)),
+                  toInstant(rs.getObject("session_created_at", java.time.OffsetDateTime.class)),
+                  toInstant(rs.getObject("session_expires_at", java.time.OffsetDateTime.class)),
+                  toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))),
+              Users.map(rs)))
+          .findOne();
       if (found.isEmpty()) {
         return Outcome.refused(ApiException.unauthorized("invalid_refresh_token", "The refresh token is not known."));
       }
-      UUID sessionId = (UUID) found.get().get("session_id");
-      SessionRow session = loadSession(h, sessionId);
+      SessionRow session = found.get().session();
+      UUID sessionId = session.id();
       if (session.revokedAt() != null) {
         return Outcome.refused(ApiException.unauthorized("session_revoked", "This session was signed out."));
       }
-      if (found.get().get("rotated_at") != null) {
+      if (found.get().rotatedAt() != null) {
         // The token was already exchanged: someone else holds a copy. End the session for everyone.
         revoke(h, session, "refresh_token_reuse", client);
         audit.record(h, AuditLog.Type.REFRESH_TOKEN_REUSED, session.userId(), sessionId, client.ip(), Map.of());
@@ -100,19 +118,24 @@ public final class SessionService {
             "This refresh token was already used; the session has been revoked. Sign in again."));
       }
       Instant now = Instant.now();
-      Instant tokenExpiresAt = toInstant(found.get().get("token_expires_at"));
-      if (tokenExpiresAt.isBefore(now) || session.expiresAt().isBefore(now)
+      if (found.get().tokenExpiresAt().isBefore(now) || session.expiresAt().isBefore(now)
           || !expiry(session.createdAt(), now).isAfter(now)) { // idle too long, or past the absolute maximum
         return Outcome.refused(ApiException.unauthorized("session_expired", "This session has expired."));
       }
-      h.createUpdate("UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :hash")
-          .bind("now", now).bind("hash", hash).execute();
+      // One round trip rotates: the old token is spent, the new one issued, the session's expiry moved.
       Instant sessionExpiry = expiry(session.createdAt(), now);
-      IssuedRefresh next = insertRefreshToken(h, sessionId, now, sessionExpiry);
-      h.createUpdate("UPDATE sessions SET last_used_at = :now, expires_at = :expiresAt WHERE id = :id")
-          .bind("now", now).bind("expiresAt", sessionExpiry).bind("id", sessionId).execute();
-      User user = Users.findById(h, session.userId()).orElseThrow();
-      return Outcome.ok(respond(user, sessionId, session.authTime(), session.authMethod(),
+      IssuedRefresh next = newRefreshToken(now, sessionExpiry);
+      h.createUpdate("""
+              WITH spent AS (UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :oldHash),
+                   issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+                              VALUES (:newHash, :sessionId, :now, :tokenExpiresAt))
+              UPDATE sessions SET last_used_at = :now, expires_at = :sessionExpiresAt WHERE id = :sessionId
+              """)
+          .bind("now", now).bind("oldHash", hash).bind("newHash", Secrets.sha256(next.token()))
+          .bind("sessionId", sessionId).bind("tokenExpiresAt", next.expiresAt())
+          .bind("sessionExpiresAt", sessionExpiry)
+          .execute();
+      return Outcome.ok(respond(found.get().user(), sessionId, session.authTime(), session.authMethod(),
           Arrays.asList(session.amr()), next, now));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
@@ -145,10 +168,10 @@ public final class SessionService {
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
-    insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()), origin.authTime(), now,
-        sessionExpiry, client);
+    IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
+        origin.authTime(), now, sessionExpiry, client);
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
-        Arrays.asList(origin.amr()), insertRefreshToken(h, sessionId, now, sessionExpiry), now));
+        Arrays.asList(origin.amr()), refresh, now));
   }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
@@ -230,34 +253,32 @@ public final class SessionService {
         .findOne().orElse(null);
   }
 
-  private void insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
-                             Instant authTime, Instant now, Instant expiresAt, ClientInfo client) {
+  /** A new session and its first refresh token, in one statement. */
+  private IssuedRefresh insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
+                                      Instant authTime, Instant now, Instant expiresAt, ClientInfo client) {
+    IssuedRefresh refresh = newRefreshToken(now, expiresAt);
     h.createUpdate("""
-            INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                  ip, user_agent)
-            VALUES (:id, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua)
+            WITH session AS (
+              INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
+                                    ip, user_agent)
+              VALUES (:id, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua))
+            INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+            VALUES (:tokenHash, :id, :now, :tokenExpiresAt)
             """)
         .bind("id", sessionId).bind("userId", userId).bind("method", authMethod)
         .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
         .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
+        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
         .execute();
+    return refresh;
   }
 
   private record IssuedRefresh(String token, Instant expiresAt) {}
 
-  /** A new refresh token; it never outlives its session. */
-  private IssuedRefresh insertRefreshToken(Handle h, UUID sessionId, Instant now, Instant sessionExpiry) {
-    String token = Secrets.randomToken(32);
+  /** A new refresh token (not yet stored); it never outlives its session. */
+  private IssuedRefresh newRefreshToken(Instant now, Instant sessionExpiry) {
     Instant own = now.plus(refreshTtl);
-    Instant expiresAt = own.isBefore(sessionExpiry) ? own : sessionExpiry;
-    h.createUpdate("""
-            INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-            VALUES (:hash, :sessionId, :now, :expiresAt)
-            """)
-        .bind("hash", Secrets.sha256(token)).bind("sessionId", sessionId).bind("now", now)
-        .bind("expiresAt", expiresAt)
-        .execute();
-    return new IssuedRefresh(token, expiresAt);
+    return new IssuedRefresh(Secrets.randomToken(32), own.isBefore(sessionExpiry) ? own : sessionExpiry);
   }
 
   private TokenResponse respond(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
