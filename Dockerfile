@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # ---- build: compile and package the runnable jar (tests run in CI, not in the image build) ----
+# Only the server module is built (-f app/pom.xml): the examples and benchmarks are not part of the image.
 FROM maven:3.9-eclipse-temurin-21 AS build
 WORKDIR /src
 COPY pom.xml ./
@@ -9,7 +10,7 @@ RUN mvn -B -ntp -q -f app/pom.xml dependency:go-offline
 COPY app app
 COPY migrations migrations
 COPY web web
-RUN mvn -B -ntp -q -DskipTests package
+RUN mvn -B -ntp -q -f app/pom.xml -DskipTests package
 
 # ---- runtime: a JRE, a non-root user, nothing else ----
 FROM eclipse-temurin:21-jre
