@@ -213,26 +213,38 @@ public final class PasskeyService {
   /** §7.2: verifies the assertion and starts a session for the passkey's owner. */
   public TokenResponse finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
     WebAuthnVerifier.Assertion assertion = verifier.parseAssertion(credentialJson);
+    UUID ceremonyUuid = parseCeremonyId(ceremonyId);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
-      Ceremony ceremony;
-      try {
-        ceremony = consume(h, ceremonyId, CeremonyType.AUTHENTICATION, null);
-      } catch (ApiException e) {
-        return Outcome.refused(e);
-      }
-      Optional<Owned> found = h.createQuery("""
-              SELECT p.*, u.webauthn_user_handle FROM passkeys p JOIN users u ON u.id = p.user_id
-              WHERE p.credential_id = :credentialId
-              FOR UPDATE OF p
+      // One round trip: consume the ceremony and read (and lock) the credential with its owner's user handle. The
+      // LATERAL sub-select keeps one row whenever the ceremony existed, so "no ceremony" and "unknown credential"
+      // stay distinguishable.
+      Optional<Map<String, Object>> row = h.createQuery("""
+              WITH ceremony AS (
+                DELETE FROM webauthn_ceremonies WHERE id = :id AND type = 'authentication' AND user_id IS NULL
+                RETURNING challenge, expires_at < now() AS expired)
+              SELECT c.challenge, c.expired, k.*
+              FROM ceremony c LEFT JOIN LATERAL (
+                SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
+                       p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle
+                FROM passkeys p JOIN users u ON u.id = p.user_id
+                WHERE p.credential_id = :credentialId
+                FOR UPDATE OF p) k ON true
               """)
-          .bind("credentialId", assertion.credentialId())
-          .map((rs, ctx) -> new Owned(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
-              rs.getBytes("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(rs.getBytes("credential_id"),
-              rs.getBytes("public_key"), rs.getLong("sign_count"), rs.getBoolean("backup_eligible"),
-              rs.getBoolean("backup_state"), rs.getBoolean("uv_initialized"),
-              new LinkedHashSet<>(Arrays.asList((String[]) rs.getArray("transports").getArray())),
-              rs.getObject("aaguid", UUID.class))))
-          .findOne();
+          .bind("id", ceremonyUuid).bind("credentialId", assertion.credentialId())
+          .mapToMap().findOne();
+      if (row.isEmpty()) {
+        return Outcome.refused(ceremonyRefusal(h, ceremonyUuid, CeremonyType.AUTHENTICATION));
+      }
+      Map<String, Object> r = row.get();
+      if ((Boolean) r.get("expired")) {
+        return Outcome.refused(ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again."));
+      }
+      Ceremony ceremony = new Ceremony((byte[]) r.get("challenge"), null);
+      Optional<Owned> found = Optional.ofNullable(r.get("passkey_id")).map(id -> new Owned((UUID) id,
+          (UUID) r.get("user_id"), (byte[]) r.get("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(
+          (byte[]) r.get("credential_id"), (byte[]) r.get("public_key"), ((Number) r.get("sign_count")).longValue(),
+          (Boolean) r.get("backup_eligible"), (Boolean) r.get("backup_state"), (Boolean) r.get("uv_initialized"),
+          new LinkedHashSet<>(Arrays.asList(stringArray(r.get("transports")))), (UUID) r.get("aaguid"))));
       if (found.isEmpty()) {
         // §7.2 step 6: the credential must be known. The browser may drop it (signalUnknownCredential).
         auditSignInFailure(h, null, null, "unknown_credential", client);
@@ -259,17 +271,15 @@ public final class PasskeyService {
         }
         return Outcome.refused(e);
       }
-      // §7.2 steps 22-23: keep the new counter and backup state.
-      h.createUpdate("""
-              UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now() WHERE id = :id
-              """)
-          .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
-          .execute();
+      // §7.2 steps 22-23: keep the new counter and backup state; note the sign-in (one round trip).
       User user = h.createQuery("""
-              UPDATE users SET last_sign_in_at = now() WHERE id = :id
+              WITH used AS (
+                UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now() WHERE id = :id)
+              UPDATE users SET last_sign_in_at = now() WHERE id = :userId
               RETURNING id, email, email_verified, created_at, last_sign_in_at
               """)
-          .bind("id", owned.userId())
+          .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
+          .bind("userId", owned.userId())
           .map((rs, ctx) -> Users.map(rs))
           .one();
       // RFC 8176: "swk" for a synced (backed-up) passkey, "hwk" for a device-bound one; "user" when UV was done.
@@ -333,12 +343,7 @@ public final class PasskeyService {
    * {@code userId}. A ceremony of another type or user is left alone, so it can't be destroyed by someone else.
    */
   private Ceremony consume(Handle h, String ceremonyId, CeremonyType type, UUID userId) {
-    UUID id;
-    try {
-      id = UUID.fromString(ceremonyId);
-    } catch (IllegalArgumentException e) {
-      throw ceremonyNotFound();
-    }
+    UUID id = parseCeremonyId(ceremonyId);
     Optional<Map<String, Object>> row = h.createQuery("""
             DELETE FROM webauthn_ceremonies
             WHERE id = :id AND type = :type AND user_id IS NOT DISTINCT FROM :userId
@@ -347,22 +352,45 @@ public final class PasskeyService {
         .bind("id", id).bind("type", type.name().toLowerCase()).bind("userId", userId)
         .mapToMap().findOne();
     if (row.isEmpty()) {
-      Optional<Map<String, Object>> other = h.createQuery(
-              "SELECT type, user_id FROM webauthn_ceremonies WHERE id = :id")
-          .bind("id", id).mapToMap().findOne();
-      if (other.isEmpty()) {
-        throw ceremonyNotFound();
-      }
-      if (!type.name().equalsIgnoreCase((String) other.get().get("type"))) {
-        throw ApiException.badRequest("ceremony_type_mismatch",
-            "This ceremony is for " + other.get().get("type") + ", not " + type.name().toLowerCase() + ".");
-      }
-      throw new ApiException(403, "ceremony_user_mismatch", "This ceremony was started by another user.");
+      throw ceremonyRefusal(h, id, type);
     }
     if ((Boolean) row.get().get("expired")) {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
     return new Ceremony((byte[]) row.get().get("challenge"), (String) row.get().get("name"));
+  }
+
+  /** Why a ceremony could not be taken: unknown, of the other type, or another user's (which stays intact). */
+  private static ApiException ceremonyRefusal(Handle h, UUID id, CeremonyType type) {
+    Optional<Map<String, Object>> other = h.createQuery("SELECT type, user_id FROM webauthn_ceremonies WHERE id = :id")
+        .bind("id", id).mapToMap().findOne();
+    if (other.isEmpty()) {
+      return ceremonyNotFound();
+    }
+    if (!type.name().equalsIgnoreCase((String) other.get().get("type"))) {
+      return ApiException.badRequest("ceremony_type_mismatch",
+          "This ceremony is for " + other.get().get("type") + ", not " + type.name().toLowerCase() + ".");
+    }
+    return new ApiException(403, "ceremony_user_mismatch", "This ceremony was started by another user.");
+  }
+
+  private static UUID parseCeremonyId(String ceremonyId) {
+    try {
+      return UUID.fromString(ceremonyId);
+    } catch (IllegalArgumentException e) {
+      throw ceremonyNotFound();
+    }
+  }
+
+  private static String[] stringArray(Object sqlArray) {
+    try {
+      if (sqlArray == null) {
+        return new String[0];
+      }
+      return sqlArray instanceof String[] strings ? strings : (String[]) ((java.sql.Array) sqlArray).getArray();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void auditSignInFailure(Handle h, UUID userId, UUID passkeyId, String reason, ClientInfo client) {
