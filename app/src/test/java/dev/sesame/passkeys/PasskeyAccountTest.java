@@ -45,11 +45,9 @@ class PasskeyAccountTest {
     return Account.signUp(http);
   }
 
+  /** An account with one registered passkey on a new device. */
   SoftwareAuthenticator registered(Account account) {
-    SoftwareAuthenticator device = new SoftwareAuthenticator(server.url());
-    Http.Response r = passkeys.register(account.accessToken(), device);
-    assertEquals(201, r.status(), r.body());
-    return device;
+    return passkeys.registerNewDevice(account, server.url());
   }
 
   static String b64(byte[] bytes) {

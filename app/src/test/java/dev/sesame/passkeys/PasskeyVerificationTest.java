@@ -47,12 +47,9 @@ class PasskeyVerificationTest {
     return new SoftwareAuthenticator(server.url());
   }
 
-  /** An account with one registered passkey on {@code device}. */
+  /** An account with one registered passkey on a new device. */
   SoftwareAuthenticator registered(Account account) {
-    SoftwareAuthenticator device = device();
-    Http.Response r = passkeys.register(account.accessToken(), device);
-    assertEquals(201, r.status(), r.body());
-    return device;
+    return passkeys.registerNewDevice(account, server.url());
   }
 
   Http.Response registerWith(Account account, SoftwareAuthenticator device) {

@@ -34,6 +34,14 @@ public final class PasskeyClient {
     return finishRegistration(accessToken, options.get("ceremonyId").asText(), credential);
   }
 
+  /** A new device (software authenticator) for {@code origin} with a passkey registered to {@code account}. */
+  public SoftwareAuthenticator registerNewDevice(Account account, String origin) {
+    SoftwareAuthenticator device = new SoftwareAuthenticator(origin);
+    Http.Response r = register(account.accessToken(), device);
+    assertEquals(201, r.status(), r.body());
+    return device;
+  }
+
   public JsonNode signInOptions(String email) {
     Http.Response r = http.post("/v1/passkeys/login/options", email == null ? Map.of() : Map.of("email", email));
     assertEquals(200, r.status(), r.body());
