@@ -1,5 +1,6 @@
 package dev.sesame.email;
 
+import dev.sesame.db.Sql;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
@@ -117,7 +118,7 @@ public final class EmailSignInService {
             """)
         .bind("hash", Secrets.sha256(token)).bind("max", MAX_CODE_ATTEMPTS)
         .map((rs, ctx) -> new Pending(rs.getString("email"),
-            rs.getObject("expires_at", java.time.OffsetDateTime.class).toInstant()))
+            Sql.instant(rs, "expires_at")))
         .findOne());
   }
 
@@ -210,10 +211,9 @@ public final class EmailSignInService {
 
   private static Flow mapFlow(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
       throws java.sql.SQLException {
-    java.time.OffsetDateTime consumed = rs.getObject("consumed_at", java.time.OffsetDateTime.class);
     return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
-        rs.getObject("expires_at", java.time.OffsetDateTime.class).toInstant(),
-        consumed == null ? null : consumed.toInstant(), rs.getInt("failed_attempts"), rs.getString("redirect_to"),
+        Sql.instant(rs, "expires_at"),
+        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("redirect_to"),
         rs.getString("state"), rs.getString("code_challenge"));
   }
 

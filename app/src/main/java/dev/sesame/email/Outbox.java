@@ -1,5 +1,6 @@
 package dev.sesame.email;
 
+import dev.sesame.db.Sql;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -67,7 +68,7 @@ public final class Outbox {
         .bind("limit", limit)
         .map((rs, ctx) -> new StoredMessage(rs.getLong("id"), rs.getString("recipient"), rs.getString("subject"),
             rs.getString("text_body"), rs.getString("html_body"),
-            rs.getObject("created_at", java.time.OffsetDateTime.class).toInstant(), rs.getString("status")))
+            Sql.instant(rs, "created_at"), rs.getString("status")))
         .list());
   }
 

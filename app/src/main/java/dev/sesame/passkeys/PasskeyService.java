@@ -1,5 +1,6 @@
 package dev.sesame.passkeys;
 
+import dev.sesame.db.Sql;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
@@ -16,7 +17,6 @@ import java.security.GeneralSecurityException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -445,13 +445,8 @@ public final class PasskeyService {
 
   private Passkey mapPasskey(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
     return new Passkey(rs.getObject("id", UUID.class), rs.getString("name"),
-        aaguids.name(rs.getObject("aaguid", UUID.class)), instant(rs, "created_at"), instant(rs, "last_used_at"),
+        aaguids.name(rs.getObject("aaguid", UUID.class)), Sql.instant(rs, "created_at"), Sql.instant(rs, "last_used_at"),
         rs.getBoolean("backup_state"), List.of((String[]) rs.getArray("transports").getArray()));
-  }
-
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-    return value == null ? null : value.toInstant();
   }
 
   static String validName(String raw) {

@@ -1,9 +1,9 @@
 package dev.sesame.servicekeys;
 
+import dev.sesame.db.Sql;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.Secrets;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
@@ -43,9 +43,9 @@ public final class ServiceKeys {
 
   public List<ServiceKey> list() {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM service_keys ORDER BY name, created_at")
-        .map((rs, ctx) -> new ServiceKey(rs.getString("name"), instant(rs.getObject("created_at", OffsetDateTime.class)),
-            instant(rs.getObject("last_used_at", OffsetDateTime.class)),
-            instant(rs.getObject("revoked_at", OffsetDateTime.class))))
+        .map((rs, ctx) -> new ServiceKey(rs.getString("name"), Sql.instant(rs, "created_at"),
+            Sql.instant(rs, "last_used_at"),
+            Sql.instant(rs, "revoked_at")))
         .list());
   }
 
@@ -68,9 +68,5 @@ public final class ServiceKeys {
             """)
         .bind("hash", hash).mapTo(String.class).findOne())
         .orElseThrow(() -> new ApiException(401, "invalid_client", "The service key is not valid."));
-  }
-
-  private static Instant instant(OffsetDateTime value) {
-    return value == null ? null : value.toInstant();
   }
 }

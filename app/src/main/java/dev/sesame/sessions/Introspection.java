@@ -3,7 +3,6 @@ package dev.sesame.sessions;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.Secrets;
 import dev.sesame.tokens.AccessTokens;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,9 +107,5 @@ public final class Introspection {
       }
     }
     sessions.logout(sessionId.get(), client);
-  }
-
-  static Instant instant(OffsetDateTime value) {
-    return value == null ? null : value.toInstant();
   }
 }

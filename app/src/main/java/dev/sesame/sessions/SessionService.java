@@ -1,5 +1,6 @@
 package dev.sesame.sessions;
 
+import dev.sesame.db.Sql;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
@@ -92,14 +93,14 @@ public final class SessionService {
               """)
           .bind("hash", hash)
           .map((rs, ctx) -> new Presented(
-              toInstant(rs.getObject("rotated_at", java.time.OffsetDateTime.class)),
-              toInstant(rs.getObject("token_expires_at", java.time.OffsetDateTime.class)),
+              Sql.instant(rs, "rotated_at"),
+              Sql.instant(rs, "token_expires_at"),
               new SessionRow(rs.getObject("session_id", UUID.class), rs.getObject("user_id", UUID.class),
                   rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
-                  toInstant(rs.getObject("auth_time", java.time.OffsetDateTime.class)),
-                  toInstant(rs.getObject("session_created_at", java.time.OffsetDateTime.class)),
-                  toInstant(rs.getObject("session_expires_at", java.time.OffsetDateTime.class)),
-                  toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))),
+                  Sql.instant(rs, "auth_time"),
+                  Sql.instant(rs, "session_created_at"),
+                  Sql.instant(rs, "session_expires_at"),
+                  Sql.instant(rs, "revoked_at")),
               Users.map(rs)))
           .findOne();
       if (found.isEmpty()) {
@@ -151,7 +152,7 @@ public final class SessionService {
             """)
         .bind("id", sessionId)
         .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class), Users.map(rs),
-            rs.getString("auth_method"), toInstant(rs.getObject("session_created_at", java.time.OffsetDateTime.class))))
+            rs.getString("auth_method"), Sql.instant(rs, "session_created_at")))
         .findOne());
   }
 
@@ -192,8 +193,8 @@ public final class SessionService {
         .bind("userId", userId)
         .map((rs, ctx) -> {
           UUID id = rs.getObject("id", UUID.class);
-          return new SessionView(id, toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
-              toInstant(rs.getObject("last_used_at", java.time.OffsetDateTime.class)), rs.getString("auth_method"),
+          return new SessionView(id, Sql.instant(rs, "created_at"),
+              Sql.instant(rs, "last_used_at"), rs.getString("auth_method"),
               rs.getString("ip"), UserAgents.describe(rs.getString("user_agent")), id.equals(currentSessionId));
         })
         .list());
@@ -246,10 +247,10 @@ public final class SessionService {
         .bind("id", id)
         .map((rs, ctx) -> new SessionRow(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
             rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
-            toInstant(rs.getObject("auth_time", java.time.OffsetDateTime.class)),
-            toInstant(rs.getObject("created_at", java.time.OffsetDateTime.class)),
-            toInstant(rs.getObject("expires_at", java.time.OffsetDateTime.class)),
-            toInstant(rs.getObject("revoked_at", java.time.OffsetDateTime.class))))
+            Sql.instant(rs, "auth_time"),
+            Sql.instant(rs, "created_at"),
+            Sql.instant(rs, "expires_at"),
+            Sql.instant(rs, "revoked_at")))
         .findOne().orElse(null);
   }
 
@@ -286,22 +287,6 @@ public final class SessionService {
     String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr);
     return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refresh.token(),
         Duration.between(now, refresh.expiresAt()).getSeconds(), sessionId, TokenResponse.UserView.of(user));
-  }
-
-  private static Instant toInstant(Object value) {
-    if (value == null) {
-      return null;
-    }
-    if (value instanceof java.time.OffsetDateTime odt) {
-      return odt.toInstant();
-    }
-    if (value instanceof java.sql.Timestamp ts) {
-      return ts.toInstant();
-    }
-    if (value instanceof Instant i) {
-      return i;
-    }
-    throw new IllegalArgumentException("not a timestamp: " + value.getClass());
   }
 
 }

@@ -1,9 +1,8 @@
 package dev.sesame.users;
 
+import dev.sesame.db.Sql;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
@@ -47,11 +46,7 @@ public final class Users {
 
   public static User map(ResultSet rs) throws SQLException {
     return new User(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBoolean("email_verified"),
-        instant(rs.getObject("created_at", OffsetDateTime.class)),
-        instant(rs.getObject("last_sign_in_at", OffsetDateTime.class)));
-  }
-
-  private static Instant instant(OffsetDateTime value) {
-    return value == null ? null : value.toInstant();
+        Sql.instant(rs, "created_at"),
+        Sql.instant(rs, "last_sign_in_at"));
   }
 }
