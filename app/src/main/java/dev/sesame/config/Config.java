@@ -218,7 +218,8 @@ public record Config(
     return out;
   }
 
-  private static String withoutQuery(String jdbcUrl) {
+  /** A JDBC URL fit for logs and error messages: its query string may carry a password. */
+  public static String withoutQuery(String jdbcUrl) {
     int q = jdbcUrl.indexOf('?');
     return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q); // a query string may carry a password
   }

@@ -64,7 +64,8 @@ public final class Database implements AutoCloseable {
       pool = new HikariDataSource(hikari);
     } catch (RuntimeException e) {
       embedded.ifPresent(Database::closeQuietly);
-      throw new IllegalStateException("cannot connect to PostgreSQL at " + url + ": " + rootMessage(e), e);
+      throw new IllegalStateException("cannot connect to PostgreSQL at " + Config.withoutQuery(url) + ": "
+          + rootMessage(e), e);
     }
     Database db = new Database(embedded, pool);
     try {

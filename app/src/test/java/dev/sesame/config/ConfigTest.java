@@ -132,6 +132,17 @@ class ConfigTest {
   }
 
   @Test
+  void a_database_that_cannot_be_reached_is_reported_without_the_password_in_its_url() {
+    int closedPort = dev.sesame.support.TestServer.freePort();
+    Config c = Config.load(Map.of("SESAME_DATABASE_URL",
+        "jdbc:postgresql://127.0.0.1:" + closedPort + "/sesame?password=url-secret&connectTimeout=2"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> dev.sesame.db.Database.open(c));
+    assertTrue(e.getMessage().startsWith("cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("url-secret"), e.getMessage());
+  }
+
+  @Test
   void smtp_settings_default_their_port_from_the_tls_mode() {
     assertEquals(587, Config.load(Map.of("SESAME_SMTP_HOST", "h")).smtp().orElseThrow().port());
     assertEquals(465, Config.load(Map.of("SESAME_SMTP_HOST", "h", "SESAME_SMTP_TLS", "tls")).smtp().orElseThrow()
