@@ -55,7 +55,9 @@ public final class Database implements AutoCloseable {
     hikari.setUsername(user);
     hikari.setPassword(password);
     hikari.setMaximumPoolSize(config.databasePoolSize());
-    hikari.setMinimumIdle(Math.min(2, config.databasePoolSize()));
+    // A fixed-size pool (HikariCP's advice): with fewer idle connections than the maximum, every busy moment wakes
+    // its connection-adder thread, about 1.5% of the CPU under sign-in load in the profile.
+    hikari.setMinimumIdle(config.databasePoolSize());
     hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
     hikari.addDataSourceProperty("ApplicationName", "sesame");
     hikari.addDataSourceProperty("reWriteBatchedInserts", "true");

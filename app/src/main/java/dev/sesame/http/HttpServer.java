@@ -22,6 +22,7 @@ import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.LifeCycle;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /** Sesame's HTTP surface: the routes table, security headers, and the error mapper. */
 public final class HttpServer implements AutoCloseable {
@@ -64,6 +65,7 @@ public final class HttpServer implements AutoCloseable {
       c.jetty.host = config.bindHost();
       c.jetty.port = config.port();
       c.jetty.modifyServer(HttpServer::graceful);
+      c.jetty.threadPool = threadPool(config.databasePoolSize());
       c.http.maxRequestSize = MAX_BODY_BYTES;
       c.http.generateEtags = true;
       c.jsonMapper(new io.javalin.json.JavalinJackson(mapper, false));
@@ -143,6 +145,18 @@ public final class HttpServer implements AutoCloseable {
   public HttpServer start() {
     app.start();
     return this;
+  }
+
+  /**
+   * Request threads sized for the database pool rather than Jetty's default of 200+: most requests hold a
+   * connection, so threads beyond about twice the pool only wait for one, and on a small machine they cost context
+   * switches. The rest serve what needs no database (JWKS, assets, health) and Jetty's own selector work.
+   */
+  static QueuedThreadPool threadPool(int databasePoolSize) {
+    int max = Integer.getInteger("sesame.httpThreads", 2 * databasePoolSize + 12);
+    QueuedThreadPool pool = new QueuedThreadPool(max, Math.min(8, max));
+    pool.setName("sesame-http");
+    return pool;
   }
 
   /** In-flight requests finish on stop: Jetty 12 waits only for graceful handlers, so wrap Javalin's in one. */

@@ -182,7 +182,8 @@ public final class PasskeyService {
     byte[] challenge = Secrets.randomBytes(32);
     UUID ceremonyId = UUID.randomUUID();
     List<Map<String, Object>> allow = new ArrayList<>();
-    jdbi.useTransaction(h -> {
+    // No transaction: a read and an insert that need not be atomic, so no BEGIN/COMMIT round trips.
+    jdbi.useHandle(h -> {
       if (rawEmail != null) {
         String email = EmailAddresses.normalize(rawEmail);
         allow.addAll(h.createQuery("""
