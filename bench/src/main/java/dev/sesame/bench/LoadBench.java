@@ -115,8 +115,14 @@ final class LoadBench {
         });
       }
       // Skippable (--restart false) so a profiling recording of the loaded server isn't replaced by the restart's.
-      restart = Boolean.parseBoolean(options.getOrDefault("restart", "true")) ? server.restart() + " ms"
-          : "not measured";
+      if (Boolean.parseBoolean(options.getOrDefault("restart", "true"))) {
+        SesameProcess.Restart r = server.restart();
+        restart = r.archivedMillis() < 0 ? r.plainMillis() + " ms (no class archive was written)"
+            : String.format(Locale.ROOT, "%,d ms with the AppCDS class archive from the first run (%,d ms without)",
+                r.archivedMillis(), r.plainMillis());
+      } else {
+        restart = "not measured";
+      }
     }
     results.removeIf(r -> r == null);
     String table = table(results, users, seconds, warmUp, restart);
