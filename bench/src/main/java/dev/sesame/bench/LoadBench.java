@@ -2,17 +2,9 @@ package dev.sesame.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
-import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import com.nimbusds.jwt.SignedJWT;
 import dev.sesame.support.SoftwareAuthenticator;
+import example.SesameTokenVerifier;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -27,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -85,13 +76,14 @@ final class LoadBench {
     List<String> scenarios = List.of(options.getOrDefault("scenarios", "passkey,refresh,email,verify,register")
         .split(","));
     Path jar = Path.of(options.getOrDefault("jar", "app/target/sesame.jar"));
+    String tokenAlg = options.getOrDefault("token-alg", "ES256");
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " not found: run `mvn -B -ntp -DskipTests package` first");
     }
 
     List<Result> results = new ArrayList<>();
     String restart;
-    try (SmtpSink smtp = new SmtpSink(); SesameProcess server = SesameProcess.start(jar, smtp.port())) {
+    try (SmtpSink smtp = new SmtpSink(); SesameProcess server = SesameProcess.start(jar, smtp.port(), tokenAlg)) {
       LoadBench bench = new LoadBench(server.baseUrl());
       System.err.printf("Sesame ready in %d ms (first start, empty data directory); creating %d users%n",
           server.readyMillis(), users);
@@ -105,8 +97,9 @@ final class LoadBench {
           case "register" -> bench.run("passkey registration", population, warmUp, seconds, server,
               bench::register);
           case "verify" -> {
+            // The JDK's own provider for the token's algorithm (Conscrypt is first in this JVM, see above).
             results.add(bench.verifyInProcess(population.get(0).accessToken, warmUp, seconds,
-                Security.getProvider("SunEC")));
+                Security.getProvider(tokenAlg.startsWith("RS") ? "SunRsaSign" : "SunEC")));
             Provider conscrypt = org.conscrypt.Conscrypt.isAvailable() ? org.conscrypt.Conscrypt.newProvider() : null;
             yield conscrypt == null ? null : bench.verifyInProcess(population.get(0).accessToken, warmUp, seconds,
                 conscrypt);
@@ -163,20 +156,13 @@ final class LoadBench {
     send("DELETE", "/v1/me/passkeys/" + created.get("passkey").get("id").asText(), null, user.accessToken);
   }
 
-  /** Verifying Sesame access tokens in a Java backend: nimbus with a cached JWKS, one thread = one core. */
+  /** Verifying Sesame access tokens in a Java backend: the Javalin example's verifier, one thread = one core. */
   Result verifyInProcess(String token, Duration warmUp, Duration seconds, Provider provider) throws Exception {
-    DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-    processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt")));
-    processor.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256),
-        JWKSourceBuilder.create(URI.create(baseUrl + "/.well-known/jwks.json").toURL()).build()));
-    processor.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(baseUrl,
-        new JWTClaimsSet.Builder().issuer(baseUrl).build(), Set.of("sub", "exp")));
-    DefaultJWSVerifierFactory factory = new DefaultJWSVerifierFactory();
-    factory.getJCAContext().setProvider(provider);
-    processor.setJWSVerifierFactory(factory);
+    SesameTokenVerifier processor = new SesameTokenVerifier(URI.create(baseUrl + "/.well-known/jwks.json").toURL(),
+        baseUrl, baseUrl, provider);
     long end = System.nanoTime() + warmUp.toNanos();
     while (System.nanoTime() < end) {
-      processor.process(token, null);
+      processor.verify(token);
     }
     long[] latencies = new long[10_000_000];
     int n = 0;
@@ -185,13 +171,15 @@ final class LoadBench {
     long now = start;
     while (now < end && n < latencies.length) {
       long t0 = System.nanoTime();
-      processor.process(token, null);
+      processor.verify(token);
       now = System.nanoTime();
       latencies[n++] = now - t0;
     }
     long[] measured = Arrays.copyOf(latencies, n);
     Arrays.sort(measured);
-    return new Result("token verify in a Java backend, 1 core (" + (provider.getName().equals("SunEC") ? "JDK" : "Conscrypt") + ")",
+    String alg = SignedJWT.parse(token).getHeader().getAlgorithm().getName();
+    return new Result("token verify (" + alg + ") in a Java backend, 1 core ("
+        + (provider.getName().startsWith("Sun") ? "JDK" : "Conscrypt") + ")",
         n, n / ((now - start) / 1e9), pct(measured, 50), pct(measured, 95), pct(measured, 99), 0, Double.NaN, -1);
   }
 

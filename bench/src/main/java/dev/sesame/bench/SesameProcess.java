@@ -37,7 +37,7 @@ final class SesameProcess implements AutoCloseable {
     this.classArchive = log.resolveSibling("bench-sesame.jsa");
   }
 
-  static SesameProcess start(Path jar, int smtpPort) throws Exception {
+  static SesameProcess start(Path jar, int smtpPort, String tokenAlg) throws Exception {
     int port = LoadBench.freePort();
     Path dataDir = Files.createTempDirectory("sesame-bench-");
     Map<String, String> env = new java.util.HashMap<>(Map.of(
@@ -48,6 +48,7 @@ final class SesameProcess implements AutoCloseable {
         "SESAME_SMTP_HOST", "127.0.0.1",
         "SESAME_SMTP_PORT", Integer.toString(smtpPort),
         "SESAME_SMTP_TLS", "none",
+        "SESAME_TOKEN_ALG", tokenAlg,
         // A load test is one client address sending many emails: lift the limits for the run.
         "SESAME_RATE_LIMIT_EMAIL", "1000000/1m",
         "SESAME_RATE_LIMIT_IP", "100000000/1m"));
