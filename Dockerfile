@@ -32,4 +32,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${SESAME_PORT}/ready" || exit 1
 
 # exec form: the JVM is PID 1 and gets SIGTERM, so in-flight requests finish and the database stops cleanly.
-ENTRYPOINT ["java", "-jar", "/opt/sesame/sesame.jar"]
+# Class-data sharing: the first run writes the classes it loaded to an archive in the data volume when it stops, and
+# later starts map it instead of loading some 7,500 classes from the jar (restart to ready 3.1 s -> 1.8 s, see README).
+# The JVM rebuilds the archive by itself when the image's JVM or jar changes.
+ENTRYPOINT ["java", "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=/var/lib/sesame/data/sesame.jsa", \
+            "-jar", "/opt/sesame/sesame.jar"]
