@@ -193,9 +193,8 @@ public final class EmailSignInService {
       if (signedIn.created()) {
         audit.record(h, AuditLog.Type.USER_CREATED, signedIn.user().id(), null, client.ip(), Map.of("via", "email"));
       }
-      TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client);
-      audit.record(h, AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, signedIn.user().id(), tokens.sessionId(), client.ip(),
-          Map.of("method", code != null ? "code" : "link"));
+      TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client,
+          new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", code != null ? "code" : "link")));
       Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
           .map(to -> new AppRedirect(to, flow.state(), flow.codeChallenge()));
       return Outcome.ok(new Verified(tokens, redirect));

@@ -288,9 +288,8 @@ public final class PasskeyService {
       if (verified.userVerified()) {
         amr.add("user");
       }
-      TokenResponse tokens = sessions.start(h, user, "passkey", amr, client);
-      audit.record(h, AuditLog.Type.PASSKEY_SIGN_IN_SUCCEEDED, user.id(), tokens.sessionId(), client.ip(),
-          Map.of("passkeyId", owned.passkeyId().toString()));
+      TokenResponse tokens = sessions.start(h, user, "passkey", amr, client, new AuditLog.Event(
+          AuditLog.Type.PASSKEY_SIGN_IN_SUCCEEDED, Map.of("passkeyId", owned.passkeyId().toString())));
       return Outcome.ok(tokens);
     });
     return outcome.get();

@@ -1,11 +1,11 @@
 package dev.sesame.sessions;
 
-import dev.sesame.db.Sql;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
+import dev.sesame.db.Sql;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
 import dev.sesame.users.Users;
@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Update;
 
 /**
  * Server-side sessions and their rotating refresh tokens. A session starts at sign-in; each refresh exchanges the
@@ -67,13 +68,15 @@ public final class SessionService {
 
   /**
    * Starts a session for a user who just proved who they are, within the caller's transaction so the session exists
-   * only if the sign-in commits.
+   * only if the sign-in commits, and records the sign-in's audit event with it.
    */
-  public TokenResponse start(Handle h, User user, String authMethod, List<String> amr, ClientInfo client) {
+  public TokenResponse start(Handle h, User user, String authMethod, List<String> amr, ClientInfo client,
+                             AuditLog.Event event) {
     UUID sessionId = UUID.randomUUID();
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
-    IssuedRefresh refresh = insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client);
+    IssuedRefresh refresh = insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client,
+        event);
     return respond(user, sessionId, now, authMethod, amr, refresh, now);
   }
 
@@ -170,7 +173,7 @@ public final class SessionService {
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
-        origin.authTime(), now, sessionExpiry, client);
+        origin.authTime(), now, sessionExpiry, client, null);
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
         Arrays.asList(origin.amr()), refresh, now));
   }
@@ -254,23 +257,25 @@ public final class SessionService {
         .findOne().orElse(null);
   }
 
-  /** A new session and its first refresh token, in one statement. */
+  /** A new session, its first refresh token and (if given) the audit event, in one statement. */
   private IssuedRefresh insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
-                                      Instant authTime, Instant now, Instant expiresAt, ClientInfo client) {
+                                      Instant authTime, Instant now, Instant expiresAt, ClientInfo client,
+                                      AuditLog.Event event) {
     IssuedRefresh refresh = newRefreshToken(now, expiresAt);
-    h.createUpdate("""
+    Update insert = h.createUpdate("""
             WITH session AS (
               INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
                                     ip, user_agent)
-              VALUES (:id, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua))
+              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua))
+            """ + (event == null ? "" : ", audit AS (" + AuditLog.INSERT + ")\n") + """
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-            VALUES (:tokenHash, :id, :now, :tokenExpiresAt)
+            VALUES (:tokenHash, :sessionId, :now, :tokenExpiresAt)
             """)
-        .bind("id", sessionId).bind("userId", userId).bind("method", authMethod)
+        .bind("sessionId", sessionId).bind("userId", userId).bind("method", authMethod)
         .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
         .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
-        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
-        .execute();
+        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt());
+    (event == null ? insert : AuditLog.bind(insert, event)).execute();
     return refresh;
   }
 

@@ -96,6 +96,14 @@ class EmailSignInTest {
             "SELECT type FROM audit_events WHERE user_id = :id ORDER BY id")
         .bind("id", UUID.fromString(tokens.get("user").get("id").asText())).mapTo(String.class).list());
     assertEquals(List.of("user.created", "email.sign_in.succeeded"), events);
+    // The sign-in's event is written with its session (same statement): it names that session and the address.
+    Map<String, Object> signIn = server.jdbi().withHandle(h -> h.createQuery(
+            "SELECT session_id, ip, details->>'method' AS method FROM audit_events"
+                + " WHERE type = 'email.sign_in.succeeded' AND user_id = :id")
+        .bind("id", UUID.fromString(tokens.get("user").get("id").asText())).mapToMap().one());
+    assertEquals(UUID.fromString(tokens.get("session_id").asText()), signIn.get("session_id"));
+    assertEquals("127.0.0.1", signIn.get("ip"));
+    assertNotNull(signIn.get("method"));
   }
 
   @Test
