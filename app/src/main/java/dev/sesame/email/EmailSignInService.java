@@ -87,22 +87,20 @@ public final class EmailSignInService {
     Instant expiresAt = Instant.now().plus(config.emailTtl());
     String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
     Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
-    jdbi.useTransaction(h -> {
-      h.createUpdate("""
-              INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, state, code_challenge,
-                                       expires_at, ip)
-              VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :state, :challenge, :expiresAt, :ip)
-              """)
-          .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
-          .bind("codeHash", codeHash(flowId, code))
-          .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
-          .bind("state", redirect == null ? null : redirect.state())
-          .bind("challenge", redirect == null ? null : redirect.codeChallenge())
-          .bind("expiresAt", expiresAt)
-          .bind("ip", client.ip())
-          .execute();
-      outbox.enqueue(h, message, expiresAt);
-    });
+    // The flow and its email in one statement (atomic without a transaction, one round trip).
+    jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
+              WITH flow AS (
+                INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, state, code_challenge,
+                                         expires_at, ip)
+                VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :state, :challenge, :expiresAt, :ip))
+              """ + Outbox.INSERT), message, expiresAt)
+        .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
+        .bind("codeHash", codeHash(flowId, code))
+        .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
+        .bind("state", redirect == null ? null : redirect.state())
+        .bind("challenge", redirect == null ? null : redirect.codeChallenge())
+        .bind("ip", client.ip())
+        .execute());
     outbox.nudge();
     return new Started(flowId, config.emailTtl().getSeconds());
   }

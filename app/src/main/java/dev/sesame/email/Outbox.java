@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +42,18 @@ public final class Outbox {
   public record StoredMessage(long id, String recipient, String subject, String textBody, String htmlBody,
                               Instant createdAt, String status) {}
 
-  public void enqueue(Handle h, Mailer.OutgoingEmail email, Instant expiresAt) {
-    h.createUpdate("""
-            INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
-            VALUES (:recipient, :subject, :text, :html, :expiresAt)
-            """)
-        .bind("recipient", email.recipient()).bind("subject", email.subject()).bind("text", email.textBody())
-        .bind("html", email.htmlBody()).bind("expiresAt", expiresAt)
-        .execute();
+  /**
+   * The INSERT of a message, also usable as a data-modifying CTE so a message is queued in the same statement as
+   * the change it belongs to; binds {@code :recipient}, {@code :subject}, {@code :text}, {@code :html} and
+   * {@code :expiresAt} (see {@link #bind}).
+   */
+  static final String INSERT = """
+      INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
+      VALUES (:recipient, :subject, :text, :html, :expiresAt)""";
+
+  static <S extends SqlStatement<S>> S bind(S statement, Mailer.OutgoingEmail email, Instant expiresAt) {
+    return statement.bind("recipient", email.recipient()).bind("subject", email.subject())
+        .bind("text", email.textBody()).bind("html", email.htmlBody()).bind("expiresAt", expiresAt);
   }
 
   /** Wakes this node's sender after a commit instead of waiting for its next poll. */
