@@ -17,8 +17,6 @@ import dev.sesame.tokens.AccessTokens;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
-import io.javalin.http.staticfiles.Location;
-import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -59,6 +57,7 @@ public final class HttpServer implements AutoCloseable {
         config.passkeys().relatedOrigins(), config.issuer());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
 
+    StaticAssets assets = new StaticAssets();
     this.app = Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;
@@ -69,20 +68,14 @@ public final class HttpServer implements AutoCloseable {
       c.http.maxRequestSize = MAX_BODY_BYTES;
       c.http.generateEtags = true;
       c.jsonMapper(new io.javalin.json.JavalinJackson(mapper, false));
-      c.staticFiles.add(f -> {
-        f.hostedPath = "/assets";
-        f.directory = "/web";
-        f.location = Location.CLASSPATH;
-        // Public files: an app on another origin loads <sesame-auth> from here as a module script (CORS mode).
-        f.headers = Map.of("Cache-Control", "public, max-age=300", "Access-Control-Allow-Origin", "*",
-            "Cross-Origin-Resource-Policy", "cross-origin");
-      });
 
       c.routes.before(ctx -> securityHeaders(ctx, config));
       c.routes.before("/v1/*", cors::allow);
       c.routes.before("/.well-known/*", cors::allow);
       c.routes.options("/v1/*", cors::preflight);
 
+      c.routes.get("/assets/{name}", assets::serve);
+      c.routes.head("/assets/{name}", assets::serve);
       c.routes.get("/", ctx -> ctx.redirect("/login"));
       c.routes.get("/login", hosted::login);
       c.routes.get("/account", hosted::account);

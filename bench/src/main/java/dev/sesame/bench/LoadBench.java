@@ -89,6 +89,7 @@ final class LoadBench {
           server.readyMillis(), users);
       List<User> population = bench.createUsers(users, smtp, server.baseUrl());
       for (String scenario : scenarios) {
+        server.awaitIdle(Duration.ofMinutes(3));
         System.err.println("running " + scenario + " …");
         results.add(switch (scenario) {
           case "passkey" -> bench.run("passkey sign-in", population, warmUp, seconds, server, bench::passkeySignIn);
@@ -109,6 +110,7 @@ final class LoadBench {
       }
       // Skippable (--restart false) so a profiling recording of the loaded server isn't replaced by the restart's.
       if (Boolean.parseBoolean(options.getOrDefault("restart", "true"))) {
+        server.awaitIdle(Duration.ofMinutes(3));
         SesameProcess.Restart r = server.restart();
         restart = r.archivedMillis() < 0 ? r.plainMillis() + " ms (no class archive was written)"
             : String.format(Locale.ROOT, "%,d ms with the AppCDS class archive from the first run (%,d ms without)",

@@ -125,6 +125,22 @@ final class SesameProcess implements AutoCloseable {
     return new Restart(plain, readyMillis);
   }
 
+  /**
+   * Waits until the server has been nearly idle (under 0.1 core) for a second, up to {@code max}: the email scenario
+   * leaves thousands of messages for the outbox sender, which would otherwise take CPU from the next scenario.
+   */
+  void awaitIdle(Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    int quietSeconds = 0;
+    long before = usage().cpuTicks();
+    while (quietSeconds < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      long now = usage().cpuTicks();
+      quietSeconds = now - before < TICKS_PER_SECOND / 10 ? quietSeconds + 1 : 0;
+      before = now;
+    }
+  }
+
   Usage usage() {
     long ticks = ticks(process.pid());
     long database = process.descendants().mapToLong(h -> ticks(h.pid())).sum();
