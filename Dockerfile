@@ -15,6 +15,7 @@ RUN mvn -B -ntp -q -f app/pom.xml -DskipTests package
 # ---- runtime: a JRE, a non-root user, nothing else ----
 FROM eclipse-temurin:21-jre
 RUN groupadd --system sesame && useradd --system --gid sesame --home-dir /var/lib/sesame --create-home sesame \
+    && install -d -o sesame -g sesame /var/lib/sesame/data \
     && apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /var/lib/sesame
 COPY --from=build /src/app/target/sesame.jar /opt/sesame/sesame.jar
