@@ -71,7 +71,7 @@ public final class Database implements AutoCloseable {
     }
     Database db = new Database(embedded, pool);
     try {
-      db.migrate();
+      db.migrate(url, user, password);
     } catch (RuntimeException e) {
       db.close();
       throw e;
@@ -99,9 +99,13 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  private void migrate() {
+  /**
+   * Flyway holds two connections at once (its lock and the migration), so it gets its own instead of the pool's:
+   * with {@code SESAME_DATABASE_POOL_SIZE=1} it used to wait for itself until start-up failed.
+   */
+  private void migrate(String url, String user, String password) {
     Flyway.configure()
-        .dataSource(pool)
+        .dataSource(url, user, password)
         .locations("classpath:db/migration")
         .load()
         .migrate();

@@ -146,7 +146,8 @@ public final class HttpServer implements AutoCloseable {
    * switches. The rest serve what needs no database (JWKS, assets, health) and Jetty's own selector work.
    */
   static QueuedThreadPool threadPool(int databasePoolSize) {
-    int max = Integer.getInteger("sesame.httpThreads", 2 * databasePoolSize + 12);
+    // The 12 also cover Jetty's acceptors and selectors (at most 4 + 4 of them, on big machines).
+    int max = 2 * databasePoolSize + 12;
     QueuedThreadPool pool = new QueuedThreadPool(max, Math.min(8, max));
     pool.setName("sesame-http");
     return pool;
