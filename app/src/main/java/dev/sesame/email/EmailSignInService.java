@@ -87,7 +87,8 @@ public final class EmailSignInService {
     Instant expiresAt = Instant.now().plus(config.emailTtl());
     String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
     Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
-    // The flow and its email in one statement (atomic without a transaction, one round trip).
+    // The flow and its email in one statement (atomic without a transaction, one round trip); both expire at
+    // :expiresAt, which Outbox.bind sets.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
               WITH flow AS (
                 INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, state, code_challenge,
