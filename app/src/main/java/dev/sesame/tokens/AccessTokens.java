@@ -4,22 +4,36 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jca.JCAContext;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.JWSVerifierFactory;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.sesame.common.ApiException;
+import dev.sesame.common.FastCrypto;
 import dev.sesame.common.Secrets;
 import dev.sesame.users.User;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -111,10 +125,34 @@ public final class AccessTokens {
     SigningKeys.KeyRing ring = keys.current();
     Verifier v = verifier;
     if (v == null || v.ring() != ring) {
+      Map<String, Published> published = publish(ring);
       DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
       p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(AT_JWT));
-      p.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256),
-          new ImmutableJWKSet<>(ring.publicKeys())));
+      // Only a published key, and only with its own algorithm: "none", HMAC and algorithm swaps find no key.
+      p.setJWSKeySelector((header, context) -> {
+        Published key = header.getKeyID() == null ? null : published.get(header.getKeyID());
+        return key != null && key.alg().equals(header.getAlgorithm()) ? List.of(key.key()) : List.of();
+      });
+      p.setJWSVerifierFactory(new JWSVerifierFactory() {
+        @Override
+        public JWSVerifier createJWSVerifier(JWSHeader header, Key key) throws JOSEException {
+          Published known = published.get(header.getKeyID());
+          if (known == null || known.key() != key) {
+            throw new JOSEException("not a published key");
+          }
+          return known.verifier();
+        }
+
+        @Override
+        public Set<JWSAlgorithm> supportedJWSAlgorithms() {
+          return Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256);
+        }
+
+        @Override
+        public JCAContext getJCAContext() {
+          return new JCAContext();
+        }
+      });
       p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
           new JWTClaimsSet.Builder().issuer(issuer).build(),
           Set.of("sub", "sid", "exp", "iat", "jti")));
@@ -122,6 +160,33 @@ public final class AccessTokens {
       verifier = v;
     }
     return v.processor();
+  }
+
+  /** A published key, converted once (as SigningKeys does for signing) with its verifier built once. */
+  private record Published(JWSAlgorithm alg, PublicKey key, JWSVerifier verifier) {}
+
+  /**
+   * The ring's public keys in the form the fast signature engine uses directly, each with its verifier: nimbus
+   * would otherwise convert the JWK and build a verifier for every token.
+   */
+  private static Map<String, Published> publish(SigningKeys.KeyRing ring) {
+    Map<String, Published> out = new HashMap<>();
+    for (JWK jwk : ring.publicKeys().getKeys()) {
+      try {
+        if (jwk instanceof ECKey ec) {
+          ECPublicKey key = (ECPublicKey) FastCrypto.keyFactory("EC")
+              .generatePublic(new X509EncodedKeySpec(ec.toECPublicKey().getEncoded()));
+          out.put(jwk.getKeyID(), new Published(JWSAlgorithm.ES256, key, new ECDSAVerifier(key)));
+        } else if (jwk instanceof RSAKey rsa) {
+          RSAPublicKey key = (RSAPublicKey) FastCrypto.keyFactory("RSA")
+              .generatePublic(new X509EncodedKeySpec(rsa.toRSAPublicKey().getEncoded()));
+          out.put(jwk.getKeyID(), new Published(JWSAlgorithm.RS256, key, new RSASSAVerifier(key)));
+        }
+      } catch (JOSEException | GeneralSecurityException e) {
+        throw new IllegalStateException("published key " + jwk.getKeyID() + " is unusable", e);
+      }
+    }
+    return Map.copyOf(out);
   }
 
   /** The algorithms of the keys a valid token may be signed with now. */

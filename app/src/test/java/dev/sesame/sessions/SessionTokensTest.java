@@ -218,6 +218,8 @@ class SessionTokensTest {
         h -> { })), 401, "invalid_token");
     assertProblem(me(sign(real, kid, claims, h -> h.type(JOSEObjectType.JWT))), 401, "invalid_token");
     assertProblem(me(sign(real, "unknown-kid", claims, h -> { })), 401, "invalid_token");
+    // Sesame always names its key: a token without a kid is not tried against every published key.
+    assertProblem(me(sign(real, null, claims, h -> { })), 401, "invalid_token");
     assertProblem(me(sign(real, kid, new JWTClaimsSet.Builder(claims).claim("sid", UUID.randomUUID().toString())
         .build(), h -> { })), 401, "invalid_token");
   }
