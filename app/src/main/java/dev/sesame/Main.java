@@ -64,8 +64,9 @@ public final class Main implements AutoCloseable {
       Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
       if (config.devMailbox()) {
         log.warn("SESAME_SMTP_HOST is not set: sign-in emails are printed to the console{} (development only)",
-            config.publicUrlIsLocalhost() ? " and shown at " + config.issuer() + "/dev/mail" : "");
+            config.publicUrlIsLocalhost() ? " and shown at " + config.issuer() + "/dev/mail to this machine" : "");
       }
+      devMailboxWarning(config).ifPresent(log::warn);
       Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
@@ -76,7 +77,8 @@ public final class Main implements AutoCloseable {
           new RateLimiter(database.jdbi()), audit, authorizationCodes, config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
-          sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32));
+          sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
+          ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
           passkeys, authorizationCodes, new Introspection(database.jdbi(), accessTokens, sessions),
@@ -85,6 +87,21 @@ public final class Main implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Without SMTP, sign-in emails exist only in this server's console and mailbox: fine on a laptop, a mistake on a
+   * server that other machines reach. Said loudly, because such a Sesame cannot deliver a single sign-in email.
+   */
+  static java.util.Optional<String> devMailboxWarning(Config config) {
+    if (!config.devMailbox() || config.bindsLoopbackOnly()) {
+      return java.util.Optional.empty();
+    }
+    String bar = "*".repeat(100);
+    return java.util.Optional.of("\n" + bar + "\n*  NO SMTP SERVER IS CONFIGURED, YET SESAME LISTENS ON " + config.bindHost()
+        + ", REACHABLE FROM OTHER HOSTS.\n*  Nobody can receive a sign-in email: they go to this console only. The "
+        + "development mailbox (/dev/mail)\n*  answers only requests from this machine. Set SESAME_SMTP_HOST before "
+        + "anyone else uses this server,\n*  or SESAME_BIND_HOST=127.0.0.1 to keep it local.\n" + bar);
   }
 
   public Main start() {

@@ -18,6 +18,7 @@ public final class AuditLog {
     USER_CREATED("user.created"),
     EMAIL_SIGN_IN_SUCCEEDED("email.sign_in.succeeded"),
     EMAIL_SIGN_IN_FAILED("email.sign_in.failed"),
+    EMAIL_CODE_GUESSES_LIMITED("email.code_guesses.limited"),
     SESSION_REVOKED("session.revoked"),
     REFRESH_TOKEN_REUSED("refresh_token.reused"),
     PASSKEY_ADDED("passkey.added"),

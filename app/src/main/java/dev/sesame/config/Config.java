@@ -39,6 +39,7 @@ public record Config(
     List<Cidr> trustedProxies,
     RateLimit emailStartLimit,
     RateLimit ipLimit,
+    List<RateLimit> codeGuessLimits,
     Passkeys passkeys,
     Duration sessionIdleTtl,
     Duration sessionMaxTtl,
@@ -72,6 +73,12 @@ public record Config(
   public boolean publicUrlIsLocalhost() {
     String host = publicUrl.getHost();
     return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1");
+  }
+
+  /** True when the HTTP port is reachable only from this machine ({@code SESAME_BIND_HOST} is a loopback address). */
+  public boolean bindsLoopbackOnly() {
+    String host = bindHost.startsWith("[") ? bindHost.substring(1, bindHost.length() - 1) : bindHost;
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 
   public boolean https() {
@@ -143,6 +150,8 @@ public record Config(
     List<Cidr> trustedProxies = r.get("SESAME_TRUSTED_PROXIES", "", s -> list(s, Cidr::parse));
     RateLimit emailStart = r.get("SESAME_RATE_LIMIT_EMAIL", "5/15m", RateLimit::parse);
     RateLimit ip = r.get("SESAME_RATE_LIMIT_IP", "100/15m", RateLimit::parse);
+    // Codes tried per address, whatever the number of flows or client addresses: bounds a guesser's odds.
+    List<RateLimit> codeGuesses = r.get("SESAME_RATE_LIMIT_CODE", "10/1h,30/1d", RateLimit::parseList);
 
     boolean uvRequired = r.get("SESAME_USER_VERIFICATION", "required", s -> r.oneOf(s, "required", "preferred"))
         .equals("required");
@@ -179,7 +188,7 @@ public record Config(
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
-        masterKey, trustedProxies, emailStart, ip, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
+        masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -204,6 +213,7 @@ public record Config(
     out.put("trustedProxies", trustedProxies);
     out.put("rateLimitEmail", emailStartLimit);
     out.put("rateLimitIp", ipLimit);
+    out.put("rateLimitCode", codeGuessLimits);
     out.put("userVerification", passkeys.userVerificationRequired() ? "required" : "preferred");
     out.put("authenticatorAttachment", passkeys.platformOnly() ? "platform" : "any");
     out.put("attestation", passkeys.verifyAttestation() ? "direct" : "none");

@@ -22,6 +22,20 @@ public record RateLimit(int max, Duration window) {
     return new RateLimit(max, window);
   }
 
+  /** Several limits that all apply, written {@code 10/1h,30/1d}. */
+  public static java.util.List<RateLimit> parseList(String text) {
+    java.util.List<RateLimit> out = new java.util.ArrayList<>();
+    for (String part : text.split(",")) {
+      if (!part.isBlank()) {
+        out.add(parse(part.strip()));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("expected COUNT/WINDOW[,COUNT/WINDOW…] like 10/1h,30/1d, got '" + text + "'");
+    }
+    return java.util.List.copyOf(out);
+  }
+
   @Override
   public String toString() {
     return max + "/" + Durations.format(window);

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementException;
+import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,10 @@ public final class Database implements AutoCloseable {
     this.embedded = embedded;
     this.pool = pool;
     this.jdbi = Jdbi.create(pool).installPlugin(new PostgresPlugin());
+    // A failing statement's error names the statement, never its bound values: they include codes, link tokens,
+    // email bodies and addresses, and the error reaches the log.
+    // (Jdbi's own renderings other than NONE all include the arguments.)
+    jdbi.getConfig(StatementExceptions.class).setMessageRendering(Database::withoutArguments);
   }
 
   public static Database open(Config config) {
@@ -61,6 +67,8 @@ public final class Database implements AutoCloseable {
     hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
     hikari.addDataSourceProperty("ApplicationName", "sesame");
     hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
+    // PostgreSQL's error detail quotes row values ("Key (email)=(ana@…) already exists"): keep it out of messages.
+    hikari.addDataSourceProperty("logServerErrorDetail", "false");
     HikariDataSource pool;
     try {
       pool = new HikariDataSource(hikari);
@@ -109,6 +117,13 @@ public final class Database implements AutoCloseable {
         .locations("classpath:db/migration")
         .load()
         .migrate();
+  }
+
+  /** A statement error as the log may show it: the driver's message and the statement's first line, no values. */
+  static String withoutArguments(StatementException e) {
+    String sql = e.getStatementContext() == null ? null : e.getStatementContext().getRawSql();
+    String firstLine = sql == null ? "" : sql.strip().lines().findFirst().orElse("");
+    return e.getShortMessage() + (firstLine.isEmpty() ? "" : " [statement: " + firstLine + " …]");
   }
 
   public Jdbi jdbi() {

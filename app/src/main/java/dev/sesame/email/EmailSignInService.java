@@ -8,6 +8,7 @@ import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Config;
+import dev.sesame.config.RateLimit;
 import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
@@ -31,7 +32,12 @@ import org.jdbi.v3.core.Jdbi;
  * address and reveals nothing about which ones have accounts.
  *
  * <p>Starting a new flow leaves older flows of the same address usable until they expire or are used: mail can
- * arrive out of order, and the person should be able to use whichever email they open.
+ * arrive out of order, and the person should be able to use whichever email they open. Once one is used, the
+ * address's other pending flows end with it.
+ *
+ * <p>Codes are short, so the codes tried for one address are limited ({@code SESAME_RATE_LIMIT_CODE}, 10 an hour and
+ * 30 a day by default) across all its flows and all client addresses; past the limit, codes for that address are
+ * refused for a while, while the link in the email still works: the person who has the email cannot be locked out.
  */
 public final class EmailSignInService {
   public static final int MAX_CODE_ATTEMPTS = 5;
@@ -141,8 +147,33 @@ public final class EmailSignInService {
     } catch (IllegalArgumentException e) {
       throw flowNotFound();
     }
+    String email = jdbi.withHandle(h -> h.createQuery("SELECT email FROM email_flows WHERE id = :id").bind("id", id)
+        .mapTo(String.class).findOne()).orElseThrow(EmailSignInService::flowNotFound);
+    limitCodeGuesses(email, id, client);
     return finish(client, h -> h.createQuery(FLOW_SELECT + " WHERE id = :id FOR UPDATE")
         .bind("id", id).map(EmailSignInService::mapFlow).findOne(), code);
+  }
+
+  /**
+   * Counts this code attempt against the address's limits before it is checked (so concurrent guesses cannot slip
+   * past the count); refuses it when a limit is reached, with an audit event.
+   */
+  private void limitCodeGuesses(String email, UUID flowId, ClientInfo client) {
+    String address = Secrets.sha256Hex(email);
+    List<RateLimit> limits = config.codeGuessLimits();
+    RateLimiter.Hit[] hits = new RateLimiter.Hit[limits.size()];
+    for (int i = 0; i < hits.length; i++) {
+      hits[i] = new RateLimiter.Hit("email-code:" + limits.get(i) + ":email:" + address, limits.get(i));
+    }
+    long retryAfter = rateLimiter.check(hits);
+    if (retryAfter > 0) {
+      jdbi.useHandle(h -> audit.record(h, AuditLog.Type.EMAIL_CODE_GUESSES_LIMITED,
+          Users.findByEmail(h, email).map(u -> u.id()).orElse(null), null, client.ip(),
+          Map.of("flowId", flowId.toString(), "retryAfter", retryAfter)));
+      throw new ApiException(429, "code_attempts_limited", "Too many codes were tried for this address. Use the "
+          + "link in the email, or try a code again in " + Math.max(1, (retryAfter + 59) / 60) + " minutes.",
+          Map.of("Retry-After", Long.toString(retryAfter)));
+    }
   }
 
   private static final String FLOW_SELECT = """
@@ -187,7 +218,16 @@ public final class EmailSignInService {
                 + (left == 1 ? "" : "s") + " left.")
             : new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email."));
       }
-      h.createUpdate("UPDATE email_flows SET consumed_at = now() WHERE id = :id").bind("id", flow.id()).execute();
+      // This flow is used, and the address's other pending ones end with it (an older email's code or link no longer
+      // signs in). Flows another request holds right now are skipped rather than waited for: no deadlock between
+      // two flows of one address verified at once.
+      h.createUpdate("""
+              UPDATE email_flows SET consumed_at = now()
+              WHERE id = :id
+                 OR id IN (SELECT id FROM email_flows WHERE email = :email AND consumed_at IS NULL AND id <> :id
+                           FOR UPDATE SKIP LOCKED)
+              """)
+          .bind("id", flow.id()).bind("email", flow.email()).execute();
       Users.SignedIn signedIn = Users.signInVerifiedEmail(h, UUID.randomUUID(), flow.email());
       if (signedIn.created()) {
         audit.record(h, AuditLog.Type.USER_CREATED, signedIn.user().id(), null, client.ip(), Map.of("via", "email"));

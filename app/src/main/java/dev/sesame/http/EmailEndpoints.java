@@ -94,8 +94,16 @@ final class EmailEndpoints {
     pages.render(ctx, "Sign in", main, List.of("/assets/confirm.js"));
   }
 
-  /** {@code GET /dev/mail}: the latest messages of the development mailbox (registered only on localhost). */
+  /**
+   * {@code GET /dev/mail}: the latest messages of the development mailbox. Registered only without SMTP on a localhost
+   * public URL, and even then it answers only a client on this machine that came straight to Sesame: the messages
+   * hold live sign-in codes and links. Anyone else gets the same 404 as if the route did not exist.
+   */
   void devMail(Context ctx) {
+    if (!devMailboxAllowed(ctx.req().getRemoteAddr(), ctx.headerMap().keySet())) {
+      ErrorMapper.write(ctx, 404, "not_found", "There is nothing at GET " + ctx.path() + ".");
+      return;
+    }
     List<Outbox.StoredMessage> messages = outbox.latest(20);
     String accept = ctx.header("Accept");
     if (accept != null && accept.contains("application/json")) {
@@ -115,5 +123,26 @@ final class EmailEndpoints {
     }
     ctx.header("Cache-Control", "no-store");
     pages.render(ctx, "Development mailbox", main.toString(), List.of());
+  }
+
+  /**
+   * A loopback peer with no proxy headers: a reverse proxy on the same machine connects from loopback too, so a
+   * request it forwards (which names its client in one of these headers) is refused like any remote one.
+   */
+  static boolean devMailboxAllowed(String peer, java.util.Set<String> headerNames) {
+    for (String name : headerNames) {
+      String n = name.toLowerCase(java.util.Locale.ROOT);
+      if (n.equals("forwarded") || n.startsWith("x-forwarded-") || n.equals("x-real-ip") || n.equals("via")) {
+        return false;
+      }
+    }
+    if (peer == null || !peer.matches("[0-9a-fA-F:.]+")) {
+      return false; // only an address literal, so the lookup below never asks DNS
+    }
+    try {
+      return java.net.InetAddress.getByName(peer).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 }

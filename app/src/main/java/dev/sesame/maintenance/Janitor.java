@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes rows that can no longer matter, so tables don't grow forever: spent rate-limit windows, email flows a day
+ * Deletes rows that can no longer matter, so tables don't grow forever: rate-limit buckets that are empty again, used sign-in challenges once expired, email flows a day
  * after they expired, delivered or dropped outbox rows after a week, and sessions 30 days after they ended (with their
  * refresh tokens), and WebAuthn ceremonies an hour after they expired. Audit events are kept. Safe on every node at once: each statement is idempotent.
  */
@@ -44,7 +44,8 @@ public final class Janitor implements AutoCloseable {
   public int run() {
     return jdbi.inTransaction(h -> {
       int n = 0;
-      n += h.execute("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'");
+      n += h.execute("DELETE FROM rate_limits WHERE tat < now()"); // a bucket whose time has passed is empty
+      n += h.execute("DELETE FROM used_challenges WHERE expires_at < now()"); // expired: refused anyway
       n += h.execute("DELETE FROM email_flows WHERE expires_at < now() - interval '1 day'");
       n += h.execute("""
           DELETE FROM email_outbox

@@ -12,6 +12,7 @@ import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.users.User;
 import dev.sesame.users.Users;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.sql.ResultSet;
@@ -48,15 +49,21 @@ public final class PasskeyService {
   private final AuditLog audit;
   private final Config config;
   private final byte[] pseudoCredentialKey;
+  private final SignInChallenges challenges;
 
+  /**
+   * @param pseudoCredentialKey HMAC key for the pseudo credentials of addresses without passkeys
+   * @param challengeKey AES-256 key that seals sign-in challenges (shared by every node)
+   */
   public PasskeyService(Jdbi jdbi, Aaguids aaguids, SessionService sessions, AuditLog audit, Config config,
-                        byte[] pseudoCredentialKey) {
+                        byte[] pseudoCredentialKey, byte[] challengeKey) {
     this.jdbi = jdbi;
     this.aaguids = aaguids;
     this.sessions = sessions;
     this.audit = audit;
     this.config = config;
     this.pseudoCredentialKey = pseudoCredentialKey.clone();
+    this.challenges = new SignInChallenges(challengeKey);
     LinkedHashSet<String> origins = new LinkedHashSet<>(config.allowedOrigins());
     origins.addAll(config.passkeys().relatedOrigins());
     this.verifier = new WebAuthnVerifier(origins, config.rpId(), config.passkeys().userVerificationRequired(),
@@ -67,8 +74,11 @@ public final class PasskeyService {
   public record Passkey(UUID id, String name, String provider, Instant createdAt, Instant lastUsedAt,
                         boolean backedUp, List<String> transports) {}
 
-  /** Options for the browser: {@code publicKey} is WebAuthn L3 JSON, ready for {@code parse…OptionsFromJSON}. */
-  public record Options(UUID ceremonyId, Map<String, Object> publicKey) {}
+  /**
+   * Options for the browser: {@code publicKey} is WebAuthn L3 JSON, ready for {@code parse…OptionsFromJSON}.
+   * {@code ceremonyId} is opaque: a row id for registration, a sealed challenge for sign-in.
+   */
+  public record Options(String ceremonyId, Map<String, Object> publicKey) {}
 
   private enum CeremonyType { REGISTRATION, AUTHENTICATION }
 
@@ -116,7 +126,7 @@ public final class PasskeyService {
       options.put("extensions", Map.of("credProps", true));
       return options;
     });
-    return new Options(ceremonyId, publicKey);
+    return new Options(ceremonyId.toString(), publicKey);
   }
 
   /** §7.1: verifies the new credential and stores it as a passkey of {@code userId}. */
@@ -130,6 +140,10 @@ public final class PasskeyService {
       } catch (ApiException e) {
         return Outcome.refused(e);
       }
+      // The user's row is the lock that makes the cap hold under concurrent registrations: counted after it is
+      // taken, the count includes every registration that committed before.
+      h.createQuery("SELECT id FROM users WHERE id = :userId FOR UPDATE").bind("userId", userId)
+          .mapTo(UUID.class).one();
       int count = h.createQuery("SELECT count(*) FROM passkeys WHERE user_id = :userId").bind("userId", userId)
           .mapTo(Integer.class).one();
       if (count >= MAX_PASSKEYS_PER_USER) {
@@ -176,29 +190,20 @@ public final class PasskeyService {
   /**
    * §5.5 PublicKeyCredentialRequestOptions. Without an email, {@code allowCredentials} is empty: discoverable sign-in,
    * also used for autofill. With an email, the user's credentials; for an address with no account or no passkey, the
-   * answer has the same shape with pseudo credential ids derived from the address (§14.6.3), so it reveals nothing.
+   * answer has the same shape with pseudo credential ids (§14.6.3), so it reveals nothing. No row is written: the
+   * ceremony id is the sealed challenge with whom it is for (one read, for an email; none without).
    */
   public Options startSignIn(String rawEmail) {
     byte[] challenge = Secrets.randomBytes(32);
-    UUID ceremonyId = UUID.randomUUID();
     List<Map<String, Object>> allow = new ArrayList<>();
-    // No transaction: a read and an insert that need not be atomic, so no BEGIN/COMMIT round trips.
-    jdbi.useHandle(h -> {
-      if (rawEmail != null) {
-        String email = EmailAddresses.normalize(rawEmail);
-        allow.addAll(h.createQuery("""
-                SELECT p.credential_id, p.transports FROM passkeys p JOIN users u ON u.id = p.user_id
-                WHERE lower(u.email) = lower(:email) ORDER BY p.created_at
-                """)
-            .bind("email", email)
-            .map((rs, ctx) -> descriptor(rs.getBytes("credential_id"), (String[]) rs.getArray("transports").getArray()))
-            .list());
-        if (allow.isEmpty()) {
-          allow.addAll(pseudoCredentials(email));
-        }
-      }
-      insertCeremony(h, ceremonyId, CeremonyType.AUTHENTICATION, challenge, null, null);
-    });
+    SignInChallenges.Audience audience = SignInChallenges.Audience.ANYONE;
+    if (rawEmail != null) {
+      String email = EmailAddresses.normalize(rawEmail);
+      AllowList found = allowList(email);
+      allow.addAll(found.descriptors());
+      audience = found.userId().map(SignInChallenges.Audience::of).orElse(SignInChallenges.Audience.NOBODY);
+    }
+    Instant expiresAt = Instant.now().plus(config.passkeys().ceremonyTtl());
     Map<String, Object> options = new LinkedHashMap<>();
     options.put("challenge", B64.encodeToString(challenge));
     options.put("timeout", config.passkeys().ceremonyTtl().toMillis());
@@ -206,41 +211,101 @@ public final class PasskeyService {
     options.put("allowCredentials", allow);
     options.put("userVerification", userVerification());
     options.put("hints", hints());
-    return new Options(ceremonyId, options);
+    return new Options(challenges.seal(challenge, expiresAt, audience), options);
+  }
+
+  /** The credentials to list for an address, and whose they are (empty for pseudo credentials). */
+  private record AllowList(Optional<UUID> userId, List<Map<String, Object>> descriptors) {}
+
+  /**
+   * The address's passkeys; for an address without any, pseudo credentials shaped like a real account's. The shape
+   * (how many, each id's length, the transports) is copied from one real user picked by a keyed hash of the address:
+   * uniformly among users with passkeys (each is found through their first passkey's random id), so across many
+   * addresses the answers have the distribution of real answers, and for one address the same answer each time.
+   * The ids themselves are keyed hashes of the address. One statement either way.
+   */
+  private AllowList allowList(String email) {
+    byte[] seed = hmac("pseudo-credential-owner:" + email);
+    UUID seedId = uuid(seed);
+    List<Map<String, Object>> rows = jdbi.withHandle(h -> h.createQuery("""
+            WITH own AS (
+              SELECT p.user_id, p.credential_id, p.transports, p.created_at
+              FROM passkeys p JOIN users u ON u.id = p.user_id
+              WHERE lower(u.email) = lower(:email)),
+            model AS (
+              SELECT user_id FROM (
+                (SELECT f.user_id, 0 AS pass, f.id FROM passkeys f
+                 WHERE f.id >= :seed AND NOT EXISTS (SELECT 1 FROM own)
+                   AND NOT EXISTS (SELECT 1 FROM passkeys e WHERE e.user_id = f.user_id
+                                   AND (e.created_at, e.id) < (f.created_at, f.id))
+                 ORDER BY f.id LIMIT 1)
+                UNION ALL
+                (SELECT f.user_id, 1 AS pass, f.id FROM passkeys f
+                 WHERE NOT EXISTS (SELECT 1 FROM own)
+                   AND NOT EXISTS (SELECT 1 FROM passkeys e WHERE e.user_id = f.user_id
+                                   AND (e.created_at, e.id) < (f.created_at, f.id))
+                 ORDER BY f.id LIMIT 1)) candidates
+              ORDER BY pass LIMIT 1)
+            SELECT user_id, credential_id, transports, NULL::int AS pseudo_length, created_at FROM own
+            UNION ALL
+            SELECT NULL, NULL, m.transports, length(m.credential_id), m.created_at
+            FROM passkeys m WHERE m.user_id = (SELECT user_id FROM model)
+            ORDER BY created_at
+            """)
+        .bind("email", email).bind("seed", seedId)
+        .mapToMap().list());
+    if (!rows.isEmpty() && rows.get(0).get("pseudo_length") == null) {
+      List<Map<String, Object>> own = rows.stream()
+          .map(r -> descriptor((byte[]) r.get("credential_id"), stringArray(r.get("transports")))).toList();
+      return new AllowList(Optional.of((UUID) rows.get(0).get("user_id")), own);
+    }
+    List<Map<String, Object>> pseudo = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      int length = ((Number) rows.get(i).get("pseudo_length")).intValue();
+      pseudo.add(descriptor(pseudoId(email, i, length), stringArray(rows.get(i).get("transports"))));
+    }
+    if (pseudo.isEmpty()) {
+      // No passkey exists on this server yet: nothing to tell apart.
+      pseudo.add(descriptor(pseudoId(email, 0, 16), new String[] {"internal", "hybrid"}));
+    }
+    return new AllowList(Optional.empty(), pseudo);
   }
 
   private record Owned(UUID passkeyId, UUID userId, byte[] userHandle, WebAuthnVerifier.StoredCredential stored) {}
 
-  /** §7.2: verifies the assertion and starts a session for the passkey's owner. */
+  /**
+   * §7.2: verifies the assertion and starts a session for the passkey's owner. Two round trips in one transaction:
+   * mark the challenge used while reading (and locking) the credential, then write counter, session and event.
+   */
   public TokenResponse finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
     WebAuthnVerifier.Assertion assertion = verifier.parseAssertion(credentialJson);
-    UUID ceremonyUuid = parseCeremonyId(ceremonyId);
+    SignInChallenges.Challenge ceremony = challenges.open(ceremonyId)
+        .orElseThrow(() -> jdbi.withHandle(h -> ceremonyRefusalForSignIn(h, ceremonyId)));
+    if (ceremony.expiresAt().isBefore(Instant.now())) {
+      throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
+    }
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
-      // One round trip: consume the ceremony and read (and lock) the credential with its owner's user handle. The
-      // LATERAL sub-select keeps one row whenever the ceremony existed, so "no ceremony" and "unknown credential"
-      // stay distinguishable.
-      Optional<Map<String, Object>> row = h.createQuery("""
-              WITH ceremony AS (
-                DELETE FROM webauthn_ceremonies WHERE id = :id AND type = 'authentication' AND user_id IS NULL
-                RETURNING challenge, expires_at < now() AS expired)
-              SELECT c.challenge, c.expired, k.*
-              FROM ceremony c LEFT JOIN LATERAL (
+      // The challenge is spent by this statement whatever follows (a failed attempt uses it up too); a concurrent
+      // attempt with the same one waits for this transaction and then finds it spent. The LATERAL sub-select keeps
+      // one row, so "spent" and "unknown credential" stay distinguishable.
+      Map<String, Object> r = h.createQuery("""
+              WITH spent AS (
+                INSERT INTO used_challenges (challenge, expires_at) VALUES (:challenge, :expiresAt)
+                ON CONFLICT DO NOTHING RETURNING 1)
+              SELECT EXISTS (SELECT 1 FROM spent) AS fresh, k.*
+              FROM (SELECT 1) one LEFT JOIN LATERAL (
                 SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
                        p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle
                 FROM passkeys p JOIN users u ON u.id = p.user_id
                 WHERE p.credential_id = :credentialId
                 FOR UPDATE OF p) k ON true
               """)
-          .bind("id", ceremonyUuid).bind("credentialId", assertion.credentialId())
-          .mapToMap().findOne();
-      if (row.isEmpty()) {
-        return Outcome.refused(ceremonyRefusal(h, ceremonyUuid, CeremonyType.AUTHENTICATION));
+          .bind("challenge", ceremony.challenge()).bind("expiresAt", ceremony.expiresAt())
+          .bind("credentialId", assertion.credentialId())
+          .mapToMap().one();
+      if (!(Boolean) r.get("fresh")) {
+        return Outcome.refused(ceremonyNotFound());
       }
-      Map<String, Object> r = row.get();
-      if ((Boolean) r.get("expired")) {
-        return Outcome.refused(ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again."));
-      }
-      Ceremony ceremony = new Ceremony((byte[]) r.get("challenge"), null);
       Optional<Owned> found = Optional.ofNullable(r.get("passkey_id")).map(id -> new Owned((UUID) id,
           (UUID) r.get("user_id"), (byte[]) r.get("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(
           (byte[]) r.get("credential_id"), (byte[]) r.get("public_key"), ((Number) r.get("sign_count")).longValue(),
@@ -253,9 +318,22 @@ public final class PasskeyService {
             "This passkey is not registered here. It may have been removed."));
       }
       Owned owned = found.get();
+      SignInChallenges.Audience audience = ceremony.audience();
+      if (audience.hinted() && !audience.userId().map(owned.userId()::equals).orElse(false)) {
+        // §7.2 step 5: options that listed one person's passkeys are answered by one of them, nobody else's.
+        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "credential_not_allowed", client);
+        return Outcome.refused(ApiException.unauthorized("credential_not_allowed",
+            "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account."));
+      }
       byte[] userHandle = assertion.userHandle();
-      if (userHandle != null && userHandle.length > 0
-          && !Secrets.constantTimeEquals(userHandle, owned.userHandle())) {
+      boolean present = userHandle != null && userHandle.length > 0;
+      if (!present && !audience.hinted()) {
+        // §7.2 step 6: without an allow-list the user handle identifies the account, so it must be there.
+        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "user_handle_missing", client);
+        return Outcome.refused(ApiException.unauthorized("user_handle_missing",
+            "The passkey did not say which account it belongs to."));
+      }
+      if (present && !Secrets.constantTimeEquals(userHandle, owned.userHandle())) {
         // §7.2 step 6: the user handle, when present, must be the credential owner's.
         auditSignInFailure(h, owned.userId(), owned.passkeyId(), "user_handle_mismatch", client);
         return Outcome.refused(ApiException.unauthorized("user_handle_mismatch",
@@ -293,6 +371,15 @@ public final class PasskeyService {
       return Outcome.ok(tokens);
     });
     return outcome.get();
+  }
+
+  /** A sign-in ceremony id that does not open: a registration ceremony's id, or nothing this server issued. */
+  private static ApiException ceremonyRefusalForSignIn(Handle h, String ceremonyId) {
+    try {
+      return ceremonyRefusal(h, UUID.fromString(ceremonyId), CeremonyType.AUTHENTICATION);
+    } catch (IllegalArgumentException e) {
+      return ceremonyNotFound();
+    }
   }
 
   // ---- management -------------------------------------------------------------------------------------------------
@@ -343,6 +430,9 @@ public final class PasskeyService {
    * {@code userId}. A ceremony of another type or user is left alone, so it can't be destroyed by someone else.
    */
   private Ceremony consume(Handle h, String ceremonyId, CeremonyType type, UUID userId) {
+    if (challenges.open(ceremonyId).isPresent()) {
+      throw ApiException.badRequest("ceremony_type_mismatch", "This ceremony is for authentication, not registration.");
+    }
     UUID id = parseCeremonyId(ceremonyId);
     Optional<Map<String, Object>> row = h.createQuery("""
             DELETE FROM webauthn_ceremonies
@@ -402,19 +492,21 @@ public final class PasskeyService {
     audit.record(h, AuditLog.Type.PASSKEY_SIGN_IN_FAILED, userId, null, client.ip(), details);
   }
 
-  /**
-   * Credentials for an address without passkeys: deterministic (the same answer every time, as for a real user),
-   * derived with a server secret so nobody can tell them from real ids. One or two, like most real accounts.
-   */
-  private List<Map<String, Object>> pseudoCredentials(String email) {
-    byte[] seed = hmac("pseudo-credential-count:" + email);
-    int count = 1 + (seed[0] & 1);
-    List<Map<String, Object>> out = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      byte[] id = Arrays.copyOf(hmac("pseudo-credential:" + i + ":" + email), 16 + (seed[1 + i] & 1) * 4);
-      out.add(descriptor(id, new String[] {"internal", "hybrid"}));
+  /** A pseudo credential id of {@code length} bytes: keyed hashes of the address, as long as asked. */
+  private byte[] pseudoId(String email, int index, int length) {
+    byte[] out = new byte[length];
+    for (int block = 0, filled = 0; filled < length; block++) {
+      byte[] part = hmac("pseudo-credential:" + index + ":" + block + ":" + email);
+      int n = Math.min(part.length, length - filled);
+      System.arraycopy(part, 0, out, filled, n);
+      filled += n;
     }
     return out;
+  }
+
+  private static UUID uuid(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    return new UUID(b.getLong(), b.getLong());
   }
 
   private byte[] hmac(String message) {

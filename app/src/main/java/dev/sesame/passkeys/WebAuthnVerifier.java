@@ -88,11 +88,13 @@ final class WebAuthnVerifier {
   private final Set<Origin> origins;
   private final String rpId;
   private final boolean userVerificationRequired;
+  private final boolean verifyAttestation;
 
   WebAuthnVerifier(Set<String> origins, String rpId, boolean userVerificationRequired, boolean verifyAttestation) {
     this.origins = origins.stream().map(Origin::new).collect(Collectors.toUnmodifiableSet());
     this.rpId = rpId;
     this.userVerificationRequired = userVerificationRequired;
+    this.verifyAttestation = verifyAttestation;
     this.manager = verifyAttestation
         // The attestation statement's signature and format are verified (§8); its certificate chain is not
         // evaluated against a trust store (no FIDO metadata service here), so the format is recorded, not trusted.
@@ -161,7 +163,16 @@ final class WebAuthnVerifier {
     return new VerifiedRegistration(attested.getCredentialId(), converter.getCborConverter().writeValueAsBytes(key),
         key.getAlgorithm().getValue(), authData.getSignCount(), transports,
         aaguid == null || aaguid.equals(AAGUID.ZERO) ? null : aaguid.getValue(), authData.isFlagBE(),
-        authData.isFlagBS(), authData.isFlagUV(), data.getAttestationObject().getFormat());
+        authData.isFlagBS(), authData.isFlagUV(), recordedFormat(data.getAttestationObject().getFormat()));
+  }
+
+  /**
+   * §7.1 steps 21-22: only a statement whose signature was verified may be recorded as what it claims. With
+   * {@code SESAME_ATTESTATION=none} none was asked for and none is checked, so whatever came is recorded as
+   * {@code none}: an unverified "packed" must never look like an attested passkey (in the audit log or the API).
+   */
+  String recordedFormat(String sentFormat) {
+    return verifyAttestation ? sentFormat : "none";
   }
 
   Assertion parseAssertion(String responseJson) {

@@ -3,14 +3,20 @@ package dev.sesame.ratelimit;
 import dev.sesame.common.ApiException;
 import dev.sesame.config.RateLimit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * Fixed-window counters in PostgreSQL, so a limit holds across every node sharing the database. All buckets of one
- * request are counted in one statement; each hit counts whether or not the request then succeeds.
+ * Rate limits in PostgreSQL, shared by every node: the generic cell rate algorithm (GCRA). A limit of {@code max} per
+ * {@code window} lets a burst of {@code max} through, then one hit every {@code window / max}: it never lets more
+ * than {@code max} through in a burst, and never more than {@code max} per window on average, wherever windows
+ * start (fixed windows let {@code 2 × max} through across a boundary). Each bucket is one row holding its theoretical
+ * arrival time; all buckets of one request are checked in one round trip. A refused hit does not count against the
+ * bucket that refused it, so someone flooding a victim's address does not push the victim's wait further out.
  */
 public final class RateLimiter {
   private final Jdbi jdbi;
@@ -19,37 +25,68 @@ public final class RateLimiter {
     this.jdbi = jdbi;
   }
 
-  /** One counter to hit: {@code bucket} names what is limited (never a raw email: hash it). */
+  /** One bucket to hit: {@code bucket} names what is limited (never a raw email: hash it). */
   public record Hit(String bucket, RateLimit limit) {}
 
-  /** Counts a hit on every bucket; throws 429 {@code rate_limited} with {@code Retry-After} if any is over. */
+  /** Counts a hit on every bucket; throws 429 {@code rate_limited} with {@code Retry-After} if any refuses it. */
   public void hit(Hit... hits) {
-    List<long[]> results = jdbi.withHandle(h -> {
+    long retryAfter = check(hits);
+    if (retryAfter > 0) {
+      throw limited(retryAfter);
+    }
+  }
+
+  /** The 429 answer for a wait of {@code retryAfter} seconds. */
+  public static ApiException limited(long retryAfter) {
+    return new ApiException(429, "rate_limited", "Too many requests. Try again in " + retryAfter + " seconds.",
+        Map.of("Retry-After", Long.toString(retryAfter)));
+  }
+
+  /**
+   * Counts a hit on every bucket that allows it; returns 0 when all allowed it, else the seconds until the most
+   * restrictive refusing bucket would allow one.
+   */
+  public long check(Hit... hits) {
+    // A bucket allows the hit when its arrival time, moved on by one emission interval, is within a window from
+    // now; only then is the row updated (INSERT … ON CONFLICT is atomic under concurrency).
+    Set<String> allowed = new HashSet<>(jdbi.withHandle(h -> {
       PreparedBatch batch = h.prepareBatch("""
-          INSERT INTO rate_limits (bucket, window_start, hits)
-          VALUES (:bucket, to_timestamp(floor(extract(epoch FROM now()) / :window) * :window), 1)
-          ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
-          RETURNING hits,
-                    ceil(extract(epoch FROM window_start) + :window - extract(epoch FROM now()))::bigint AS retry_after
+          INSERT INTO rate_limits AS r (bucket, tat)
+          VALUES (:bucket, now() + make_interval(secs => :emission))
+          ON CONFLICT (bucket) DO UPDATE SET tat = greatest(r.tat, now()) + make_interval(secs => :emission)
+          WHERE greatest(r.tat, now()) + make_interval(secs => :emission) <= now() + make_interval(secs => :window)
+          RETURNING bucket
           """);
       for (Hit hit : hits) {
-        batch.bind("bucket", hit.bucket()).bind("window", hit.limit().window().getSeconds()).add();
+        batch.bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
+            .bind("window", (double) hit.limit().window().toMillis() / 1000).add();
       }
-      List<long[]> out = new ArrayList<>();
-      batch.executePreparedBatch("hits", "retry_after")
-          .map((rs, ctx) -> new long[] {rs.getLong("hits"), rs.getLong("retry_after")})
-          .forEach(out::add);
+      List<String> out = new ArrayList<>();
+      batch.executePreparedBatch("bucket").mapTo(String.class).forEach(out::add);
       return out;
-    });
-    long retryAfter = 0;
-    for (int i = 0; i < hits.length; i++) {
-      if (results.get(i)[0] > hits[i].limit().max()) {
-        retryAfter = Math.max(retryAfter, Math.max(1, results.get(i)[1]));
+    }));
+    if (allowed.size() == hits.length) {
+      return 0;
+    }
+    // Refused (rare): a second read says how long until the refusing buckets allow a hit again.
+    long retryAfter = 1;
+    for (Hit hit : hits) {
+      if (!allowed.contains(hit.bucket())) {
+        double seconds = jdbi.withHandle(h -> h.createQuery("""
+                SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
+                FROM rate_limits WHERE bucket = :bucket
+                """)
+            .bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
+            .bind("window", (double) hit.limit().window().toMillis() / 1000)
+            .mapTo(Double.class).findOne().orElse(1.0));
+        retryAfter = Math.max(retryAfter, (long) Math.ceil(seconds));
       }
     }
-    if (retryAfter > 0) {
-      throw new ApiException(429, "rate_limited", "Too many requests. Try again in " + retryAfter + " seconds.",
-          Map.of("Retry-After", Long.toString(retryAfter)));
-    }
+    return retryAfter;
+  }
+
+  /** The emission interval: the steady spacing of hits, {@code window / max}, in seconds. */
+  private static double emission(RateLimit limit) {
+    return (double) limit.window().toMillis() / 1000 / limit.max();
   }
 }

@@ -92,6 +92,10 @@ class RobustnessTest {
   @Test
   void the_development_mailbox_exists_on_localhost_only_without_smtp() {
     assertEquals(200, http.get("/dev/mail").status());
+    // A request a reverse proxy on this machine forwards comes from loopback too: it names its client, and is refused.
+    for (String header : new String[] {"X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"}) {
+      assertProblem(http.get("/dev/mail", header, "203.0.113.9"), 404, "not_found");
+    }
     try (TestServer publicHost = TestServer.start(Map.of("SESAME_PUBLIC_URL", "https://login.example.com"))) {
       Http.Response r = publicHost.http().get("/dev/mail");
       assertProblem(r, 404, "not_found");

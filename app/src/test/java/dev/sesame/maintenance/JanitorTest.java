@@ -16,7 +16,10 @@ class JanitorTest {
       DevMailbox.signIn(server.http(), "old@example.com");
       Jdbi db = server.jdbi();
       db.useHandle(h -> {
-        h.execute("UPDATE rate_limits SET window_start = now() - interval '2 days'");
+        h.execute("UPDATE rate_limits SET tat = now() - interval '1 second'"); // the buckets are empty again
+        h.execute("""
+            INSERT INTO used_challenges (challenge, expires_at)
+            VALUES ('\\x01', now() - interval '1 second'), ('\\x02', now() + interval '5 minutes')""");
         h.execute("UPDATE email_flows SET expires_at = now() - interval '2 days' WHERE email = 'old@example.com'");
         h.execute("UPDATE email_outbox SET created_at = now() - interval '8 days' WHERE recipient = 'old@example.com'");
         h.execute("""
@@ -25,6 +28,7 @@ class JanitorTest {
       });
       int deleted = new Janitor(db).run();
       assertEquals(0, count(db, "rate_limits"));
+      assertEquals(1, count(db, "used_challenges"), "a challenge is remembered until it expires");
       assertEquals(1, count(db, "email_flows"));
       assertEquals(1, count(db, "email_outbox"));
       assertEquals(1, count(db, "sessions"));

@@ -156,11 +156,19 @@ class PasskeyVerificationTest {
   void an_expired_ceremony_is_refused() {
     Account account = newAccount();
     SoftwareAuthenticator device = registered(account);
+    // Sign-in: the challenge travels sealed, so an expired one is sealed here with the server's own key.
     JsonNode options = passkeys.signInOptions(null);
+    byte[] challenge = java.util.Base64.getUrlDecoder().decode(options.get("publicKey").get("challenge").asText());
+    SignInChallenges sealer = new SignInChallenges(server.jdbi().withHandle(h -> h.createQuery(
+        "SELECT value FROM server_secrets WHERE name = 'sign-in-challenges'").mapTo(byte[].class).one()));
+    String expired = sealer.seal(challenge, java.time.Instant.now().minusSeconds(1), SignInChallenges.Audience.ANYONE);
+    assertProblem(passkeys.finishSignIn(expired, device.get(options.get("publicKey"))), 400, "ceremony_expired");
+    // Registration ceremonies are rows.
+    JsonNode regOptions = passkeys.registrationOptions(account.accessToken());
     server.jdbi().useHandle(h -> h.execute("UPDATE webauthn_ceremonies SET expires_at = now() - interval '1 second'"
-        + " WHERE id = ?", UUID.fromString(options.get("ceremonyId").asText())));
-    assertProblem(passkeys.finishSignIn(options.get("ceremonyId").asText(), device.get(options.get("publicKey"))),
-        400, "ceremony_expired");
+        + " WHERE id = ?", UUID.fromString(regOptions.get("ceremonyId").asText())));
+    assertProblem(passkeys.finishRegistration(account.accessToken(), regOptions.get("ceremonyId").asText(),
+        device().create(regOptions.get("publicKey"))), 400, "ceremony_expired");
   }
 
   @Test

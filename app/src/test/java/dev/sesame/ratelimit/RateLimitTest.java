@@ -30,6 +30,50 @@ class RateLimitTest {
   }
 
   @Test
+  void a_window_boundary_lets_nothing_extra_through() throws InterruptedException {
+    // The finding: with fixed 10 s windows, 5 starts just before a boundary and 5 just after all passed.
+    try (TestServer server = TestServer.start(Map.of("SESAME_RATE_LIMIT_EMAIL", "5/10s"))) {
+      Http http = server.http();
+      long boundary = (System.currentTimeMillis() / 10_000 + 1) * 10_000;
+      if (boundary - System.currentTimeMillis() < 600) {
+        boundary += 10_000;
+      }
+      Thread.sleep(boundary - System.currentTimeMillis() - 400);
+      long began = System.nanoTime();
+      int accepted = 0;
+      for (int i = 0; i < 5; i++) {
+        accepted += http.post("/v1/email/start", Map.of("email", "edge@example.com")).status() == 202 ? 1 : 0;
+      }
+      Thread.sleep(Math.max(0, boundary - System.currentTimeMillis() + 100));
+      Http.Response last = null;
+      for (int i = 0; i < 5; i++) {
+        last = http.post("/v1/email/start", Map.of("email", "edge@example.com"));
+        accepted += last.status() == 202 ? 1 : 0;
+      }
+      double elapsed = (System.nanoTime() - began) / 1e9;
+      // GCRA: a burst of 5, then one every 2 s; never 10 within a second or so.
+      assertTrue(accepted <= 5 + (int) (elapsed / 2), accepted + " accepted in " + elapsed + " s");
+      assertProblem(last, 429, "rate_limited");
+      long retryAfter = Long.parseLong(last.header("Retry-After"));
+      assertTrue(retryAfter >= 1 && retryAfter <= 2, "the next start is due within one interval: " + retryAfter);
+    }
+  }
+
+  @Test
+  void a_refused_hit_does_not_push_the_wait_further_out() throws InterruptedException {
+    try (TestServer server = TestServer.start(Map.of("SESAME_RATE_LIMIT_EMAIL", "2/2s"))) {
+      Http http = server.http();
+      assertEquals(202, http.post("/v1/email/start", Map.of("email", "flood@example.com")).status());
+      assertEquals(202, http.post("/v1/email/start", Map.of("email", "flood@example.com")).status());
+      for (int i = 0; i < 20; i++) {
+        assertProblem(http.post("/v1/email/start", Map.of("email", "flood@example.com")), 429, "rate_limited");
+      }
+      Thread.sleep(1_100); // one emission interval: the victim may try again, however many refusals came between
+      assertEquals(202, http.post("/v1/email/start", Map.of("email", "flood@example.com")).status());
+    }
+  }
+
+  @Test
   void requests_per_client_ip_are_limited() {
     try (TestServer server = TestServer.start(Map.of("SESAME_RATE_LIMIT_IP", "4/1h"))) {
       Http http = server.http();

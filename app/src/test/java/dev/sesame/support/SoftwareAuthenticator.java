@@ -77,6 +77,8 @@ public final class SoftwareAuthenticator {
     public Alg alg;
     public Integer coseAlgOverride;
     public byte[] attestedCredentialId;
+    /** Send no {@code userHandle} at all (a non-discoverable credential answers like this). */
+    public boolean omitUserHandle;
   }
 
   private final List<Credential> credentials = new ArrayList<>();
@@ -90,6 +92,8 @@ public final class SoftwareAuthenticator {
   public String attestationFormat = "none";
   /** 0 keeps the counter at zero forever, as synced passkeys do. */
   public int counterStep = 1;
+  /** What {@code getTransports()} reports at registration. */
+  public List<String> transports = List.of("hybrid", "internal");
   public Tamper next = new Tamper();
 
   public SoftwareAuthenticator(String origin) {
@@ -138,7 +142,7 @@ public final class SoftwareAuthenticator {
     ObjectNode response = JSON.createObjectNode();
     response.put("clientDataJSON", B64.encodeToString(clientData));
     response.put("attestationObject", B64.encodeToString(Cbor.encode(attestationObject)));
-    response.putArray("transports").add("hybrid").add("internal");
+    transports.forEach(response.putArray("transports")::add);
     return wrap(credentialId, response).set("clientExtensionResults",
         JSON.createObjectNode().set("credProps", JSON.createObjectNode().put("rk", true)));
   }
@@ -162,7 +166,9 @@ public final class SoftwareAuthenticator {
     response.put("clientDataJSON", B64.encodeToString(clientData));
     response.put("authenticatorData", B64.encodeToString(authData));
     response.put("signature", B64.encodeToString(signature));
-    response.put("userHandle", B64.encodeToString(t.userHandle != null ? t.userHandle : credential.userHandle));
+    if (!t.omitUserHandle) {
+      response.put("userHandle", B64.encodeToString(t.userHandle != null ? t.userHandle : credential.userHandle));
+    }
     return wrap(t.credentialId != null ? t.credentialId : credential.id, response)
         .set("clientExtensionResults", JSON.createObjectNode());
   }
