@@ -59,7 +59,7 @@ public final class Main implements AutoCloseable {
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
-          config.sessionIdleTtl(), config.sessionMaxTtl());
+          config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace());
 
       Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
       if (config.devMailbox()) {

@@ -33,6 +33,7 @@ public record Config(
     Duration emailTtl,
     Duration accessTokenTtl,
     Duration refreshTokenTtl,
+    Duration refreshReuseGrace,
     String tokenAudience,
     String clientId,
     Optional<Secret> masterKey,
@@ -139,6 +140,8 @@ public record Config(
         r.get("SESAME_ACCESS_TOKEN_TTL", "15m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofDays(1)));
     Duration refreshTtl =
         r.get("SESAME_REFRESH_TOKEN_TTL", "30d", s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(400)));
+    Duration reuseGrace = r.get("SESAME_REFRESH_REUSE_GRACE", "5s",
+        s -> r.duration(s, Duration.ZERO, Duration.ofMinutes(1)));
     String audience = r.get("SESAME_TOKEN_AUDIENCE", withoutTrailingSlash(publicUrl.toString()), s -> s);
     String clientId = r.get("SESAME_CLIENT_ID", "default", s -> s);
     Optional<Secret> masterKey = r.optional("SESAME_MASTER_KEY", s -> {
@@ -187,7 +190,7 @@ public record Config(
         .toUpperCase(Locale.ROOT));
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
-        databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, audience, clientId,
+        databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
   }
 
@@ -207,6 +210,7 @@ public record Config(
     out.put("emailTtl", Durations.format(emailTtl));
     out.put("accessTokenTtl", Durations.format(accessTokenTtl));
     out.put("refreshTokenTtl", Durations.format(refreshTokenTtl));
+    out.put("refreshReuseGrace", Durations.format(refreshReuseGrace));
     out.put("tokenAudience", tokenAudience);
     out.put("clientId", clientId);
     out.put("masterKey", masterKey.isPresent() ? "set" : "not set");

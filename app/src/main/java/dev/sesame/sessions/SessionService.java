@@ -31,19 +31,23 @@ public final class SessionService {
   private final Duration refreshTtl;
   private final Duration idleTtl;
   private final Duration maxTtl;
+  private final Duration reuseGrace;
 
   /**
    * @param idleTtl a session not refreshed for this long ends ({@code SESAME_SESSION_IDLE_TTL})
    * @param maxTtl no session outlives this, however active ({@code SESAME_SESSION_MAX_TTL})
+   * @param reuseGrace how long after its exchange a refresh token may be exchanged again without counting as reuse
+   *     ({@code SESAME_REFRESH_REUSE_GRACE})
    */
   public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl,
-                        Duration idleTtl, Duration maxTtl) {
+                        Duration idleTtl, Duration maxTtl, Duration reuseGrace) {
     this.jdbi = jdbi;
     this.accessTokens = accessTokens;
     this.audit = audit;
     this.refreshTtl = refreshTtl;
     this.idleTtl = idleTtl;
     this.maxTtl = maxTtl;
+    this.reuseGrace = reuseGrace;
   }
 
   /** A session as its owner sees it in a list of their devices. */
@@ -80,7 +84,11 @@ public final class SessionService {
     return respond(user, sessionId, now, authMethod, amr, refresh, now);
   }
 
-  /** Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). */
+  /**
+   * Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). A token
+   * presented again within the reuse grace of its first exchange gets an answer for the same session; later, it is
+   * reuse, and the whole session ends.
+   */
   public TokenResponse refresh(String refreshToken, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
@@ -114,14 +122,17 @@ public final class SessionService {
       if (session.revokedAt() != null) {
         return Outcome.refused(ApiException.unauthorized("session_revoked", "This session was signed out."));
       }
-      if (found.get().rotatedAt() != null) {
-        // The token was already exchanged: someone else holds a copy. End the session for everyone.
+      Instant now = Instant.now();
+      Instant rotatedAt = found.get().rotatedAt();
+      if (rotatedAt != null && rotatedAt.plus(reuseGrace).isBefore(now)) {
+        // The token was exchanged a while ago: someone else holds a copy. End the session for everyone.
         revoke(h, session, "refresh_token_reuse", client);
         audit.record(h, AuditLog.Type.REFRESH_TOKEN_REUSED, session.userId(), sessionId, client.ip(), Map.of());
         return Outcome.refused(ApiException.unauthorized("refresh_token_reused",
             "This refresh token was already used; the session has been revoked. Sign in again."));
       }
-      Instant now = Instant.now();
+      // Exchanged moments ago (two tabs refreshing at once, an app retrying after a lost answer): the same
+      // session answers again with a refresh token of its own; the grace counts from the first exchange.
       if (found.get().tokenExpiresAt().isBefore(now) || session.expiresAt().isBefore(now)
           || !expiry(session.createdAt(), now).isAfter(now)) { // idle too long, or past the absolute maximum
         return Outcome.refused(ApiException.unauthorized("session_expired", "This session has expired."));
@@ -130,7 +141,8 @@ public final class SessionService {
       Instant sessionExpiry = expiry(session.createdAt(), now);
       IssuedRefresh next = newRefreshToken(now, sessionExpiry);
       h.createUpdate("""
-              WITH spent AS (UPDATE refresh_tokens SET rotated_at = :now WHERE token_hash = :oldHash),
+              WITH spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now)
+                             WHERE token_hash = :oldHash),
                    issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
                               VALUES (:newHash, :sessionId, :now, :tokenExpiresAt))
               UPDATE sessions SET last_used_at = :now, expires_at = :sessionExpiresAt WHERE id = :sessionId

@@ -114,7 +114,9 @@ class SessionTokensTest {
     assertEquals(200, r2.status(), r2.body());
     JsonNode third = r2.json();
 
-    // The first token again: someone kept a copy. The whole session ends, for the thief and the owner.
+    // The first token again, past the reuse grace: someone kept a copy. The whole session ends, for the thief and
+    // the owner.
+    server.jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"));
     assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
         401, "refresh_token_reused");
     assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", third.get("refresh_token").asText())),
@@ -125,6 +127,48 @@ class SessionTokensTest {
         "SELECT type FROM audit_events WHERE session_id = :s ORDER BY id")
         .bind("s", UUID.fromString(sessionId)).mapTo(String.class).list());
     assertTrue(events.containsAll(List.of("session.revoked", "refresh_token.reused")), events.toString());
+  }
+
+  @Test
+  void two_tabs_refreshing_at_once_keep_the_session() throws Exception {
+    JsonNode first = DevMailbox.signIn(http, newEmail());
+    String token = first.get("refresh_token").asText();
+    List<Http.Response> answers = dev.sesame.support.Parallel.run(java.util.Collections.nCopies(6,
+        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", token))));
+    Set<String> successors = new java.util.HashSet<>();
+    for (Http.Response r : answers) {
+      assertEquals(200, r.status(), r.body());
+      assertEquals(first.get("session_id").asText(), r.json().get("session_id").asText());
+      successors.add(r.json().get("refresh_token").asText());
+    }
+    assertEquals(6, successors.size(), "each answer carries a refresh token of its own");
+    for (String successor : successors) { // every tab goes on refreshing
+      assertEquals(200, http.post("/v1/sessions/refresh", Map.of("refresh_token", successor)).status());
+    }
+    assertEquals(200, me(answers.get(0).json().get("access_token").asText()).status());
+  }
+
+  @Test
+  void the_reuse_grace_ends_and_reuse_then_revokes() throws Exception {
+    try (TestServer strict = TestServer.start(Map.of("SESAME_REFRESH_REUSE_GRACE", "1s"))) {
+      Http h = strict.http();
+      JsonNode first = DevMailbox.signIn(h, newEmail());
+      String token = first.get("refresh_token").asText();
+      assertEquals(200, h.post("/v1/sessions/refresh", Map.of("refresh_token", token)).status());
+      assertEquals(200, h.post("/v1/sessions/refresh", Map.of("refresh_token", token)).status(), "inside the grace");
+      Thread.sleep(1_500);
+      assertProblem(h.post("/v1/sessions/refresh", Map.of("refresh_token", token)), 401, "refresh_token_reused");
+      Http.Response after = h.post("/v1/sessions/refresh", Map.of("refresh_token", token));
+      assertProblem(after, 401, "session_revoked");
+    }
+    try (TestServer none = TestServer.start(Map.of("SESAME_REFRESH_REUSE_GRACE", "0s"))) {
+      Http h = none.http();
+      JsonNode first = DevMailbox.signIn(h, newEmail());
+      String token = first.get("refresh_token").asText();
+      assertEquals(200, h.post("/v1/sessions/refresh", Map.of("refresh_token", token)).status());
+      Thread.sleep(5);
+      assertProblem(h.post("/v1/sessions/refresh", Map.of("refresh_token", token)), 401, "refresh_token_reused");
+    }
   }
 
   @Test
