@@ -68,7 +68,8 @@ final class Cli {
   }
 
   private static SigningKeys signingKeys(Database database, Config config) {
-    return new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(), config.tokenAlg(),
+    return new SigningKeys(database.jdbi(), java.util.Optional.of(Main.masterKey(config)), config.accessTokenTtl(),
+        config.tokenAlg(),
         config.keyRotation(), config.keyPrepublish());
   }
 }

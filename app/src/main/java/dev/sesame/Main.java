@@ -6,6 +6,8 @@ import dev.sesame.common.FastCrypto;
 import dev.sesame.common.RedirectPolicy;
 import dev.sesame.config.Config;
 import dev.sesame.config.ConfigException;
+import dev.sesame.config.DataDirSecrets;
+import dev.sesame.config.Secret;
 import dev.sesame.config.Env;
 import dev.sesame.db.Database;
 import dev.sesame.db.ServerSecrets;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +56,7 @@ public final class Main implements AutoCloseable {
       running.push(database);
 
       AuditLog audit = new AuditLog();
-      signingKeys = new SigningKeys(database.jdbi(), config.masterKey(), config.accessTokenTtl(),
+      signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
@@ -102,6 +105,16 @@ public final class Main implements AutoCloseable {
         + ", REACHABLE FROM OTHER HOSTS.\n*  Nobody can receive a sign-in email: they go to this console only. The "
         + "development mailbox (/dev/mail)\n*  answers only requests from this machine. Set SESAME_SMTP_HOST before "
         + "anyone else uses this server,\n*  or SESAME_BIND_HOST=127.0.0.1 to keep it local.\n" + bar);
+  }
+
+  /** The master key; without {@code SESAME_MASTER_KEY}, a generated one kept in the data directory (0600). */
+  static Secret masterKey(Config config) {
+    if (config.masterKey().isEmpty()) {
+      log.info("SESAME_MASTER_KEY is not set: signing keys are encrypted with the key in {} (back it up with the "
+          + "data directory; nodes sharing one database need the same SESAME_MASTER_KEY)",
+          DataDirSecrets.masterKeyFile(config).toAbsolutePath());
+    }
+    return DataDirSecrets.masterKey(config);
   }
 
   public Main start() {

@@ -37,6 +37,7 @@ class StartupIT {
       JsonNode tokens = DevMailbox.signIn(http, "jar@example.com");
       userId = tokens.get("user").get("id").asText();
       assertTrue(http.get("/dev/mail").body().contains("Dotenv Notes"), "RP name from .env");
+      embeddedDatabaseIsLockedDown(workDir.resolve("data"));
     } finally {
       stop(first);
     }
@@ -64,6 +65,44 @@ class StartupIT {
     List<String> lines = Files.readAllLines(workDir.resolve("bad.log"), StandardCharsets.UTF_8);
     assertEquals(1, lines.size(), lines.toString());
     assertTrue(lines.get(0).contains("SESAME_PORT: expected a port number"), lines.get(0));
+  }
+
+  /**
+   * Another process on this machine connecting to the embedded PostgreSQL, over TCP or its Unix socket, without the
+   * password gets nothing; the generated secrets are the owner's only; the signing keys are stored encrypted.
+   */
+  private static void embeddedDatabaseIsLockedDown(Path data) throws Exception {
+    List<String> pid = Files.readAllLines(data.resolve("postgres/postmaster.pid"));
+    int pgPort = Integer.parseInt(pid.get(3).strip());
+    String socketDir = pid.get(4).strip();
+    for (String url : List.of("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres",
+        "jdbc:postgresql://localhost:" + pgPort + "/postgres?user=postgres&password=wrong")) {
+      java.sql.SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+          () -> java.sql.DriverManager.getConnection(url).close(), url);
+      assertTrue(refused.getMessage().contains("password"), refused.getMessage());
+    }
+    // psql over the Unix socket, as a local process would (PostgreSQL 15's client from Debian, when present).
+    Path psql = Path.of("/usr/lib/postgresql/15/bin/psql");
+    if (Files.isExecutable(psql) && !socketDir.isEmpty()) {
+      Process p = new ProcessBuilder(psql.toString(), "-h", socketDir, "-p", Integer.toString(pgPort), "-U",
+          "postgres", "-w", "-c", "SELECT private_key FROM signing_keys", "postgres").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(2, p.exitValue(), "psql over the socket must be refused: " + out);
+      assertTrue(out.contains("password"), out);
+    }
+    String password = Files.readString(data.resolve("postgres.password")).strip();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres&password=" + password);
+         java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT DISTINCT encryption FROM signing_keys")) {
+      assertTrue(rs.next());
+      assertEquals("aes-gcm", rs.getString(1), "without SESAME_MASTER_KEY the keys are encrypted all the same");
+      assertFalse(rs.next());
+    }
+    for (String secret : List.of("postgres.password", "master.key")) {
+      assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(data.resolve(secret))), secret);
+    }
   }
 
   private static Process start(Path workDir, Map<String, String> env, String logName) throws IOException {

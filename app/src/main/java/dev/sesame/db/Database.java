@@ -3,6 +3,7 @@ package dev.sesame.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.sesame.config.Config;
+import dev.sesame.config.DataDirSecrets;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,11 +50,11 @@ public final class Database implements AutoCloseable {
       user = config.databaseUser().orElse(null);
       password = config.databasePassword().map(s -> s.reveal()).orElse(null);
     } else {
-      EmbeddedPostgres pg = startEmbedded(config.dataDir().resolve("postgres"));
+      password = DataDirSecrets.readOrCreate(config.dataDir().resolve(PASSWORD_FILE)).reveal();
+      EmbeddedPostgres pg = startEmbedded(config.dataDir().resolve("postgres"), password, 0);
       embedded = Optional.of(pg);
       url = pg.getJdbcUrl("postgres", "postgres");
       user = "postgres";
-      password = null;
     }
     HikariConfig hikari = new HikariConfig();
     hikari.setPoolName("sesame");
@@ -87,11 +88,17 @@ public final class Database implements AutoCloseable {
     return db;
   }
 
-  private static EmbeddedPostgres startEmbedded(Path dir) {
+  /**
+   * Starts the embedded server on {@code port} (0: a free one) and makes sure it asks for a password. initdb (inside
+   * zonky) trusts every local connection; on the first start Sesame sets the superuser's password (kept in
+   * {@code SESAME_DATA_DIR/postgres.password}, mode 0600) and replaces pg_hba.conf so that every connection, TCP or
+   * Unix socket, needs it (SCRAM-SHA-256). Another process on this machine can then no longer read the database.
+   */
+  static EmbeddedPostgres startEmbedded(Path dir, String password, int port) {
     try {
       Files.createDirectories(dir);
       log.info("Starting embedded PostgreSQL with data in {}", dir.toAbsolutePath());
-      return EmbeddedPostgres.builder()
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(false) // the data must survive restarts
           .setRegisterShutdownHook(false) // Main stops it after the HTTP server and the mail sender
@@ -100,10 +107,51 @@ public final class Database implements AutoCloseable {
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("full_page_writes", "on")
           .setServerConfig("listen_addresses", "127.0.0.1")
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .start();
+          .setServerConfig("password_encryption", "scram-sha-256")
+          .setConnectConfig("password", password) // zonky's own readiness check connects too
+          .setPGStartupWait(Duration.ofSeconds(60));
+      if (port > 0) {
+        builder.setPort(port);
+      }
+      EmbeddedPostgres pg = builder.start();
+      try {
+        requirePassword(pg, dir, password);
+      } catch (RuntimeException e) {
+        closeQuietly(pg);
+        throw e;
+      }
+      return pg;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  static final String PASSWORD_FILE = "postgres.password";
+  private static final String HBA = """
+      # Written by Sesame. Every connection needs the password Sesame keeps in SESAME_DATA_DIR/postgres.password.
+      local   all   all                  scram-sha-256
+      host    all   all   127.0.0.1/32   scram-sha-256
+      host    all   all   ::1/128        scram-sha-256
+      """;
+
+  private static void requirePassword(EmbeddedPostgres pg, Path dir, String password) throws IOException {
+    Path hba = dir.resolve("pg_hba.conf");
+    if (Files.exists(hba) && Files.readString(hba).equals(HBA)) {
+      return;
+    }
+    // The password first, then the rule that asks for it: a crash in between leaves a database that still opens.
+    try (java.sql.Connection c = pg.getPostgresDatabase().getConnection();
+         java.sql.Statement st = c.createStatement()) {
+      // A base64url secret: nothing in it needs quoting.
+      if (!password.matches("[A-Za-z0-9_-]{32,}")) {
+        throw new IllegalStateException("the embedded database password must be base64url");
+      }
+      st.execute("ALTER ROLE postgres PASSWORD '" + password + "'");
+      Files.writeString(hba, HBA);
+      st.execute("SELECT pg_reload_conf()");
+      log.info("Embedded PostgreSQL now requires a password for every connection");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("cannot secure the embedded PostgreSQL: " + e.getMessage(), e);
     }
   }
 

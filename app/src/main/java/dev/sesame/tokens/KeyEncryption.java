@@ -52,7 +52,8 @@ final class KeyEncryption {
       return cipher.doFinal(stored, NONCE_BYTES, stored.length - NONCE_BYTES);
     } catch (AEADBadTagException e) {
       throw new ConfigException("SESAME_MASTER_KEY",
-          "does not decrypt the stored signing key " + kid + "; use the master key it was stored with");
+          "does not decrypt the stored signing key " + kid + "; use the master key it was stored with (unset, it is "
+              + "the one in SESAME_DATA_DIR/master.key: nodes sharing a database need the same SESAME_MASTER_KEY)");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM failed", e);
     }

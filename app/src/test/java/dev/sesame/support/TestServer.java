@@ -19,6 +19,17 @@ public final class TestServer implements AutoCloseable {
   private final String url;
   private final String databaseUrl;
   private final Config config;
+  private static final java.nio.file.Path DATA_DIR = tempDir();
+
+  private static java.nio.file.Path tempDir() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sesame-test-data");
+      dir.toFile().deleteOnExit();
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   private TestServer(Map<String, String> env) {
     this(env, "127.0.0.1");
@@ -33,6 +44,7 @@ public final class TestServer implements AutoCloseable {
     settings.put("SESAME_PUBLIC_URL", url);
     settings.put("SESAME_RATE_LIMIT_IP", "10000/1m");
     settings.put("SESAME_DATABASE_POOL_SIZE", "4");
+    settings.put("SESAME_DATA_DIR", DATA_DIR.toString()); // the generated master key lands here, not in the tree
     settings.putAll(env);
     if (!settings.containsKey("SESAME_DATABASE_URL")) {
       settings.put("SESAME_DATABASE_URL", TestDatabase.create());
