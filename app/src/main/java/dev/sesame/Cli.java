@@ -18,7 +18,7 @@ final class Cli {
         service-key create NAME      create a key for a backend service; it is printed once
         service-key list             list service keys
         service-key revoke NAME      revoke a service key
-        keys rotate                  retire the active signing key now and start signing with a new one
+        keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys""";
 
   private Cli() {}
@@ -54,8 +54,10 @@ final class Cli {
         }
         case "keys rotate" -> {
           SigningKeys keys = signingKeys(database, config);
-          out.println("Now signing with key " + keys.rotate() + "; the previous key stays published until the "
-              + "tokens it signed expire. Running nodes pick the new key up within a minute.");
+          String kid = keys.rotate(SigningKeys.ROTATE_PUBLISH);
+          out.println("Published key " + kid + "; every running node signs with it from "
+              + SigningKeys.ROTATE_PUBLISH.toSeconds() + " s from now. The previous key stays published until the "
+              + "tokens it signed expire.");
         }
         default -> signingKeys(database, config).current().publicKeys().getKeys()
             .forEach(k -> out.println(k.getKeyID() + "\t" + k.getAlgorithm()));

@@ -59,6 +59,7 @@ public final class Main implements AutoCloseable {
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
+      running.push(database.listen(SigningKeys.CHANNEL, signingKeys::reloadQuietly));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),

@@ -30,9 +30,17 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource pool;
   private final Jdbi jdbi;
 
-  private Database(Optional<EmbeddedPostgres> embedded, HikariDataSource pool) {
+  private final String url;
+  private final String user;
+  private final String password;
+
+  private Database(Optional<EmbeddedPostgres> embedded, HikariDataSource pool, String url, String user,
+                   String password) {
     this.embedded = embedded;
     this.pool = pool;
+    this.url = url;
+    this.user = user;
+    this.password = password;
     this.jdbi = Jdbi.create(pool).installPlugin(new PostgresPlugin());
     // A failing statement's error names the statement, never its bound values: they include codes, link tokens,
     // email bodies and addresses, and the error reaches the log.
@@ -78,7 +86,7 @@ public final class Database implements AutoCloseable {
       throw new IllegalStateException("cannot connect to PostgreSQL at " + Config.withoutQuery(url) + ": "
           + rootMessage(e), e);
     }
-    Database db = new Database(embedded, pool);
+    Database db = new Database(embedded, pool, url, user, password);
     try {
       db.migrate(url, user, password);
     } catch (RuntimeException e) {
@@ -172,6 +180,30 @@ public final class Database implements AutoCloseable {
     String sql = e.getStatementContext() == null ? null : e.getStatementContext().getRawSql();
     String firstLine = sql == null ? "" : sql.strip().lines().findFirst().orElse("");
     return e.getShortMessage() + (firstLine.isEmpty() ? "" : " [statement: " + firstLine + " …]");
+  }
+
+  /**
+   * Calls {@code onNotify} whenever any node sends {@code NOTIFY channel}, and once after each (re)connection (a
+   * notification may have been missed meanwhile). One connection of its own, outside the pool, so a small pool is
+   * never short of one; it reconnects with back-off when the database goes away.
+   */
+  public Notifications listen(String channel, Runnable onNotify) {
+    return new Notifications(() -> java.sql.DriverManager.getConnection(url, connectionProperties()), channel,
+        onNotify);
+  }
+
+  private java.util.Properties connectionProperties() {
+    java.util.Properties p = new java.util.Properties();
+    if (user != null) {
+      p.setProperty("user", user);
+    }
+    if (password != null) {
+      p.setProperty("password", password);
+    }
+    p.setProperty("ApplicationName", "sesame-listen");
+    p.setProperty("connectTimeout", "5");
+    p.setProperty("tcpKeepAlive", "true");
+    return p;
   }
 
   public Jdbi jdbi() {

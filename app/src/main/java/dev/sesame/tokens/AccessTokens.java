@@ -111,6 +111,28 @@ public final class AccessTokens {
 
   public Full verifyFull(String token) {
     try {
+      return verifyOnce(token);
+    } catch (ApiException e) {
+      // Signed by a key this node has not loaded (another node rotated a moment ago)? Look once more.
+      if (!knownKey(token) && keys.reloadForUnknownKey()) {
+        return verifyOnce(token);
+      }
+      throw e;
+    }
+  }
+
+  /** False when the token names a key id that is not in this node's key ring. */
+  private boolean knownKey(String token) {
+    try {
+      String kid = SignedJWT.parse(token).getHeader().getKeyID();
+      return kid == null || keys.current().publicKeys().getKeyByKeyId(kid) != null;
+    } catch (ParseException e) {
+      return true; // not a JWT: no reload can help
+    }
+  }
+
+  private Full verifyOnce(String token) {
+    try {
       JWTClaimsSet claims = processor().process(token, null);
       return new Full(new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
           claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant()),

@@ -20,7 +20,9 @@ import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.text.ParseException;
+import dev.sesame.db.Notifications;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,6 +40,12 @@ public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
   /** Any constant: serialises key creation across nodes that start at the same moment. */
   private static final long KEY_LOCK = 0x5e5a_3e00_0001L;
+  /** Every node LISTENs here and reloads when a key is created or takes over anywhere. */
+  public static final String CHANNEL = "sesame_signing_keys";
+  /** How long {@code keys rotate} publishes the new key before it signs: enough for every node to hear of it. */
+  public static final Duration ROTATE_PUBLISH = Duration.ofSeconds(5);
+  /** A token signed by a key this node does not know makes it look again, at most this often. */
+  private static final Duration UNKNOWN_KID_RELOAD = Duration.ofSeconds(5);
 
   private final Jdbi jdbi;
   private final Optional<KeyEncryption> encryption;
@@ -46,12 +54,19 @@ public final class SigningKeys {
   private final Duration rotation;
   private final Duration prepublish;
   private volatile KeyRing ring;
+  private volatile long lastUnknownKeyReload = System.nanoTime() - UNKNOWN_KID_RELOAD.toNanos();
+  private volatile java.util.concurrent.ScheduledExecutorService scheduler;
+  private volatile Instant scheduledActivation;
 
-  /** The key that signs now, and every public key a still-valid token may have been signed with. */
-  public record KeyRing(String kid, JWSAlgorithm alg, JWSSigner signer, JWKSet publicKeys) {}
+  /**
+   * The key that signs now, every public key a still-valid token may have been signed with, and when a published
+   * key starts signing (every node reloads at that moment, so they switch together).
+   */
+  public record KeyRing(String kid, JWSAlgorithm alg, JWSSigner signer, JWKSet publicKeys,
+                        Optional<Instant> nextActivation) {}
 
   private record StoredKey(String kid, String alg, String publicJwk, byte[] privateKey, String encryption,
-                           boolean active) {}
+                           boolean active, Instant activatedAt) {}
 
   /**
    * @param algorithm {@code ES256} or {@code RS256}: what new keys are; an active key of another algorithm is
@@ -81,37 +96,85 @@ public final class SigningKeys {
    * Re-reads the keys from the database, rotating first when the active key is due. Every node does this each
    * minute, so a rotation by another node or the CLI is picked up without a restart.
    */
-  public void reload() {
+  public synchronized void reload() {
     this.ring = jdbi.inTransaction(this::loadOrCreate);
+    scheduleActivation(ring);
   }
 
-  /** Retires the active key now and makes a new one (the {@code keys rotate} command). Returns the new key id. */
-  public String rotate() {
-    this.ring = jdbi.inTransaction(h -> {
-      h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
-      // Immediate (e.g. after a suspected compromise): the new key signs now; pending keys are dropped too.
-      h.execute("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL");
-      return loadOrCreate(h);
-    });
-    return ring.kid();
+  /** {@link #reload()}, logging instead of throwing (for background triggers). */
+  public void reloadQuietly() {
+    try {
+      reload();
+    } catch (RuntimeException e) {
+      log.warn("Reloading signing keys failed, keeping the current ones: {}", e.getMessage());
+    }
   }
 
-  /** Reloads (and rotates when due) every {@code period} until closed. */
-  public AutoCloseable startRefresh(Duration period) {
-    java.util.concurrent.ScheduledExecutorService scheduler =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "sesame-signing-keys");
-          t.setDaemon(true);
-          return t;
-        });
-    scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        reload();
-      } catch (RuntimeException e) {
-        log.warn("Reloading signing keys failed, keeping the current ones: {}", e.getMessage());
+  /**
+   * A token names a key this node does not know: another node may have rotated a moment ago. Reloads, at most once
+   * per few seconds (so unknown key ids cannot make every request read the key table); true when the ring changed.
+   */
+  public boolean reloadForUnknownKey() {
+    KeyRing before = ring;
+    synchronized (this) {
+      if (ring != before) {
+        return true; // another thread just reloaded
       }
-    }, period.toMillis(), period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      if (System.nanoTime() - lastUnknownKeyReload < UNKNOWN_KID_RELOAD.toNanos()) {
+        return false;
+      }
+      lastUnknownKeyReload = System.nanoTime(); // also when it fails: don't hammer a database that is down
+      reloadQuietly();
+      return ring != before;
+    }
+  }
+
+  /**
+   * The {@code keys rotate} command: a new key is published now and signs on every node from
+   * {@code now + publishFor}, when the current one retires (it stays published until its tokens expire). Publishing
+   * first means no node ever meets a token signed with a key it has not heard of: each reloads on the notification,
+   * and all switch at the same moment. Returns the new key id.
+   */
+  public String rotate(Duration publishFor) {
+    String kid = jdbi.inTransaction(h -> {
+      h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
+      // A key already waiting to sign is replaced by this one.
+      h.execute("DELETE FROM signing_keys WHERE retired_at IS NULL AND activated_at > now()");
+      StoredKey created = create(h, publishFor);
+      log.info("Published signing key {}; it signs from {}", created.kid(), created.activatedAt());
+      Notifications.notify(h, CHANNEL);
+      return created.kid();
+    });
+    reload();
+    return kid;
+  }
+
+  /** Reloads (and rotates when due) every {@code period}, and at each pending key's activation, until closed. */
+  public AutoCloseable startRefresh(Duration period) {
+    scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sesame-signing-keys");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.scheduleWithFixedDelay(this::reloadQuietly, period.toMillis(), period.toMillis(),
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    scheduleActivation(ring);
     return scheduler::shutdownNow;
+  }
+
+  private synchronized void scheduleActivation(KeyRing keyRing) {
+    java.util.concurrent.ScheduledExecutorService s = scheduler;
+    Instant at = keyRing.nextActivation().orElse(null);
+    if (s == null || at == null || at.equals(scheduledActivation)) {
+      return;
+    }
+    scheduledActivation = at;
+    long delay = Math.max(0, Duration.between(Instant.now(), at).toMillis()) + 50;
+    try {
+      s.schedule(this::reloadQuietly, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      // shutting down
+    }
   }
 
   /**
@@ -141,12 +204,14 @@ public final class SigningKeys {
     if (promoted > 0) {
       log.info("A pre-published signing key took over; retired {} key(s)", promoted);
     }
+    boolean changed = switched + promoted > 0;
     boolean hasActive = h.createQuery(
             "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL AND activated_at <= now()")
         .mapTo(Integer.class).one() > 0;
     if (!hasActive) {
       StoredKey created = create(h, Duration.ZERO);
       log.info("Created signing key {} ({})", created.kid(), created.alg());
+      changed = true;
     } else {
       boolean due = h.createQuery("""
               SELECT count(*) FROM signing_keys
@@ -159,10 +224,11 @@ public final class SigningKeys {
       if (due) {
         StoredKey next = create(h, prepublish);
         log.info("Published the next signing key {}; it starts signing in {}", next.kid(), prepublish);
+        changed = true;
       }
     }
     List<StoredKey> stored = h.createQuery("""
-            SELECT kid, alg, public_jwk, private_key, encryption,
+            SELECT kid, alg, public_jwk, private_key, encryption, activated_at,
                    retired_at IS NULL AND activated_at <= now() AS active
             FROM signing_keys
             WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => :retention)
@@ -172,8 +238,14 @@ public final class SigningKeys {
         // signed with it for up to a minute before they reloaded. Pending keys are published too.
         .bind("retention", accessTokenTtl.getSeconds() + 120)
         .map((rs, ctx) -> new StoredKey(rs.getString("kid"), rs.getString("alg"), rs.getString("public_jwk"),
-            rs.getBytes("private_key"), rs.getString("encryption"), rs.getBoolean("active")))
+            rs.getBytes("private_key"), rs.getString("encryption"), rs.getBoolean("active"),
+            dev.sesame.db.Sql.instant(rs, "activated_at")))
         .list();
+    if (changed) {
+      Notifications.notify(h, CHANNEL); // the other nodes publish (or switch to) it now, not at their next look
+    }
+    Optional<Instant> nextActivation = stored.stream().filter(k -> !k.active()).map(StoredKey::activatedAt)
+        .filter(at -> at.isAfter(Instant.now())).min(Instant::compareTo);
     StoredKey active = stored.stream().filter(StoredKey::active).findFirst().orElseThrow();
     List<JWK> publicKeys = new ArrayList<>();
     for (StoredKey key : stored) {
@@ -185,7 +257,8 @@ public final class SigningKeys {
       JWSSigner signer = publicKey instanceof RSAKey
           ? new RSASSASigner(privateKey)
           : new ECDSASigner(new ECKey.Builder((ECKey) publicKey).privateKey(privateKey).build());
-      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), signer, new JWKSet(publicKeys));
+      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), signer, new JWKSet(publicKeys),
+          nextActivation);
     } catch (JOSEException e) {
       throw new IllegalStateException("signing key " + active.kid() + " cannot sign", e);
     }
@@ -213,14 +286,15 @@ public final class SigningKeys {
     byte[] stored = encryption.map(enc -> enc.encrypt(pkcs8, kid)).orElse(pkcs8);
     String mode = encryption.isPresent() ? "aes-gcm" : "none";
     String publicJwk = key.toPublicJWK().toJSONString();
-    h.createUpdate("""
+    Instant activatedAt = h.createQuery("""
             INSERT INTO signing_keys (kid, alg, public_jwk, private_key, encryption, activated_at)
             VALUES (:kid, :alg, :jwk, :key, :enc, now() + make_interval(secs => :startsIn))
+            RETURNING activated_at
             """)
         .bind("kid", kid).bind("alg", algorithm.getName()).bind("jwk", publicJwk).bind("key", stored)
         .bind("enc", mode).bind("startsIn", startsIn.toSeconds())
-        .execute();
-    return new StoredKey(kid, algorithm.getName(), publicJwk, stored, mode, startsIn.isZero());
+        .map((rs, ctx) -> dev.sesame.db.Sql.instant(rs, "activated_at")).one();
+    return new StoredKey(kid, algorithm.getName(), publicJwk, stored, mode, startsIn.isZero(), activatedAt);
   }
 
   private PrivateKey privateKey(Handle h, StoredKey key) {

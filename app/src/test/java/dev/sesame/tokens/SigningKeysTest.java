@@ -58,12 +58,25 @@ class SigningKeysTest {
     try (TestServer ignored = TestServer.start(Map.of("SESAME_DATABASE_URL", db, "SESAME_MASTER_KEY", MASTER_KEY))) {
       // creates an encrypted key
     }
+    // Unset, the node uses the key generated in its data directory: not the one these keys were stored with.
     ConfigException missing = assertThrows(ConfigException.class,
         () -> TestServer.start(Map.of("SESAME_DATABASE_URL", db)));
-    assertTrue(missing.getMessage().startsWith("SESAME_MASTER_KEY: "), missing.getMessage());
+    assertTrue(missing.getMessage().startsWith("SESAME_MASTER_KEY: does not decrypt"), missing.getMessage());
+    assertTrue(missing.getMessage().contains("master.key"), missing.getMessage());
     ConfigException wrong = assertThrows(ConfigException.class,
         () -> TestServer.start(Map.of("SESAME_DATABASE_URL", db, "SESAME_MASTER_KEY", "x".repeat(40))));
     assertTrue(wrong.getMessage().startsWith("SESAME_MASTER_KEY: does not decrypt"), wrong.getMessage());
+  }
+
+  @Test
+  void without_a_master_key_the_generated_one_encrypts_the_keys() {
+    try (TestServer server = TestServer.start()) {
+      Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery("SELECT * FROM signing_keys")
+          .mapToMap().one());
+      assertEquals("aes-gcm", row.get("encryption"), "never stored in clear by default");
+      KeyEncryption generated = new KeyEncryption(dev.sesame.config.DataDirSecrets.masterKey(server.config()));
+      assertTrue(generated.decrypt((byte[]) row.get("private_key"), (String) row.get("kid")).length > 0);
+    }
   }
 
   @Test
@@ -71,8 +84,15 @@ class SigningKeysTest {
     String db = TestDatabase.create();
     String kid;
     try (TestServer plain = TestServer.start(Map.of("SESAME_DATABASE_URL", db))) {
-      kid = plain.jdbi().withHandle(h -> h.createQuery("SELECT kid FROM signing_keys WHERE encryption = 'none'")
-          .mapTo(String.class).one());
+      // A key stored in clear, as versions before the generated master key did.
+      KeyEncryption generated = new KeyEncryption(dev.sesame.config.DataDirSecrets.masterKey(plain.config()));
+      kid = plain.jdbi().withHandle(h -> {
+        Map<String, Object> row = h.createQuery("SELECT kid, private_key FROM signing_keys").mapToMap().one();
+        String k = (String) row.get("kid");
+        h.createUpdate("UPDATE signing_keys SET private_key = :plain, encryption = 'none' WHERE kid = :kid")
+            .bind("plain", generated.decrypt((byte[]) row.get("private_key"), k)).bind("kid", k).execute();
+        return k;
+      });
     }
     try (TestServer encrypted = TestServer.start(Map.of("SESAME_DATABASE_URL", db, "SESAME_MASTER_KEY", MASTER_KEY))) {
       Map<String, Object> row = encrypted.jdbi().withHandle(h -> h.createQuery("SELECT * FROM signing_keys")
@@ -96,13 +116,41 @@ class SigningKeysTest {
   }
 
   @Test
-  void the_embedded_database_keeps_fsync_on() {
+  void a_node_meeting_a_key_it_has_not_loaded_looks_again() {
+    // Two nodes' key rings on one database, neither listening: node 1 rotates, node 2 has not heard of it.
+    try (TestServer server = TestServer.start()) {
+      java.util.Optional<dev.sesame.config.Secret> key =
+          java.util.Optional.of(dev.sesame.config.DataDirSecrets.masterKey(server.config()));
+      java.time.Duration ttl = java.time.Duration.ofMinutes(15);
+      SigningKeys node1 = new SigningKeys(server.jdbi(), key, ttl, "ES256", java.time.Duration.ofDays(30),
+          java.time.Duration.ofMinutes(15));
+      SigningKeys node2 = new SigningKeys(server.jdbi(), key, ttl, "ES256", java.time.Duration.ofDays(30),
+          java.time.Duration.ofMinutes(15));
+      AccessTokens tokens1 = new AccessTokens(node1, server.url(), server.url(), "default", ttl);
+      AccessTokens tokens2 = new AccessTokens(node2, server.url(), server.url(), "default", ttl);
+      String kid = node1.rotate(java.time.Duration.ZERO);
+      assertEquals(kid, node1.current().kid());
+      assertNotEquals(kid, node2.current().kid(), "node 2 has not reloaded");
+      dev.sesame.users.User user = new dev.sesame.users.User(java.util.UUID.randomUUID(), "n@example.com", true,
+          java.time.Instant.now(), null);
+      String token = tokens1.issue(user, java.util.UUID.randomUUID(), java.time.Instant.now(), "email",
+          java.util.List.of("otp"));
+      assertEquals(user.id(), tokens2.verify(token).userId(), "node 2 reloads on the unknown key id and accepts");
+      assertTrue(node2.current().publicKeys().getKeyByKeyId(kid) != null);
+    }
+  }
+
+  @Test
+  void the_embedded_database_keeps_fsync_on() throws Exception {
     // The embedded PostgreSQL is the database of record for `java -jar`: its durability settings must hold.
     Map<String, String> env = new HashMap<>(Map.of("SESAME_PORT", Integer.toString(TestServer.freePort()),
         "SESAME_BIND_HOST", "127.0.0.1"));
     env.put("SESAME_DATA_DIR", System.getProperty("java.io.tmpdir") + "/sesame-fsync-" + System.nanoTime());
     try (Main main = new Main(Config.load(env)).start()) {
-      String url = "jdbc:postgresql://127.0.0.1:" + embeddedPort(env.get("SESAME_DATA_DIR")) + "/postgres?user=postgres";
+      String password = java.nio.file.Files.readString(java.nio.file.Path.of(env.get("SESAME_DATA_DIR"),
+          "postgres.password")).strip();
+      String url = "jdbc:postgresql://127.0.0.1:" + embeddedPort(env.get("SESAME_DATA_DIR"))
+          + "/postgres?user=postgres&password=" + password;
       Jdbi jdbi = Jdbi.create(url);
       assertEquals("on", jdbi.withHandle(h -> h.createQuery("SHOW fsync").mapTo(String.class).one()));
       assertEquals("on", jdbi.withHandle(h -> h.createQuery("SHOW synchronous_commit").mapTo(String.class).one()));
