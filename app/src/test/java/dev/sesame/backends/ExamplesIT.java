@@ -185,9 +185,11 @@ class ExamplesIT {
     for (String name : PORTS.keySet()) {
       assertEquals(200, user(name, before).status(), name); // each example has now cached the old key set
     }
-    assertEquals(0, TestServer.cli(sesame, "keys", "rotate").status());
-    TestServer.signingKeys(sesame).reload();
-    String after = DevMailbox.signIn(sesame.http(), email()).get("access_token").asText();
+    TestServer.CliResult rotated = TestServer.cli(sesame, "keys", "rotate");
+    assertEquals(0, rotated.status(), rotated.stderr());
+    String newKid = rotated.stdout().replaceAll("(?s).*Published key (\\S+);.*", "$1").strip();
+    String after = dev.sesame.support.SigningKeyWaits.awaitSignedWith(sesame.http(), newKid)
+        .get("access_token").asText();
     // jose refetches the JWKS for an unknown kid only 30 s after its last fetch (its cooldown, against floods of
     // made-up kids). An immediate rotation is therefore seen by an Express backend within 30 s; wait that out.
     Thread.sleep(31_000);

@@ -10,6 +10,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
+import dev.sesame.support.SigningKeyWaits;
 import dev.sesame.support.TestDatabase;
 import dev.sesame.support.TestServer;
 import java.time.Duration;
@@ -41,10 +42,10 @@ class KeyRotationTest {
       assertEquals(0, rotated.status(), rotated.stderr());
       String newKid = rotated.stdout().replaceAll("(?s).*Published key (\\S+);.*", "$1").strip();
       // The running node hears of it at once (LISTEN/NOTIFY) and publishes it before anything is signed with it...
-      awaitPublished(http, newKid);
+      SigningKeyWaits.awaitPublished(http, newKid);
       assertEquals(oldKid, kidOf(DevMailbox.signIn(http, email()).get("access_token").asText()));
       // ...and switches by itself when its time comes.
-      JsonNode after = awaitSignedWith(http, newKid);
+      JsonNode after = SigningKeyWaits.awaitSignedWith(http, newKid);
       JWKSet jwks = JWKSet.parse(http.get("/.well-known/jwks.json").body());
       assertTrue(jwks.getKeyByKeyId(oldKid) != null && jwks.getKeyByKeyId(newKid) != null, "both published");
       assertEquals(200, http.get("/v1/me", "Authorization", "Bearer " + before.get("access_token").asText())
@@ -70,38 +71,16 @@ class KeyRotationTest {
       assertEquals(0, rotated.status(), rotated.stderr());
       String newKid = rotated.stdout().replaceAll("(?s).*Published key (\\S+);.*", "$1").strip();
       // No node signs with it before every node publishes it.
-      awaitPublished(a.http(), newKid);
-      awaitPublished(b.http(), newKid);
-      JsonNode fromA = awaitSignedWith(a.http(), newKid);
-      JsonNode fromB = awaitSignedWith(b.http(), newKid);
+      SigningKeyWaits.awaitPublished(a.http(), newKid);
+      SigningKeyWaits.awaitPublished(b.http(), newKid);
+      JsonNode fromA = SigningKeyWaits.awaitSignedWith(a.http(), newKid);
+      JsonNode fromB = SigningKeyWaits.awaitSignedWith(b.http(), newKid);
       assertEquals(200, b.http().get("/v1/me", "Authorization", "Bearer " + fromA.get("access_token").asText())
           .status(), "A's new tokens are good on B");
       assertEquals(200, a.http().get("/v1/me", "Authorization", "Bearer " + fromB.get("access_token").asText())
           .status());
       assertTrue(JWKSet.parse(b.http().get("/.well-known/jwks.json").body()).getKeyByKeyId(oldKid) != null,
           "the old key stays published for its tokens");
-    }
-  }
-
-  /** Polls the JWKS (bounded) until {@code kid} is in it. */
-  static void awaitPublished(Http http, String kid) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (JWKSet.parse(http.get("/.well-known/jwks.json").body()).getKeyByKeyId(kid) == null) {
-      assertTrue(System.nanoTime() < deadline, kid + " was never published");
-      Thread.sleep(100);
-    }
-  }
-
-  /** Signs in (bounded retries) until a token comes signed with {@code kid}; returns that token response. */
-  static JsonNode awaitSignedWith(Http http, String kid) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      JsonNode tokens = DevMailbox.signIn(http, email());
-      if (kidOf(tokens.get("access_token").asText()).equals(kid)) {
-        return tokens;
-      }
-      assertTrue(System.nanoTime() < deadline, "never signed with " + kid);
-      Thread.sleep(500);
     }
   }
 
