@@ -28,6 +28,7 @@ public final class Outbox {
   private final boolean keepBodies;
   private final Object wake = new Object();
   private volatile boolean pending;
+  private volatile boolean stopping;
 
   /**
    * @param keepBodies keep delivered bodies for {@code /dev/mail}; in production they are wiped after delivery,
@@ -80,8 +81,21 @@ public final class Outbox {
   private record Claimed(long id, String recipient, String subject, String textBody, String htmlBody,
                          boolean expired, int attempts) {}
 
-  /** Delivers every due message once; returns how many were handled. */
+  /** What became of a claimed message, to be written back; kept in memory until the database takes it. */
+  private record Mark(long id, String status, Duration retryIn, String error) {}
+
+  /** Outcomes not yet written (the database failed when they were): written before anything new is claimed. */
+  private final java.util.ArrayDeque<Mark> unwritten = new java.util.ArrayDeque<>();
+
+  /**
+   * Delivers every due message once; returns how many were handled. A claimed batch is always worked through to the
+   * end: when writing an outcome fails (the database is restarting), the outcome is kept in memory and the rest of
+   * the batch is still sent, instead of waiting out its lease; the outcomes are written as soon as the database
+   * answers, before anything else is claimed. So a message is sent twice only if this node dies between the mail
+   * server's acceptance and that write.
+   */
   int deliverDue() {
+    writeUnwritten(); // throws while the database is away: nothing new is claimed until the old outcomes are in
     List<Claimed> batch = jdbi.inTransaction(h -> h.createQuery("""
             UPDATE email_outbox o
             SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => :lease)
@@ -97,39 +111,82 @@ public final class Outbox {
         .map((rs, ctx) -> new Claimed(rs.getLong("id"), rs.getString("recipient"), rs.getString("subject"),
             rs.getString("text_body"), rs.getString("html_body"), rs.getBoolean("expired"), rs.getInt("attempts")))
         .list());
-    for (Claimed message : batch) {
+    for (int i = 0; i < batch.size(); i++) {
+      Claimed message = batch.get(i);
+      if (stopping) {
+        release(batch.subList(i, batch.size())); // another node (or the next start) takes them at once
+        break;
+      }
       if (message.expired()) {
-        finish(message.id(), "expired");
+        record(new Mark(message.id(), "expired", null, null));
         log.warn("Dropped outbox message {}: it expired before it could be delivered", message.id());
         continue;
       }
       try {
         mailer.send(new Mailer.OutgoingEmail(message.recipient(), message.subject(), message.textBody(),
             message.htmlBody()));
-        finish(message.id(), "sent");
+        record(new Mark(message.id(), "sent", null, null));
       } catch (Mailer.MailException | RuntimeException e) {
         Duration backoff = backoff(message.attempts());
-        jdbi.useHandle(h -> h.createUpdate("""
-                UPDATE email_outbox SET next_attempt_at = now() + make_interval(secs => :delay), last_error = :error
-                WHERE id = :id
-                """)
-            .bind("delay", backoff.toMillis() / 1000.0).bind("error", truncate(e.getMessage())).bind("id", message.id())
-            .execute());
+        record(new Mark(message.id(), "pending", backoff, truncate(e.getMessage())));
         log.warn("Outbox message {} not delivered (attempt {}), retrying in {} ms: {}", message.id(),
             message.attempts(), backoff.toMillis(), e.getMessage());
       }
     }
+    writeUnwritten();
     return batch.size();
   }
 
-  private void finish(long id, String status) {
-    jdbi.useHandle(h -> h.createUpdate("""
-            UPDATE email_outbox
-            SET status = :status, sent_at = CASE WHEN :status = 'sent' THEN now() END,
-                text_body = CASE WHEN :keep THEN text_body END, html_body = CASE WHEN :keep THEN html_body END
-            WHERE id = :id
-            """)
-        .bind("status", status).bind("keep", keepBodies).bind("id", id).execute());
+  private void record(Mark mark) {
+    synchronized (unwritten) {
+      unwritten.add(mark);
+    }
+    try {
+      writeUnwritten();
+    } catch (RuntimeException e) {
+      log.warn("Outbox: the outcome of message {} is kept until the database answers: {}", mark.id(),
+          e.getMessage());
+    }
+  }
+
+  /** Writes the kept outcomes, oldest first; throws (keeping the rest) when the database fails. */
+  private void writeUnwritten() {
+    synchronized (unwritten) {
+      while (!unwritten.isEmpty()) {
+        Mark mark = unwritten.peek();
+        jdbi.useHandle(h -> {
+          if (mark.status().equals("pending")) {
+            h.createUpdate("""
+                    UPDATE email_outbox SET next_attempt_at = now() + make_interval(secs => :delay), last_error = :error
+                    WHERE id = :id AND status = 'pending'
+                    """)
+                .bind("delay", mark.retryIn().toMillis() / 1000.0).bind("error", mark.error()).bind("id", mark.id())
+                .execute();
+          } else {
+            h.createUpdate("""
+                    UPDATE email_outbox
+                    SET status = :status, sent_at = CASE WHEN :status = 'sent' THEN now() END,
+                        text_body = CASE WHEN :keep THEN text_body END, html_body = CASE WHEN :keep THEN html_body END
+                    WHERE id = :id
+                    """)
+                .bind("status", mark.status()).bind("keep", keepBodies).bind("id", mark.id()).execute();
+          }
+        });
+        unwritten.poll();
+      }
+    }
+  }
+
+  /** Gives claimed messages back before their lease ends (best effort: the lease covers a failure here). */
+  private void release(List<Claimed> messages) {
+    try {
+      jdbi.useHandle(h -> h.createUpdate(
+              "UPDATE email_outbox SET next_attempt_at = now() WHERE id = ANY(:ids) AND status = 'pending'")
+          .bind("ids", messages.stream().mapToLong(Claimed::id).toArray()).execute());
+    } catch (RuntimeException e) {
+      log.warn("Outbox: could not release {} claimed message(s); they wait out their lease: {}", messages.size(),
+          e.getMessage());
+    }
   }
 
   /** 1s, 2s, 4s … capped at 10 minutes, with ±20% jitter so many nodes don't retry in lockstep. */
@@ -145,6 +202,20 @@ public final class Outbox {
       return "unknown error";
     }
     return s.length() > 500 ? s.substring(0, 500) : s;
+  }
+
+  private boolean hasUnwritten() {
+    synchronized (unwritten) {
+      return !unwritten.isEmpty();
+    }
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Starts this node's background sender. */
@@ -175,6 +246,10 @@ public final class Outbox {
           }
         } catch (RuntimeException e) {
           log.warn("Outbox sender: {}", e.getMessage()); // e.g. database restarting; try again next round
+          if (hasUnwritten()) {
+            sleepQuietly(500); // outcomes to write: look again soon, not at the next poll
+            continue;
+          }
         }
         synchronized (wake) {
           if (!pending && running) {
@@ -193,11 +268,18 @@ public final class Outbox {
     @Override
     public void close() {
       running = false;
+      stopping = true;
       nudge();
       try {
         thread.join(Duration.ofSeconds(30).toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      try {
+        writeUnwritten();
+      } catch (RuntimeException e) {
+        log.warn("Outbox: {} delivery outcome(s) could not be written; those messages may be sent again: {}",
+            unwritten.size(), e.getMessage());
       }
     }
   }

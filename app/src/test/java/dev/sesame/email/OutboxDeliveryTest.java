@@ -84,6 +84,47 @@ class OutboxDeliveryTest {
   }
 
   @Test
+  void when_writing_an_outcome_fails_the_rest_of_the_batch_is_still_sent_and_nothing_twice() throws Exception {
+    GreenMail smtp = SmtpServers.start(0, ServerSetup.PROTOCOL_SMTP);
+    try (TestServer server = TestServer.start(Map.of("SESAME_SMTP_HOST", "127.0.0.1",
+        "SESAME_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()), "SESAME_SMTP_TLS", "none"))) {
+      // The fault: while a row is in outbox_fault, marking a message delivered fails in the database.
+      server.jdbi().useHandle(h -> {
+        h.execute("CREATE TABLE outbox_fault (on_ boolean)");
+        h.execute("INSERT INTO outbox_fault VALUES (true)");
+        h.execute("""
+            CREATE FUNCTION outbox_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.status <> 'pending' AND EXISTS (SELECT 1 FROM outbox_fault) THEN
+                RAISE EXCEPTION 'injected fault: the database is away';
+              END IF;
+              RETURN NEW;
+            END $$""");
+        h.execute("CREATE TRIGGER outbox_fault BEFORE UPDATE ON email_outbox FOR EACH ROW EXECUTE FUNCTION outbox_fault()");
+        // Eight messages queued at once: the sender claims them in one batch.
+        h.execute("""
+            INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
+            SELECT 'batch' || i || '@example.com', 'Message ' || i, 'text', '<p>html</p>', now() + interval '10 minutes'
+            FROM generate_series(1, 8) i""");
+      });
+      // All eight arrive long before the claim's 2-minute lease would have released them.
+      assertTrue(smtp.waitForIncomingEmail(Duration.ofSeconds(30).toMillis(), 8), "the whole batch is sent");
+      int written = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT count(*) FROM email_outbox WHERE status = 'sent'").mapTo(Integer.class).one());
+      assertEquals(0, written, "the outcomes could not be written yet");
+
+      server.jdbi().useHandle(h -> h.execute("DELETE FROM outbox_fault")); // the database is back
+      awaitTrue(() -> server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT count(*) FROM email_outbox WHERE status = 'sent'").mapTo(Integer.class).one()) == 8,
+          Duration.ofSeconds(20));
+      Thread.sleep(1500); // a duplicate would come with the sender's next rounds
+      assertEquals(8, smtp.getReceivedMessages().length, "each message exactly once");
+    } finally {
+      smtp.stop();
+    }
+  }
+
+  @Test
   void backoff_grows_and_is_capped() {
     assertTrue(Outbox.backoff(1).toMillis() <= 1200);
     assertTrue(Outbox.backoff(5).toMillis() >= 16 * 800);
