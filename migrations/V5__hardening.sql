@@ -22,3 +22,10 @@ DELETE FROM webauthn_ceremonies WHERE type = 'authentication';
 
 -- A successful email sign-in ends the person's other pending flows.
 CREATE INDEX email_flows_pending_email_idx ON email_flows (email) WHERE consumed_at IS NULL;
+
+-- Readiness: each node writes its row here every second over its own connection. Unlogged (no WAL, no fsync), yet a
+-- read-only database or a standby refuses the write, which is what readiness must notice.
+CREATE UNLOGGED TABLE readiness_probes (
+    node  text PRIMARY KEY,
+    at    timestamptz NOT NULL
+);

@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
 import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
@@ -26,22 +28,31 @@ import org.slf4j.LoggerFactory;
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
-  private final Optional<EmbeddedPostgres> embedded;
+  private final Optional<EmbeddedServer> embedded;
   private final HikariDataSource pool;
+  private DatabaseHealth health;
   private final Jdbi jdbi;
 
   private final String url;
   private final String user;
   private final String password;
 
-  private Database(Optional<EmbeddedPostgres> embedded, HikariDataSource pool, String url, String user,
+  private Database(Optional<EmbeddedServer> embedded, HikariDataSource pool, String url, String user,
                    String password) {
     this.embedded = embedded;
     this.pool = pool;
     this.url = url;
     this.user = user;
     this.password = password;
-    this.jdbi = Jdbi.create(pool).installPlugin(new PostgresPlugin());
+    // While the database is known to be unreachable, a request fails at once (503) instead of waiting for a
+    // connection that cannot come.
+    this.jdbi = Jdbi.create(() -> {
+      DatabaseHealth h = health;
+      if (h != null && h.state() == DatabaseHealth.State.UNREACHABLE) {
+        throw new SQLTransientConnectionException("the database is unreachable: " + h.reason(), "08001");
+      }
+      return pool.getConnection();
+    }).installPlugin(new PostgresPlugin());
     // A failing statement's error names the statement, never its bound values: they include codes, link tokens,
     // email bodies and addresses, and the error reaches the log.
     // (Jdbi's own renderings other than NONE all include the arguments.)
@@ -49,7 +60,7 @@ public final class Database implements AutoCloseable {
   }
 
   public static Database open(Config config) {
-    Optional<EmbeddedPostgres> embedded = Optional.empty();
+    Optional<EmbeddedServer> embedded = Optional.empty();
     String url;
     String user;
     String password;
@@ -59,9 +70,9 @@ public final class Database implements AutoCloseable {
       password = config.databasePassword().map(s -> s.reveal()).orElse(null);
     } else {
       password = DataDirSecrets.readOrCreate(config.dataDir().resolve(PASSWORD_FILE)).reveal();
-      EmbeddedPostgres pg = startEmbedded(config.dataDir().resolve("postgres"), password, 0);
-      embedded = Optional.of(pg);
-      url = pg.getJdbcUrl("postgres", "postgres");
+      EmbeddedServer server = EmbeddedServer.start(config.dataDir().resolve("postgres"), password);
+      embedded = Optional.of(server);
+      url = server.jdbcUrl();
       user = "postgres";
     }
     HikariConfig hikari = new HikariConfig();
@@ -73,7 +84,9 @@ public final class Database implements AutoCloseable {
     // A fixed-size pool (HikariCP's advice): with fewer idle connections than the maximum, every busy moment wakes
     // its connection-adder thread, about 1.5% of the CPU under sign-in load in the profile.
     hikari.setMinimumIdle(config.databasePoolSize());
-    hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    // Long enough for a busy moment, short enough that a request does not hang on a database that went away
+    // before the health probe noticed.
+    hikari.setConnectionTimeout(Duration.ofSeconds(5).toMillis());
     hikari.addDataSourceProperty("ApplicationName", "sesame");
     hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
     // PostgreSQL's error detail quotes row values ("Key (email)=(ana@…) already exists"): keep it out of messages.
@@ -82,7 +95,7 @@ public final class Database implements AutoCloseable {
     try {
       pool = new HikariDataSource(hikari);
     } catch (RuntimeException e) {
-      embedded.ifPresent(Database::closeQuietly);
+      embedded.ifPresent(EmbeddedServer::close);
       throw new IllegalStateException("cannot connect to PostgreSQL at " + Config.withoutQuery(url) + ": "
           + rootMessage(e), e);
     }
@@ -93,6 +106,9 @@ public final class Database implements AutoCloseable {
       db.close();
       throw e;
     }
+    // After the migrations: the probe writes a table they create.
+    db.health = new DatabaseHealth(() -> java.sql.DriverManager.getConnection(url, db.connectionProperties(2)));
+    embedded.ifPresent(server -> server.supervise(db::connectionsLost));
     return db;
   }
 
@@ -193,6 +209,11 @@ public final class Database implements AutoCloseable {
   }
 
   private java.util.Properties connectionProperties() {
+    return connectionProperties(5);
+  }
+
+  /** For the probe and listener connections: {@code timeoutSeconds} bounds connecting and each read. */
+  private java.util.Properties connectionProperties(int timeoutSeconds) {
     java.util.Properties p = new java.util.Properties();
     if (user != null) {
       p.setProperty("user", user);
@@ -200,8 +221,9 @@ public final class Database implements AutoCloseable {
     if (password != null) {
       p.setProperty("password", password);
     }
-    p.setProperty("ApplicationName", "sesame-listen");
-    p.setProperty("connectTimeout", "5");
+    p.setProperty("ApplicationName", "sesame-background");
+    p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
+    p.setProperty("socketTimeout", Integer.toString(timeoutSeconds + 1));
     p.setProperty("tcpKeepAlive", "true");
     return p;
   }
@@ -210,19 +232,75 @@ public final class Database implements AutoCloseable {
     return jdbi;
   }
 
-  /** True when a connection can be taken from the pool and answers. */
-  public boolean isReachable() {
-    try {
-      return jdbi.withHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one()) == 1;
-    } catch (RuntimeException e) {
-      return false;
+  /** Whether the database is reachable and writable, as the health probe saw it within the last second. */
+  public DatabaseHealth health() {
+    return health;
+  }
+
+  /** True when Sesame runs its own embedded PostgreSQL. */
+  public boolean embedded() {
+    return embedded.isPresent();
+  }
+
+  /** Times the embedded server was started again after it died (0 with an external database). */
+  public int embeddedRestarts() {
+    return embedded.map(EmbeddedServer::restarts).orElse(0);
+  }
+
+  /**
+   * Connections were found broken (terminated, or the server restarted): the pool replaces its idle ones now
+   * rather than one failed request at a time, and the probe looks at once.
+   */
+  public void connectionsLost() {
+    pool.getHikariPoolMXBean().softEvictConnections();
+    if (health != null) {
+      health.suspect();
     }
+  }
+
+  /**
+   * True when {@code e} (or a cause) says the database cannot serve now: no connection, a lost connection, the server
+   * shutting down or starting, too many connections, or a read-only database. Such requests get 503, not 500.
+   */
+  public static boolean unavailable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.net.ConnectException) {
+        return true;
+      }
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("08") || state.startsWith("57P") || state.equals("25006") || state.equals("53300")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True when {@code e} proves the failed statement never ran: no connection was had, or the server had already
+   * ended the connection (it was terminated or shut down while idle in the pool), so the request may safely run
+   * again on a fresh one. A connection lost mid-statement (08006) proves nothing and is not retried.
+   */
+  public static boolean neverRan(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+        return List.of("57P01", "57P02", "57P03", "08001", "08004").contains(sql.getSQLState());
+      }
+    }
+    return false;
   }
 
   @Override
   public void close() {
+    if (health != null) {
+      health.close();
+    }
     pool.close();
-    embedded.ifPresent(Database::closeQuietly);
+    embedded.ifPresent(EmbeddedServer::close);
   }
 
   private static void closeQuietly(EmbeddedPostgres pg) {

@@ -1,6 +1,7 @@
 package dev.sesame.http;
 
 import dev.sesame.common.ApiException;
+import dev.sesame.db.Database;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -18,6 +19,14 @@ import org.slf4j.LoggerFactory;
 final class ErrorMapper {
   private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
   static final String PROBLEM_JSON = "application/problem+json";
+  /** Seconds a client is asked to wait when the database is unavailable: about two health probes. */
+  static final int DATABASE_RETRY_AFTER = 2;
+
+  private final Database database;
+
+  ErrorMapper(Database database) {
+    this.database = database;
+  }
 
   void api(ApiException e, Context ctx) {
     e.headers().forEach(ctx::header);
@@ -46,9 +55,26 @@ final class ErrorMapper {
   }
 
   void unexpected(Exception e, Context ctx) {
+    if (Database.unavailable(e)) {
+      // Not a bug: the database is away, restarting or read-only. Say so, and when to try again.
+      database.connectionsLost();
+      log.warn("{} {}: database unavailable: {}", ctx.method(), ctx.path(), rootMessage(e));
+      ctx.header("Retry-After", Integer.toString(DATABASE_RETRY_AFTER));
+      write(ctx, 503, "database_unavailable",
+          "The service cannot reach its database right now. Try again in a few seconds.");
+      return;
+    }
     String reference = UUID.randomUUID().toString();
     log.error("Unhandled error on {} {} (reference {})", ctx.method(), ctx.path(), reference, e);
     write(ctx, 500, "internal_error", "Something went wrong on our side. Reference: " + reference + ".");
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 
   /** For statuses Javalin sets without an exception (e.g. an unmatched route): fill an empty body. */

@@ -46,7 +46,8 @@ public final class HttpServer implements AutoCloseable {
     SessionCookies cookies = new SessionCookies(config);
     RequestAuth auth = new RequestAuth(s.accessTokens(), s.sessions(), cookies, config.allowedOrigins());
     Cors cors = new Cors(config.allowedOrigins());
-    ErrorMapper errors = new ErrorMapper();
+    ErrorMapper errors = new ErrorMapper(s.database());
+    Retry retry = new Retry(s.database());
     EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies);
     SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
     PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
@@ -77,8 +78,8 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/assets/{name}", assets::serve);
       c.routes.head("/assets/{name}", assets::serve);
       c.routes.get("/", ctx -> ctx.redirect("/login"));
-      c.routes.get("/login", hosted::login);
-      c.routes.get("/account", hosted::account);
+      c.routes.get("/login", retry.once(hosted::login));
+      c.routes.get("/account", retry.once(hosted::account));
 
       c.routes.get("/health", wellKnown::health);
       c.routes.get("/ready", wellKnown::ready);
@@ -86,32 +87,32 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
       c.routes.get("/.well-known/oauth-authorization-server", wellKnown::metadata);
 
-      c.routes.post("/v1/email/start", email::start);
-      c.routes.post("/v1/email/verify", email::verify);
-      c.routes.get("/email/confirm", email::confirmPage);
-      c.routes.head("/email/confirm", email::confirmPage);
+      c.routes.post("/v1/email/start", retry.once(email::start));
+      c.routes.post("/v1/email/verify", retry.once(email::verify));
+      c.routes.get("/email/confirm", retry.once(email::confirmPage));
+      c.routes.head("/email/confirm", retry.once(email::confirmPage));
 
-      c.routes.post("/v1/sessions/refresh", sessions::refresh);
-      c.routes.post("/v1/sessions/logout", sessions::logout);
-      c.routes.get("/v1/sessions", sessions::list);
-      c.routes.delete("/v1/sessions/{id}", sessions::revoke);
-      c.routes.get("/v1/me", sessions::me);
+      c.routes.post("/v1/sessions/refresh", retry.once(sessions::refresh));
+      c.routes.post("/v1/sessions/logout", retry.once(sessions::logout));
+      c.routes.get("/v1/sessions", retry.once(sessions::list));
+      c.routes.delete("/v1/sessions/{id}", retry.once(sessions::revoke));
+      c.routes.get("/v1/me", retry.once(sessions::me));
 
-      c.routes.post("/v1/authorize", authorize::authorize);
-      c.routes.post("/v1/token", authorize::token);
-      c.routes.post("/v1/introspect", authorize::introspect);
-      c.routes.post("/v1/revoke", authorize::revoke);
+      c.routes.post("/v1/authorize", retry.once(authorize::authorize));
+      c.routes.post("/v1/token", retry.once(authorize::token));
+      c.routes.post("/v1/introspect", retry.once(authorize::introspect));
+      c.routes.post("/v1/revoke", retry.once(authorize::revoke));
 
-      c.routes.post("/v1/passkeys/register/options", passkeys::startRegistration);
-      c.routes.post("/v1/passkeys/register/verify", passkeys::finishRegistration);
-      c.routes.post("/v1/passkeys/login/options", passkeys::startSignIn);
-      c.routes.post("/v1/passkeys/login/verify", passkeys::finishSignIn);
-      c.routes.get("/v1/me/passkeys", passkeys::list);
-      c.routes.patch("/v1/me/passkeys/{id}", passkeys::rename);
-      c.routes.delete("/v1/me/passkeys/{id}", passkeys::remove);
+      c.routes.post("/v1/passkeys/register/options", retry.once(passkeys::startRegistration));
+      c.routes.post("/v1/passkeys/register/verify", retry.once(passkeys::finishRegistration));
+      c.routes.post("/v1/passkeys/login/options", retry.once(passkeys::startSignIn));
+      c.routes.post("/v1/passkeys/login/verify", retry.once(passkeys::finishSignIn));
+      c.routes.get("/v1/me/passkeys", retry.once(passkeys::list));
+      c.routes.patch("/v1/me/passkeys/{id}", retry.once(passkeys::rename));
+      c.routes.delete("/v1/me/passkeys/{id}", retry.once(passkeys::remove));
 
       if (devMail) {
-        c.routes.get("/dev/mail", email::devMail);
+        c.routes.get("/dev/mail", retry.once(email::devMail));
       }
 
       c.routes.exception(ApiException.class, errors::api);

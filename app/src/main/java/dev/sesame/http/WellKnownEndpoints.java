@@ -1,6 +1,7 @@
 package dev.sesame.http;
 
 import dev.sesame.db.Database;
+import dev.sesame.db.DatabaseHealth;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.http.Context;
 import java.util.List;
@@ -58,17 +59,40 @@ final class WellKnownEndpoints {
     ctx.contentType("application/jwk-set+json").result(ctx.jsonMapper().toJsonString(accessTokens.jwks(), Map.class));
   }
 
-  /** {@code GET /health}: the process is up. */
+  /**
+   * {@code GET /health}: the process is alive and can recover by itself. 200 while a lost embedded database is being
+   * started again; 503 once that has failed for {@link #UNRECOVERABLE}, so an orchestrator restarts the container.
+   * An external database being away is not this process's fault: that is what {@code /ready} says.
+   */
   void health(Context ctx) {
+    DatabaseHealth h = database.health();
+    if (database.embedded() && !h.up()
+        && h.since().isBefore(java.time.Instant.now().minus(UNRECOVERABLE))) {
+      ErrorMapper.write(ctx, 503, "unhealthy", "The embedded database could not be started again for "
+          + UNRECOVERABLE.toMinutes() + " minutes.");
+      return;
+    }
     ctx.json(Map.of("status", "up"));
   }
 
-  /** {@code GET /ready}: the database answers, so requests can be served. */
+  static final java.time.Duration UNRECOVERABLE = java.time.Duration.ofMinutes(2);
+
+  /**
+   * {@code GET /ready}: requests can be served: the database is reachable and writable, as the health probe found it
+   * within the last second (no database round trip here).
+   */
   void ready(Context ctx) {
-    if (database.isReachable()) {
-      ctx.json(Map.of("status", "ready"));
-    } else {
-      ErrorMapper.write(ctx, 503, "not_ready", "The database is not reachable.");
+    DatabaseHealth h = database.health();
+    switch (h.state()) {
+      case UP -> ctx.json(Map.of("status", "ready"));
+      case READ_ONLY -> {
+        ctx.header("Retry-After", Integer.toString(ErrorMapper.DATABASE_RETRY_AFTER));
+        ErrorMapper.write(ctx, 503, "not_ready", "The database is read-only.");
+      }
+      default -> {
+        ctx.header("Retry-After", Integer.toString(ErrorMapper.DATABASE_RETRY_AFTER));
+        ErrorMapper.write(ctx, 503, "not_ready", "The database is not reachable.");
+      }
     }
   }
 }

@@ -46,6 +46,7 @@ public final class Janitor implements AutoCloseable {
       int n = 0;
       n += h.execute("DELETE FROM rate_limits WHERE tat < now()"); // a bucket whose time has passed is empty
       n += h.execute("DELETE FROM used_challenges WHERE expires_at < now()"); // expired: refused anyway
+      n += h.execute("DELETE FROM readiness_probes WHERE at < now() - interval '1 hour'"); // nodes long gone
       n += h.execute("DELETE FROM email_flows WHERE expires_at < now() - interval '1 day'");
       n += h.execute("""
           DELETE FROM email_outbox
