@@ -13,6 +13,7 @@ import dev.sesame.db.Database;
 import dev.sesame.db.ServerSecrets;
 import dev.sesame.email.ConsoleMailer;
 import dev.sesame.email.EmailSignInService;
+import dev.sesame.email.MailDomains;
 import dev.sesame.email.Mailer;
 import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
@@ -78,7 +79,8 @@ public final class Main implements AutoCloseable {
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
           new RedirectPolicy(config.redirectAllowlist()));
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
-          new RateLimiter(database.jdbi()), audit, authorizationCodes, config);
+          new RateLimiter(database.jdbi()), audit, authorizationCodes, new MailDomains(config.mailDomains()),
+          config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),

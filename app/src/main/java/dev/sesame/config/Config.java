@@ -30,6 +30,7 @@ public record Config(
     int databasePoolSize,
     Path dataDir,
     Optional<Smtp> smtp,
+    MailDomainCheck mailDomains,
     Duration emailTtl,
     Duration accessTokenTtl,
     Duration refreshTokenTtl,
@@ -53,6 +54,14 @@ public record Config(
   /** WebAuthn settings. {@code relatedOrigins} (WebAuthn L3 §5.11) may use this RP id besides the allowed origins. */
   public record Passkeys(boolean userVerificationRequired, boolean platformOnly, boolean verifyAttestation,
                          Duration ceremonyTtl, List<String> relatedOrigins, Optional<Path> aaguidFile) {}
+
+  /**
+   * Which addresses are accepted: {@code dns} checks that the domain receives mail (MX, else A/AAAA) through
+   * {@code dnsServers} ({@code host[:port]}; empty: the system's resolvers) within {@code dnsTimeout};
+   * {@code blocklist} names refused domains, one a line.
+   */
+  public record MailDomainCheck(boolean dns, List<String> dnsServers, Duration dnsTimeout,
+                                Optional<Path> blocklist) {}
 
   public record Smtp(String host, int port, Optional<String> username, Optional<Secret> password, String from,
                      SmtpTls tls) {}
@@ -135,6 +144,12 @@ public record Config(
       smtp = Optional.of(new Smtp(smtpHost.get(), smtpPort, username, password, from, tls));
     }
 
+    boolean checkDomains = r.get("SESAME_EMAIL_DOMAIN_CHECK", "dns", s -> r.oneOf(s, "dns", "off")).equals("dns");
+    List<String> dnsServers = r.get("SESAME_DNS_SERVERS", "", s -> list(s, Reader::hostPort));
+    Duration dnsTimeout = r.get("SESAME_DNS_TIMEOUT", "2s",
+        s -> r.duration(s, Duration.ofMillis(100), Duration.ofSeconds(10)));
+    Optional<Path> blocklist = r.optional("SESAME_BLOCKED_EMAIL_DOMAINS_FILE", Reader::readableFile);
+    MailDomainCheck mailDomains = new MailDomainCheck(checkDomains, dnsServers, dnsTimeout, blocklist);
     Duration emailTtl = r.get("SESAME_EMAIL_TTL", "10m", s -> r.duration(s, Duration.ofMinutes(1), Duration.ofDays(1)));
     Duration accessTtl =
         r.get("SESAME_ACCESS_TOKEN_TTL", "15m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofDays(1)));
@@ -165,13 +180,7 @@ public record Config(
     Duration ceremonyTtl =
         r.get("SESAME_CEREMONY_TTL", "5m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofMinutes(30)));
     List<String> relatedOrigins = r.get("SESAME_RELATED_ORIGINS", "", s -> list(s, Reader::origin));
-    Optional<Path> aaguidFile = r.optional("SESAME_AAGUID_FILE", s -> {
-      Path path = Path.of(s);
-      if (!java.nio.file.Files.isReadable(path)) {
-        throw new IllegalArgumentException("cannot read '" + s + "'");
-      }
-      return path;
-    });
+    Optional<Path> aaguidFile = r.optional("SESAME_AAGUID_FILE", Reader::readableFile);
     Passkeys passkeys = new Passkeys(uvRequired, platformOnly, verifyAttestation, ceremonyTtl, relatedOrigins,
         aaguidFile);
 
@@ -190,7 +199,7 @@ public record Config(
         .toUpperCase(Locale.ROOT));
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
-        databaseUser, databasePassword, poolSize, dataDir, smtp, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
+        databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
   }
 
@@ -207,6 +216,9 @@ public record Config(
     out.put("databasePoolSize", databasePoolSize);
     out.put("smtp", smtp.map(s -> s.host() + ":" + s.port() + " (" + s.tls().name().toLowerCase(Locale.ROOT) + ")")
         .orElse("none: development mailbox"));
+    out.put("emailDomainCheck", mailDomains.dns() ? "dns" + (mailDomains.dnsServers().isEmpty() ? ""
+        : " via " + mailDomains.dnsServers()) + " within " + Durations.format(mailDomains.dnsTimeout()) : "off");
+    out.put("blockedEmailDomainsFile", mailDomains.blocklist().map(Path::toString).orElse("none"));
     out.put("emailTtl", Durations.format(emailTtl));
     out.put("accessTokenTtl", Durations.format(accessTokenTtl));
     out.put("refreshTokenTtl", Durations.format(refreshTokenTtl));
@@ -355,6 +367,22 @@ public record Config(
         throw new IllegalArgumentException("an origin is scheme://host[:port] without a path, got '" + s + "'");
       }
       return Config.origin(uri);
+    }
+
+    static Path readableFile(String s) {
+      Path path = Path.of(s);
+      if (!java.nio.file.Files.isReadable(path)) {
+        throw new IllegalArgumentException("cannot read '" + s + "'");
+      }
+      return path;
+    }
+
+    /** {@code host} or {@code host:port} (IPv6 in brackets), as a DNS server is named. */
+    static String hostPort(String s) {
+      if (!s.matches("(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+)(:\\d{1,5})?")) {
+        throw new IllegalArgumentException("expected host or host:port, got '" + s + "'");
+      }
+      return s;
     }
 
     static String redirectPrefix(String s) {

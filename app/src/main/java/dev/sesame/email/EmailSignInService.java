@@ -51,9 +51,10 @@ public final class EmailSignInService {
   private final AuditLog audit;
   private final AuthorizationCodes codes;
   private final Config config;
+  private final MailDomains mailDomains;
 
   public EmailSignInService(Jdbi jdbi, Outbox outbox, SessionService sessions, RateLimiter rateLimiter,
-                            AuditLog audit, AuthorizationCodes codes, Config config) {
+                            AuditLog audit, AuthorizationCodes codes, MailDomains mailDomains, Config config) {
     this.jdbi = jdbi;
     this.outbox = outbox;
     this.templates = new EmailTemplates(config.rpName());
@@ -61,6 +62,7 @@ public final class EmailSignInService {
     this.rateLimiter = rateLimiter;
     this.audit = audit;
     this.codes = codes;
+    this.mailDomains = mailDomains;
     this.config = config;
   }
 
@@ -86,6 +88,7 @@ public final class EmailSignInService {
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
         new RateLimiter.Hit("email-start:ip:" + client.ip(), config.ipLimit()));
+    mailDomains.check(email); // after the limits: DNS lookups are not free to trigger
 
     UUID flowId = UUID.randomUUID();
     String token = Secrets.randomToken(32);

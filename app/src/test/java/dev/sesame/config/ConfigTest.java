@@ -94,7 +94,13 @@ class ConfigTest {
         Map.entry("SESAME_SESSION_MAX_TTL", "later"),
         Map.entry("SESAME_KEY_ROTATION", "1m"),
         Map.entry("SESAME_KEY_PREPUBLISH", "8d"),
-        Map.entry("SESAME_TOKEN_ALG", "HS256"));
+        Map.entry("SESAME_TOKEN_ALG", "HS256"),
+        Map.entry("SESAME_REFRESH_REUSE_GRACE", "5m"),
+        Map.entry("SESAME_RATE_LIMIT_CODE", "10/1h,often"),
+        Map.entry("SESAME_EMAIL_DOMAIN_CHECK", "smtp"),
+        Map.entry("SESAME_DNS_SERVERS", "dns://8.8.8.8"),
+        Map.entry("SESAME_DNS_TIMEOUT", "1m"),
+        Map.entry("SESAME_BLOCKED_EMAIL_DOMAINS_FILE", "/no/such/list.txt"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
       Map<String, String> env = e.getKey().equals("SESAME_SMTP_TLS")
           ? Map.of(e.getKey(), e.getValue(), "SESAME_SMTP_HOST", "smtp.example.com")

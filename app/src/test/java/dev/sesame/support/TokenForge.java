@@ -16,11 +16,13 @@ import java.util.function.Consumer;
 public final class TokenForge {
   private TokenForge() {}
 
-  /** The server's active ES256 private key, read from its database (only possible without a master key). */
+  /** The server's active ES256 private key, read from its database and decrypted with its master key. */
   public static PrivateKey serverPrivateKey(TestServer server) throws Exception {
-    byte[] pkcs8 = server.jdbi().withHandle(h -> h.createQuery(
-            "SELECT private_key FROM signing_keys WHERE retired_at IS NULL AND encryption = 'none'")
-        .mapTo(byte[].class).one());
+    java.util.Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
+            "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL AND activated_at <= now()")
+        .mapToMap().one());
+    byte[] pkcs8 = dev.sesame.tokens.KeyAccess.decrypt(dev.sesame.config.DataDirSecrets.masterKey(server.config()),
+        (byte[]) row.get("private_key"), (String) row.get("kid"));
     return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
   }
 
