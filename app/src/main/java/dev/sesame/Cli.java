@@ -2,6 +2,8 @@ package dev.sesame;
 
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
+import dev.sesame.oauth.ClientCommands;
+import dev.sesame.oauth.Clients;
 import dev.sesame.servicekeys.ServiceKeys;
 import dev.sesame.tokens.SigningKeys;
 import java.io.PrintStream;
@@ -19,7 +21,8 @@ final class Cli {
         service-key list             list service keys
         service-key revoke NAME      revoke a service key
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
-        keys list                    list the published signing keys""";
+        keys list                    list the published signing keys
+      """ + ClientCommands.USAGE;
 
   private Cli() {}
 
@@ -28,6 +31,11 @@ final class Cli {
     if (List.of("help", "--help", "-h").contains(args.get(0))) {
       out.println(USAGE);
       return 0;
+    }
+    if (args.get(0).equals("client")) {
+      try (Database database = Database.open(config)) {
+        return ClientCommands.run(new Clients(database.jdbi()), args.subList(1, args.size()), out, err);
+      }
     }
     if (!List.of("service-key create", "service-key list", "service-key revoke", "keys rotate", "keys list")
         .contains(command) || (command.endsWith("create") || command.endsWith("revoke")) && args.size() != 3) {

@@ -19,6 +19,7 @@ import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
 import dev.sesame.http.HttpServer;
 import dev.sesame.maintenance.Janitor;
+import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.ratelimit.RateLimiter;
@@ -57,6 +58,8 @@ public final class Main implements AutoCloseable {
       running.push(database);
 
       AuditLog audit = new AuditLog();
+      Clients clients = new Clients(database.jdbi());
+      config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
@@ -108,6 +111,17 @@ public final class Main implements AutoCloseable {
         + ", REACHABLE FROM OTHER HOSTS.\n*  Nobody can receive a sign-in email: they go to this console only. The "
         + "development mailbox (/dev/mail)\n*  answers only requests from this machine. Set SESAME_SMTP_HOST before "
         + "anyone else uses this server,\n*  or SESAME_BIND_HOST=127.0.0.1 to keep it local.\n" + bar);
+  }
+
+  /** Declared clients (SESAME_CLIENTS_FILE) are applied at every start; a bad file stops start-up. */
+  private static void applyClientsFile(Clients clients, Path file) {
+    try {
+      Clients.FileResult result = clients.applyFile(file);
+      log.info("Clients from {}: {} changed, {} unchanged, {} removed", file, result.changed(), result.unchanged(),
+          result.deleted());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("SESAME_CLIENTS_FILE", e.getMessage());
+    }
   }
 
   /** The master key; without {@code SESAME_MASTER_KEY}, a generated one kept in the data directory (0600). */

@@ -47,7 +47,8 @@ public record Config(
     Duration sessionMaxTtl,
     Duration keyRotation,
     Duration keyPrepublish,
-    String tokenAlg) {
+    String tokenAlg,
+    Optional<Path> clientsFile) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
 
@@ -198,9 +199,12 @@ public record Config(
     String tokenAlg = r.get("SESAME_TOKEN_ALG", "ES256", s -> r.oneOf(s.toLowerCase(Locale.ROOT), "es256", "rs256")
         .toUpperCase(Locale.ROOT));
 
+    Optional<Path> clientsFile = r.optional("SESAME_CLIENTS_FILE", Reader::readableFile);
+
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
-        masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg);
+        masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg,
+        clientsFile);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -241,6 +245,7 @@ public record Config(
     out.put("keyRotation", Durations.format(keyRotation));
     out.put("keyPrepublish", Durations.format(keyPrepublish));
     out.put("tokenAlg", tokenAlg);
+    out.put("clientsFile", clientsFile.map(Path::toString).orElse("none"));
     return out;
   }
 
