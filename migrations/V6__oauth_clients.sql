@@ -19,3 +19,9 @@ CREATE TABLE oauth_clients (
     updated_at                    timestamptz NOT NULL DEFAULT now(),
     CHECK ((secret_hash IS NULL) = (token_endpoint_auth_method = 'none'))
 );
+
+-- Codes, sessions and email flows name the client they are for; NULL is the built-in first-party client (the hosted
+-- pages and <sesame-auth>), whose id is SESAME_CLIENT_ID.
+ALTER TABLE authorization_codes ADD COLUMN client_id text;
+ALTER TABLE sessions ADD COLUMN client_id text;
+ALTER TABLE email_flows ADD COLUMN client_id text;

@@ -9,7 +9,8 @@
 //   </script>
 //
 // Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in),
-// redirect-to / state / code-challenge (hosted /login: send the browser to the app with a one-time code).
+// redirect-to / client-id / state / code-challenge (hosted /login: send the browser to the app with a one-time
+// code).
 
 import { capabilities, platformAuthenticatorName, sesame, SesameError } from './sesame.js';
 import { adoptStyles, h } from './ui.js';
@@ -256,6 +257,7 @@ class SesameAuth extends HTMLElement {
     if (!redirectTo) return null;
     return {
       redirectTo,
+      clientId: this.getAttribute('client-id') || undefined,
       state: this.getAttribute('state') || undefined,
       codeChallenge: this.getAttribute('code-challenge') || undefined,
     };

@@ -316,8 +316,9 @@ export class SesameClient extends EventTarget {
   }
 
   /** After a sign-in on the hosted pages: a one-time code for the app, and where to send the browser. */
-  async authorize({ redirectTo, state, codeChallenge }) {
+  async authorize({ redirectTo, clientId, state, codeChallenge }) {
     const body = { redirectTo };
+    if (clientId) body.clientId = clientId;
     if (state) body.state = state;
     if (codeChallenge) {
       body.codeChallenge = codeChallenge;

@@ -79,7 +79,7 @@ app.get('/callback', async (req, res) => {
   const response = await fetch(`${SESAME_URL}/v1/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'authorization_code', code: String(req.query.code || ''),
-      code_verifier: verifier }),
+      redirect_uri: `${APP_URL}/callback`, code_verifier: verifier }),
   });
   if (!response.ok) return res.status(401).send('sign-in failed');
   s.accessToken = (await response.json()).access_token;

@@ -101,7 +101,7 @@ def callback():
     if not state or request.args.get("state") != state or not verifier:
         abort(400)
     body = urllib.parse.urlencode({"grant_type": "authorization_code", "code": request.args.get("code", ""),
-                                   "code_verifier": verifier}).encode()
+                                   "redirect_uri": f"{APP_URL}/callback", "code_verifier": verifier}).encode()
     try:
         with urllib.request.urlopen(urllib.request.Request(f"{SESAME_URL}/v1/token", data=body), timeout=5) as r:
             tokens = json.load(r)

@@ -34,7 +34,7 @@ final class Cli {
     }
     if (args.get(0).equals("client")) {
       try (Database database = Database.open(config)) {
-        return ClientCommands.run(new Clients(database.jdbi()), args.subList(1, args.size()), out, err);
+        return ClientCommands.run(new Clients(database.jdbi(), config.clientId()), args.subList(1, args.size()), out, err);
       }
     }
     if (!List.of("service-key create", "service-key list", "service-key revoke", "keys rotate", "keys list")

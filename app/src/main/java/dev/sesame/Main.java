@@ -58,7 +58,7 @@ public final class Main implements AutoCloseable {
       running.push(database);
 
       AuditLog audit = new AuditLog();
-      Clients clients = new Clients(database.jdbi());
+      Clients clients = new Clients(database.jdbi(), config.clientId());
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
@@ -80,7 +80,7 @@ public final class Main implements AutoCloseable {
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
-          new RedirectPolicy(config.redirectAllowlist()));
+          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer());
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
           new RateLimiter(database.jdbi()), audit, authorizationCodes, new MailDomains(config.mailDomains()),
           config);
@@ -91,7 +91,7 @@ public final class Main implements AutoCloseable {
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
           passkeys, authorizationCodes, new Introspection(database.jdbi(), accessTokens, sessions),
-          new ServiceKeys(database.jdbi())));
+          new ServiceKeys(database.jdbi()), clients));
     } catch (RuntimeException e) {
       close();
       throw e;

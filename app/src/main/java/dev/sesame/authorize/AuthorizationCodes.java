@@ -7,6 +7,11 @@ import dev.sesame.common.RedirectPolicy;
 import dev.sesame.common.Secrets;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
+import dev.sesame.oauth.Client;
+import dev.sesame.oauth.Clients;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,17 +36,55 @@ public final class AuthorizationCodes {
   private final Jdbi jdbi;
   private final SessionService sessions;
   private final RedirectPolicy redirects;
+  private final Clients clients;
+  private final String issuer;
 
-  public AuthorizationCodes(Jdbi jdbi, SessionService sessions, RedirectPolicy redirects) {
+  /**
+   * @param redirects where the built-in first-party client (the hosted pages) may send the browser
+   * @param issuer added to every redirect as {@code iss} (RFC 9207), so a client can tell which server answered
+   */
+  public AuthorizationCodes(Jdbi jdbi, SessionService sessions, RedirectPolicy redirects, Clients clients,
+                            String issuer) {
     this.jdbi = jdbi;
     this.sessions = sessions;
     this.redirects = redirects;
+    this.clients = clients;
+    this.issuer = issuer;
   }
 
-  /** Checks an app's redirect parameters; {@code method} defaults to S256, the only one accepted. */
-  public void checkRequest(String redirectTo, String codeChallenge, String method) {
-    redirects.check(redirectTo);
-    if (codeChallenge != null) {
+  /**
+   * Checks an app's request: the client ({@code clientId} null or the built-in id: the first-party client), where
+   * the browser goes back to, and PKCE. A registered client's redirect URI must be one it registered, exactly; the
+   * built-in client's must be under {@code SESAME_REDIRECT_ALLOWLIST}. No fragment (the code would be lost in it)
+   * and no {@code code}, {@code state} or {@code iss} of its own (the answer's would be ambiguous). A public client
+   * must send an S256 challenge (OAuth 2.1 §7.5.1); {@code method} defaults to S256, the only one accepted. Returns
+   * the registered client, or empty for the first-party one.
+   */
+  public Optional<Client> checkRequest(String clientId, String redirectTo, String codeChallenge, String method) {
+    Optional<Client> registered = clients.registered(clientId);
+    if (redirectTo == null || redirectTo.isBlank()) {
+      throw ApiException.badRequest("invalid_redirect", "redirect_uri is required.");
+    }
+    if (registered.isPresent()) {
+      if (!registered.get().redirectUris().contains(redirectTo)) {
+        throw ApiException.badRequest("invalid_redirect",
+            "redirect_uri is not one of the URIs client '" + clientId + "' registered.");
+      }
+      if (!registered.get().grantTypes().contains("authorization_code")) {
+        throw ApiException.badRequest("unauthorized_client",
+            "Client '" + clientId + "' may not use the authorization code grant.");
+      }
+    } else {
+      redirects.check(redirectTo);
+    }
+    checkShape(redirectTo);
+    boolean isPublic = registered.map(Client::isPublic).orElse(true);
+    if (codeChallenge == null) {
+      if (isPublic) {
+        throw ApiException.badRequest("invalid_request",
+            "code_challenge is required (PKCE with S256): this client has no secret.");
+      }
+    } else {
       if (method != null && !method.equals("S256")) {
         throw ApiException.badRequest("invalid_request", "code_challenge_method must be S256.");
       }
@@ -49,28 +92,61 @@ public final class AuthorizationCodes {
         throw ApiException.badRequest("invalid_request", "code_challenge must be BASE64URL(SHA-256(verifier)).");
       }
     }
+    return registered;
   }
 
-  /** Mints a code for a signed-in session and returns where to send the browser. */
-  public String authorize(UUID sessionId, String redirectTo, String state, String codeChallenge, String method) {
-    checkRequest(redirectTo, codeChallenge, method);
+  /** A redirect target the answer's parameters can be added to unambiguously. */
+  private static void checkShape(String redirectTo) {
+    URI uri;
+    try {
+      uri = new URI(redirectTo);
+    } catch (URISyntaxException e) {
+      throw ApiException.badRequest("invalid_redirect", "redirect_uri is not a URI.");
+    }
+    if (uri.getRawFragment() != null || redirectTo.contains("#")) {
+      throw ApiException.badRequest("invalid_redirect", "redirect_uri must not have a fragment.");
+    }
+    String query = uri.getRawQuery();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+        if (RESPONSE_PARAMETERS.contains(URLDecoder.decode(name, StandardCharsets.UTF_8))) {
+          throw ApiException.badRequest("invalid_redirect",
+              "redirect_uri must not carry its own '" + name + "' parameter.");
+        }
+      }
+    }
+  }
+
+  private static final java.util.Set<String> RESPONSE_PARAMETERS =
+      java.util.Set.of("code", "state", "iss", "error", "error_description");
+
+  /**
+   * Mints a code for a signed-in session, bound to the client, the redirect URI and the PKCE challenge, and returns
+   * where to send the browser: the redirect URI with {@code code}, {@code state} and {@code iss} added.
+   */
+  public String authorize(UUID sessionId, String clientId, String redirectTo, String state, String codeChallenge,
+                          String method) {
+    Optional<Client> client = checkRequest(clientId, redirectTo, codeChallenge, method);
     if (state != null && state.length() > 512) {
       throw ApiException.badRequest("invalid_request", "state is too long.");
     }
     String code = Secrets.randomToken(32);
     jdbi.useHandle(h -> h.createUpdate("""
-            INSERT INTO authorization_codes (code_hash, session_id, redirect_uri, code_challenge, expires_at)
-            VALUES (:hash, :sessionId, :redirectUri, :challenge, now() + make_interval(secs => :ttl))
+            INSERT INTO authorization_codes (code_hash, session_id, client_id, redirect_uri, code_challenge,
+                                             expires_at)
+            VALUES (:hash, :sessionId, :clientId, :redirectUri, :challenge, now() + make_interval(secs => :ttl))
             """)
-        .bind("hash", Secrets.sha256(code)).bind("sessionId", sessionId).bind("redirectUri", redirectTo)
+        .bind("hash", Secrets.sha256(code)).bind("sessionId", sessionId)
+        .bind("clientId", client.map(Client::clientId).orElse(null)).bind("redirectUri", redirectTo)
         .bind("challenge", codeChallenge).bind("ttl", CODE_TTL.toSeconds())
         .execute());
-    String separator = redirectTo.contains("?") ? "&" : "?";
-    StringBuilder url = new StringBuilder(redirectTo.replaceFirst("#.*$", ""))
-        .append(separator).append("code=").append(code);
+    StringBuilder url = new StringBuilder(redirectTo).append(redirectTo.contains("?") ? "&" : "?")
+        .append("code=").append(code);
     if (state != null) {
       url.append("&state=").append(URLEncoder.encode(state, StandardCharsets.UTF_8));
     }
+    url.append("&iss=").append(URLEncoder.encode(issuer, StandardCharsets.UTF_8));
     return url.toString();
   }
 
@@ -78,11 +154,17 @@ public final class AuthorizationCodes {
    * {@code grant_type=authorization_code}: a new session for the app, with the sign-in facts of the original one.
    * A code presented twice is refused, and the session the first exchange produced is revoked (RFC 6749 §4.1.2).
    */
-  public TokenResponse exchange(String code, String codeVerifier, String redirectUri, ClientInfo client) {
+  public TokenResponse exchange(String code, String codeVerifier, String redirectUri, Optional<Client> presenter,
+                                ClientInfo client) {
+    if (redirectUri == null) {
+      // RFC 6749 §4.1.3: required when the authorization request had one, and here it always has.
+      throw ApiException.badRequest("invalid_request", "redirect_uri is required.");
+    }
     byte[] hash = Secrets.sha256(code);
+    String presenterId = presenter.map(Client::clientId).orElse(null);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       Optional<Map<String, Object>> row = h.createQuery("""
-              SELECT session_id, redirect_uri, code_challenge, consumed_at, issued_session_id,
+              SELECT session_id, client_id, redirect_uri, code_challenge, consumed_at, issued_session_id,
                      expires_at < now() AS expired
               FROM authorization_codes WHERE code_hash = :hash FOR UPDATE
               """)
@@ -103,7 +185,11 @@ public final class AuthorizationCodes {
       if ((Boolean) c.get("expired")) {
         return Outcome.refused(invalidGrant("The code has expired."));
       }
-      if (redirectUri != null && !redirectUri.equals(c.get("redirect_uri"))) {
+      if (!java.util.Objects.equals(presenterId, c.get("client_id"))) {
+        // RFC 6749 §4.1.3: the code was issued to another client.
+        return Outcome.refused(invalidGrant("The code was issued to another client."));
+      }
+      if (!redirectUri.equals(c.get("redirect_uri"))) {
         return Outcome.refused(invalidGrant("redirect_uri does not match the one the code was issued for."));
       }
       String challenge = (String) c.get("code_challenge");
@@ -118,7 +204,7 @@ public final class AuthorizationCodes {
           return Outcome.refused(invalidGrant("The code_verifier does not match the code_challenge."));
         }
       }
-      Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), client);
+      Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), presenterId, client);
       if (tokens.isEmpty()) {
         return Outcome.refused(invalidGrant("The sign-in this code came from has ended."));
       }

@@ -68,8 +68,11 @@ public final class EmailSignInService {
 
   public record Started(UUID flowId, long expiresIn) {}
 
-  /** Where an app asked to be sent after the sign-in (hosted /login with redirectTo, state and PKCE challenge). */
-  public record AppRedirect(String redirectTo, String state, String codeChallenge) {}
+  /**
+   * Where an app asked to be sent after the sign-in (hosted /login with its client, redirectTo, state and PKCE
+   * challenge); {@code clientId} null is the first-party client.
+   */
+  public record AppRedirect(String clientId, String redirectTo, String state, String codeChallenge) {}
 
   /** A verified email sign-in, and the app redirect its flow carried, if any. */
   public record Verified(TokenResponse tokens, Optional<AppRedirect> redirect) {}
@@ -78,12 +81,12 @@ public final class EmailSignInService {
   public record Pending(String email, Instant expiresAt) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
-                      int failedAttempts, String redirectTo, String state, String codeChallenge) {}
+                      int failedAttempts, String clientId, String redirectTo, String state, String codeChallenge) {}
 
   public Started start(String rawEmail, AppRedirect redirect, String challengeMethod, ClientInfo client) {
     String email = EmailAddresses.normalize(rawEmail);
     if (redirect != null) {
-      codes.checkRequest(redirect.redirectTo(), redirect.codeChallenge(), challengeMethod);
+      codes.checkRequest(redirect.clientId(), redirect.redirectTo(), redirect.codeChallenge(), challengeMethod);
     }
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
@@ -100,12 +103,14 @@ public final class EmailSignInService {
     // :expiresAt, which Outbox.bind sets.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
               WITH flow AS (
-                INSERT INTO email_flows (id, email, token_hash, code_hash, redirect_to, state, code_challenge,
-                                         expires_at, ip)
-                VALUES (:id, :email, :tokenHash, :codeHash, :redirectTo, :state, :challenge, :expiresAt, :ip))
+                INSERT INTO email_flows (id, email, token_hash, code_hash, client_id, redirect_to, state,
+                                         code_challenge, expires_at, ip)
+                VALUES (:id, :email, :tokenHash, :codeHash, :clientId, :redirectTo, :state, :challenge, :expiresAt,
+                        :ip))
               """ + Outbox.INSERT), message, expiresAt)
         .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
         .bind("codeHash", codeHash(flowId, code))
+        .bind("clientId", redirect == null ? null : redirect.clientId())
         .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
         .bind("state", redirect == null ? null : redirect.state())
         .bind("challenge", redirect == null ? null : redirect.codeChallenge())
@@ -180,7 +185,8 @@ public final class EmailSignInService {
   }
 
   private static final String FLOW_SELECT = """
-      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, redirect_to, state, code_challenge
+      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, client_id, redirect_to, state,
+             code_challenge
       FROM email_flows""";
 
   private interface FlowLookup {
@@ -238,7 +244,7 @@ public final class EmailSignInService {
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client,
           new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", code != null ? "code" : "link")));
       Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
-          .map(to -> new AppRedirect(to, flow.state(), flow.codeChallenge()));
+          .map(to -> new AppRedirect(flow.clientId(), to, flow.state(), flow.codeChallenge()));
       return Outcome.ok(new Verified(tokens, redirect));
     });
     return outcome.get();
@@ -254,7 +260,8 @@ public final class EmailSignInService {
       throws java.sql.SQLException {
     return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
         Sql.instant(rs, "expires_at"),
-        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("redirect_to"),
+        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("client_id"),
+        rs.getString("redirect_to"),
         rs.getString("state"), rs.getString("code_challenge"));
   }
 

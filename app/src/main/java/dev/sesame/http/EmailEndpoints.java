@@ -40,7 +40,8 @@ final class EmailEndpoints {
     JsonBody body = JsonBody.of(ctx, mapper);
     String email = body.requiredString("email");
     EmailSignInService.AppRedirect redirect = body.optionalString("redirectTo")
-        .map(to -> new EmailSignInService.AppRedirect(to, body.optionalString("state").orElse(null),
+        .map(to -> new EmailSignInService.AppRedirect(body.optionalString("clientId").orElse(null), to,
+            body.optionalString("state").orElse(null),
             body.optionalString("codeChallenge").orElse(null)))
         .orElse(null);
     EmailSignInService.Started started = emailSignIn.start(email, redirect,
@@ -63,6 +64,9 @@ final class EmailEndpoints {
     // The app redirect the flow carried (not secret): the page continues with POST /v1/authorize.
     cookies.respond(ctx, verified.tokens(), verified.redirect().<Map<String, Object>>map(r -> {
       Map<String, Object> next = new java.util.LinkedHashMap<>();
+      if (r.clientId() != null) {
+        next.put("clientId", r.clientId());
+      }
       next.put("redirectTo", r.redirectTo());
       next.put("state", r.state());
       next.put("codeChallenge", r.codeChallenge());

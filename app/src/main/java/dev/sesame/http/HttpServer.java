@@ -9,6 +9,7 @@ import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Outbox;
+import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.servicekeys.ServiceKeys;
 import dev.sesame.sessions.Introspection;
@@ -34,7 +35,7 @@ public final class HttpServer implements AutoCloseable {
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
                          SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
                          AuthorizationCodes authorizationCodes, Introspection introspection,
-                         ServiceKeys serviceKeys) {}
+                         ServiceKeys serviceKeys, Clients clients) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -52,7 +53,7 @@ public final class HttpServer implements AutoCloseable {
     SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
     PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
-        clientIps, mapper, s.introspection(), s.serviceKeys());
+        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients());
     PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins(), config.issuer());

@@ -30,27 +30,33 @@ final class PageEndpoints {
     }
     String state = ctx.queryParam("state");
     String challenge = ctx.queryParam("code_challenge");
+    String clientId = ctx.queryParam("client_id");
     StringBuilder attributes = new StringBuilder(" continue-to=\"/account\"");
     if (redirectTo != null) {
       try {
-        codes.checkRequest(redirectTo, challenge, ctx.queryParam("code_challenge_method"));
+        codes.checkRequest(clientId, redirectTo, challenge, ctx.queryParam("code_challenge_method"));
       } catch (ApiException e) {
+        // Never a redirect: the client or its redirect URI is what is in doubt (RFC 6749 §4.1.2.1).
         ctx.status(400);
         pages.render(ctx, "Sign-in link not allowed", """
             <h1>This sign-in link can't be used</h1>
-            <p class="lead">The app that sent you here asked to return to an address this server does not allow.
+            <p class="lead">The app that sent you here asked for something this server does not allow.
             Go back to the app and try again, or contact its owner.</p>
-            """, List.of());
+            <p class="hint">%s</p>
+            """.formatted(Html.escape(e.detail())), List.of());
         return;
       }
       attributes.append(" redirect-to=\"").append(Html.escape(redirectTo)).append('"');
+      if (clientId != null) {
+        attributes.append(" client-id=\"").append(Html.escape(clientId)).append('"');
+      }
       if (state != null) {
         attributes.append(" state=\"").append(Html.escape(state)).append('"');
       }
       if (challenge != null) {
         attributes.append(" code-challenge=\"").append(Html.escape(challenge)).append('"');
       }
-    } else if (state != null || challenge != null) {
+    } else if (state != null || challenge != null || clientId != null) {
       throw ApiException.badRequest("invalid_request", "state and code_challenge need a redirectTo.");
     }
     ctx.header("Cache-Control", "no-store");

@@ -35,7 +35,9 @@ final class WellKnownEndpoints {
     m.put("response_modes_supported", List.of("query"));
     m.put("grant_types_supported", List.of("authorization_code", "refresh_token"));
     m.put("code_challenge_methods_supported", List.of("S256"));
-    m.put("token_endpoint_auth_methods_supported", List.of("none")); // public clients, bound by PKCE
+    // Registered clients authenticate as they registered; public ones (and the first-party client) with PKCE.
+    m.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "none"));
+    m.put("authorization_response_iss_parameter_supported", true); // RFC 9207
     m.put("revocation_endpoint_auth_methods_supported", List.of("none"));
     m.put("introspection_endpoint_auth_methods_supported", List.of("bearer")); // a Sesame service key
     m.put("access_token_signing_alg_values_supported", accessTokens.algorithms());

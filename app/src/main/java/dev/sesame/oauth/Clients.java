@@ -22,9 +22,46 @@ import org.jdbi.v3.core.Jdbi;
 public final class Clients {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Jdbi jdbi;
+  private final String firstPartyId;
 
-  public Clients(Jdbi jdbi) {
+  /**
+   * @param firstPartyId the id of the built-in first-party client ({@code SESAME_CLIENT_ID}): the hosted pages and
+   *     {@code <sesame-auth>}. It is public, its redirect URIs are {@code SESAME_REDIRECT_ALLOWLIST}, and no
+   *     registered client may take its id.
+   */
+  public Clients(Jdbi jdbi, String firstPartyId) {
     this.jdbi = jdbi;
+    this.firstPartyId = firstPartyId;
+  }
+
+  public String firstPartyId() {
+    return firstPartyId;
+  }
+
+  /**
+   * The registered client {@code clientId} names; empty for the first-party client (named, or no id at all);
+   * 400 {@code invalid_client} for an id nobody registered.
+   */
+  public Optional<Client> registered(String clientId) {
+    if (clientId == null || clientId.equals(firstPartyId)) {
+      return Optional.empty();
+    }
+    return Optional.of(find(clientId).orElseThrow(() -> ApiException.badRequest("invalid_client",
+        "There is no client '" + clientId + "'.")));
+  }
+
+  /**
+   * Who is calling the token endpoint: empty for the first-party client (public: it presents its id or nothing, and
+   * never a secret), else the registered client, authenticated by the method it registered.
+   */
+  public Optional<Client> identify(Optional<String> clientId, Optional<String> secret, Client.AuthMethod used) {
+    if (clientId.isEmpty() || clientId.get().equals(firstPartyId)) {
+      if (secret.isPresent()) {
+        throw new InvalidClient("Client authentication failed.");
+      }
+      return Optional.empty();
+    }
+    return Optional.of(authenticate(clientId.get(), secret, used));
   }
 
   /** A new or changed client, and its secret when one was just made (it is never shown again). */
@@ -44,6 +81,7 @@ public final class Clients {
   /** Registers a client from RFC 7591 metadata; 409 {@code client_exists} if its id is taken. */
   public Issued create(Map<String, ?> metadata, Client.Source source) {
     ClientMetadata.Registration r = ClientMetadata.parse(metadata, source, "c-" + Secrets.randomToken(12));
+    refuseFirstPartyId(r.client().clientId());
     Optional<String> secret = r.client().isPublic() ? Optional.empty()
         : Optional.of(r.secret().orElseGet(() -> Secrets.randomToken(32)));
     boolean inserted = jdbi.withHandle(h -> ClientStore.insert(h, r.client(), secret.map(Secrets::sha256).orElse(null)));
@@ -165,6 +203,7 @@ public final class Clients {
         throw new IllegalArgumentException(where + " (" + r.client().clientId() + "): a confidential client needs "
             + "its client_secret (at least " + ClientMetadata.MIN_SECRET_LENGTH + " characters)");
       }
+      refuseFirstPartyId(r.client().clientId());
       if (checked.stream().anyMatch(c -> c.client().clientId().equals(r.client().clientId()))) {
         throw new IllegalArgumentException(where + ": client_id '" + r.client().clientId() + "' appears twice");
       }
@@ -184,6 +223,13 @@ public final class Clients {
           checked.stream().map(r -> r.client().clientId()).toList());
       return new FileResult(changed, checked.size() - changed, deleted);
     });
+  }
+
+  private void refuseFirstPartyId(String clientId) {
+    if (clientId.equals(firstPartyId)) {
+      throw new ClientMetadata.Invalid("invalid_client_metadata", "client_id '" + clientId
+          + "' is the built-in first-party client's (SESAME_CLIENT_ID)");
+    }
   }
 
   private static ApiException notFound(String clientId) {

@@ -60,8 +60,9 @@ public final class SessionService {
   /** A presented refresh token with its session and user, as one locked read returns them. */
   private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
 
+  /** {@code clientId} is null for the built-in first-party client. */
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
-                            Instant createdAt, Instant expiresAt, Instant revokedAt) {}
+                            Instant createdAt, Instant expiresAt, Instant revokedAt, String clientId) {}
 
   /** Idle expiry from now, capped by the absolute maximum from the session's creation. */
   private Instant expiry(Instant createdAt, Instant now) {
@@ -80,8 +81,8 @@ public final class SessionService {
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client,
-        event);
-    return respond(user, sessionId, now, authMethod, amr, refresh, now);
+        event, null);
+    return respond(user, sessionId, now, authMethod, amr, refresh, now, null);
   }
 
   /**
@@ -90,6 +91,14 @@ public final class SessionService {
    * reuse, and the whole session ends.
    */
   public TokenResponse refresh(String refreshToken, ClientInfo client) {
+    return refresh(refreshToken, null, client);
+  }
+
+  /**
+   * {@link #refresh(String, ClientInfo)} for a client: a refresh token works only for the client it was issued to
+   * ({@code clientId} null: the first-party client), RFC 6749 §6.
+   */
+  public TokenResponse refresh(String refreshToken, String clientId, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       // One round trip reads and locks the token, its session and the user.
@@ -97,7 +106,7 @@ public final class SessionService {
               SELECT rt.rotated_at, rt.expires_at AS token_expires_at,
                      s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
                      s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.revoked_at,
-                     u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+                     s.client_id, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
               FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
               WHERE rt.token_hash = :hash
               FOR UPDATE OF rt, s
@@ -111,7 +120,7 @@ public final class SessionService {
                   Sql.instant(rs, "auth_time"),
                   Sql.instant(rs, "session_created_at"),
                   Sql.instant(rs, "session_expires_at"),
-                  Sql.instant(rs, "revoked_at")),
+                  Sql.instant(rs, "revoked_at"), rs.getString("client_id")),
               Users.map(rs)))
           .findOne();
       if (found.isEmpty()) {
@@ -119,6 +128,11 @@ public final class SessionService {
       }
       SessionRow session = found.get().session();
       UUID sessionId = session.id();
+      if (!java.util.Objects.equals(session.clientId(), clientId)) {
+        // Another client's token: as if unknown, and nothing happens to the session (it may be a mix-up, not theft).
+        return Outcome.refused(ApiException.unauthorized("invalid_refresh_token",
+            "The refresh token is not known."));
+      }
       if (session.revokedAt() != null) {
         return Outcome.refused(ApiException.unauthorized("session_revoked", "This session was signed out."));
       }
@@ -152,7 +166,7 @@ public final class SessionService {
           .bind("sessionExpiresAt", sessionExpiry)
           .execute();
       return Outcome.ok(respond(found.get().user(), sessionId, session.authTime(), session.authMethod(),
-          Arrays.asList(session.amr()), next, now));
+          Arrays.asList(session.amr()), next, now, session.clientId()));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
   }
@@ -175,7 +189,7 @@ public final class SessionService {
    * A new session for the same person and sign-in as {@code originSessionId} (for an app exchanging an
    * authorization code), if that session is still alive.
    */
-  public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, ClientInfo client) {
+  public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, String clientId, ClientInfo client) {
     SessionRow origin = loadSession(h, originSessionId);
     if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
       return Optional.empty();
@@ -185,9 +199,9 @@ public final class SessionService {
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
-        origin.authTime(), now, sessionExpiry, client, null);
+        origin.authTime(), now, sessionExpiry, client, null, clientId);
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
-        Arrays.asList(origin.amr()), refresh, now));
+        Arrays.asList(origin.amr()), refresh, now, clientId));
   }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
@@ -256,7 +270,7 @@ public final class SessionService {
 
   private SessionRow loadSession(Handle h, UUID id) {
     return h.createQuery("""
-            SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at
+            SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at, client_id
             FROM sessions WHERE id = :id
             """)
         .bind("id", id)
@@ -265,20 +279,20 @@ public final class SessionService {
             Sql.instant(rs, "auth_time"),
             Sql.instant(rs, "created_at"),
             Sql.instant(rs, "expires_at"),
-            Sql.instant(rs, "revoked_at")))
+            Sql.instant(rs, "revoked_at"), rs.getString("client_id")))
         .findOne().orElse(null);
   }
 
   /** A new session, its first refresh token and (if given) the audit event, in one statement. */
   private IssuedRefresh insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
                                       Instant authTime, Instant now, Instant expiresAt, ClientInfo client,
-                                      AuditLog.Event event) {
+                                      AuditLog.Event event, String clientId) {
     IssuedRefresh refresh = newRefreshToken(now, expiresAt);
     Update insert = h.createUpdate("""
             WITH session AS (
               INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                    ip, user_agent)
-              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua))
+                                    ip, user_agent, client_id)
+              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId))
             """ + (event == null ? "" : ", audit AS (" + AuditLog.INSERT + ")\n") + """
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
             VALUES (:tokenHash, :sessionId, :now, :tokenExpiresAt)
@@ -286,7 +300,8 @@ public final class SessionService {
         .bind("sessionId", sessionId).bind("userId", userId).bind("method", authMethod)
         .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
         .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
-        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt());
+        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
+        .bind("clientId", clientId);
     (event == null ? insert : AuditLog.bind(insert, event)).execute();
     return refresh;
   }
@@ -300,8 +315,8 @@ public final class SessionService {
   }
 
   private TokenResponse respond(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
-                                IssuedRefresh refresh, Instant now) {
-    String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr);
+                                IssuedRefresh refresh, Instant now, String clientId) {
+    String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr, clientId);
     return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refresh.token(),
         Duration.between(now, refresh.expiresAt()).getSeconds(), sessionId, TokenResponse.UserView.of(user));
   }

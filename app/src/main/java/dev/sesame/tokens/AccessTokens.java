@@ -74,13 +74,19 @@ public final class AccessTokens {
   }
 
   public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr) {
+    return issue(user, sessionId, authTime, authMethod, amr, null);
+  }
+
+  /** An access token for {@code clientId}'s session (null: the built-in first-party client). */
+  public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
+                      String clientId) {
     SigningKeys.KeyRing ring = keys.current();
     Instant now = Instant.now();
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .issuer(issuer)
         .subject(user.id().toString())
         .audience(audience)
-        .claim("client_id", clientId)
+        .claim("client_id", clientId == null ? this.clientId : clientId)
         .expirationTime(Date.from(now.plus(ttl)))
         .issueTime(Date.from(now))
         .jwtID(Secrets.randomToken(16))

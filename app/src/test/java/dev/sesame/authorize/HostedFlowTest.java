@@ -77,7 +77,8 @@ class HostedFlowTest {
     assertEquals(200, authorized.status(), authorized.body());
     String redirect = authorized.json().get("redirect").asText();
     assertTrue(redirect.startsWith(APP + "/callback?from=login&code="), redirect);
-    assertTrue(redirect.endsWith("&state=xyz+1"), redirect);
+    assertTrue(redirect.contains("&state=xyz+1&iss=" + java.net.URLEncoder.encode(server.url(),
+        StandardCharsets.UTF_8)), "state, and the issuer (RFC 9207): " + redirect);
 
     Http.Response token = http.post("/v1/token", "grant_type=authorization_code&code=" + codeFrom(redirect)
         + "&code_verifier=" + verifier + "&redirect_uri=" + java.net.URLEncoder.encode(APP + "/callback?from=login",
@@ -100,40 +101,48 @@ class HostedFlowTest {
         "codeChallenge", challenge(verifier))).json().get("redirect").asText();
     String code = codeFrom(redirect);
 
+    String callback = APP + "/callback";
     assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
-        "code_verifier", UUID.randomUUID() + "-" + UUID.randomUUID())), 400, "invalid_grant");
+        "redirect_uri", callback, "code_verifier", UUID.randomUUID() + "-" + UUID.randomUUID())), 400,
+        "invalid_grant");
     // A failed attempt used the code up too: a guessed verifier gets one try.
     assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
-        "code_verifier", verifier)), 400, "invalid_grant");
+        "redirect_uri", callback, "code_verifier", verifier)), 400, "invalid_grant");
 
     String redirect2 = authorize(signedIn, Map.of("redirectTo", APP + "/callback",
         "codeChallenge", challenge(verifier))).json().get("redirect").asText();
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2))),
-        400, "invalid_grant");
+    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
+        "redirect_uri", callback)), 400, "invalid_grant");
 
     String redirect3 = authorize(signedIn, Map.of("redirectTo", APP + "/callback",
         "codeChallenge", challenge(verifier))).json().get("redirect").asText();
     Http.Response first = http.post("/v1/token", Map.of("grant_type", "authorization_code",
-        "code", codeFrom(redirect3), "code_verifier", verifier));
+        "code", codeFrom(redirect3), "redirect_uri", callback, "code_verifier", verifier));
     assertEquals(200, first.status(), first.body());
     // Replaying the code fails, and revokes what the first exchange produced.
     assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
-        "code_verifier", verifier)), 400, "invalid_grant");
+        "redirect_uri", callback, "code_verifier", verifier)), 400, "invalid_grant");
     assertProblem(http.get("/v1/me", "Authorization", bearer(first.json())), 401, "invalid_token");
   }
 
   @Test
-  void expired_unknown_and_misdirected_codes_are_refused() {
+  void expired_unknown_and_misdirected_codes_are_refused() throws Exception {
     JsonNode signedIn = DevMailbox.signIn(http, email());
-    String redirect = authorize(signedIn, Map.of("redirectTo", APP + "/callback")).json().get("redirect").asText();
+    String verifier = "m".repeat(50);
+    Map<String, Object> request = Map.of("redirectTo", APP + "/callback", "codeChallenge", challenge(verifier));
+    String redirect = authorize(signedIn, request).json().get("redirect").asText();
     assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect),
-        "redirect_uri", APP + "/elsewhere")), 400, "invalid_grant");
-    String redirect2 = authorize(signedIn, Map.of("redirectTo", APP + "/callback")).json().get("redirect").asText();
+        "code_verifier", verifier, "redirect_uri", APP + "/elsewhere")), 400, "invalid_grant");
+    String redirect2 = authorize(signedIn, request).json().get("redirect").asText();
     server.jdbi().useHandle(h -> h.execute("UPDATE authorization_codes SET expires_at = now() - interval '1 second'"));
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2))),
-        400, "invalid_grant");
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", "nope")), 400,
-        "invalid_grant");
+    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
+        "code_verifier", verifier, "redirect_uri", APP + "/callback")), 400, "invalid_grant");
+    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", "nope",
+        "redirect_uri", APP + "/callback")), 400, "invalid_grant");
+    // The redirect URI is required at the exchange (RFC 6749 §4.1.3).
+    String redirect3 = authorize(signedIn, request).json().get("redirect").asText();
+    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
+        "code_verifier", verifier)), 400, "invalid_request");
     assertProblem(http.post("/v1/token", Map.of("grant_type", "password", "username", "x")), 400,
         "unsupported_grant_type");
     assertProblem(http.post("/v1/token", Map.of("code", "x")), 400, "invalid_request");
@@ -142,8 +151,17 @@ class HostedFlowTest {
   @Test
   void authorize_checks_the_redirect_and_the_challenge() {
     JsonNode signedIn = DevMailbox.signIn(http, email());
-    assertProblem(authorize(signedIn, Map.of("redirectTo", "https://evil.example/callback")), 400,
-        "invalid_redirect");
+    assertProblem(authorize(signedIn, Map.of("redirectTo", "https://evil.example/callback",
+        "codeChallenge", "c".repeat(43))), 400, "invalid_redirect");
+    // The first-party client is public: PKCE is required (a code without it could be redeemed by anyone).
+    assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback")), 400, "invalid_request");
+    // A fragment would swallow the code; a code or state of the URI's own would make the answer ambiguous.
+    assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback#x?y", "codeChallenge",
+        "c".repeat(43))), 400, "invalid_redirect");
+    for (String own : new String[] {"code=1", "state=2", "iss=3", "a=1&code=2"}) {
+      assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback?" + own, "codeChallenge",
+          "c".repeat(43))), 400, "invalid_redirect");
+    }
     assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback", "codeChallenge", "x".repeat(43),
         "codeChallengeMethod", "plain")), 400, "invalid_request");
     assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback", "codeChallenge", "short")), 400,
@@ -176,13 +194,15 @@ class HostedFlowTest {
     assertEquals(challenge, next.get("codeChallenge").asText());
     assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", APP + "/callback",
         "codeChallenge", "bad")), 400, "invalid_request");
+    assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", APP + "/callback")), 400,
+        "invalid_request");
   }
 
   // ---- hosted pages, cookies, CSRF ----
 
   @Test
   void the_login_page_refuses_redirects_outside_the_allowlist() {
-    Http.Response bad = http.get("/login?redirectTo=https://evil.example/callback");
+    Http.Response bad = http.get("/login?redirectTo=https://evil.example/callback&code_challenge=" + "a".repeat(43));
     assertEquals(400, bad.status());
     assertTrue(bad.body().contains("can't be used"));
     assertFalse(bad.body().contains("evil.example"), "the page does not link to the bad target");

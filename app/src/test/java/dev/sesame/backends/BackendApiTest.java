@@ -67,7 +67,10 @@ class BackendApiTest {
       int status = http.post(m.get(endpoint).asText().substring(issuer.length()), "").status();
       assertTrue(status == 400 || status == 401, endpoint + " " + status);
     }
-    assertEquals(200, http.get("/login?redirect_uri=" + issuer + "/x&response_type=code").status());
+    assertEquals(200, http.get("/login?redirect_uri=" + issuer + "/x&response_type=code&code_challenge="
+        + "c".repeat(43)).status());
+    assertEquals("[\"client_secret_basic\",\"client_secret_post\",\"none\"]",
+        m.get("token_endpoint_auth_methods_supported").toString());
   }
 
   @Test

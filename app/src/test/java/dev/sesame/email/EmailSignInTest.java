@@ -259,13 +259,14 @@ class EmailSignInTest {
   @Test
   void redirect_targets_must_be_allow_listed() {
     String email = newEmail();
-    assertEquals(202, http.post("/v1/email/start",
-        Map.of("email", email, "redirectTo", "https://app.example/welcome/next?x=1")).status());
+    String challenge = "c".repeat(43);
+    assertEquals(202, http.post("/v1/email/start", Map.of("email", email,
+        "redirectTo", "https://app.example/welcome/next?x=1", "codeChallenge", challenge)).status());
     for (String bad : List.of("https://evil.example/welcome", "https://app.example/other",
         "https://app.example.evil.com/welcome", "https://app.example/welcome/../admin", "javascript:alert(1)",
         "/welcome", "https://user@app.example/welcome")) {
-      assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", bad)), 400,
-          "invalid_redirect");
+      assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", bad,
+          "codeChallenge", challenge)), 400, "invalid_redirect");
     }
   }
 

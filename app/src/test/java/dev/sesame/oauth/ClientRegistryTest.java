@@ -31,7 +31,7 @@ class ClientRegistryTest {
   @BeforeAll
   static void start() {
     server = TestServer.start();
-    clients = new Clients(server.jdbi());
+    clients = new Clients(server.jdbi(), "default");
   }
 
   @AfterAll
@@ -234,7 +234,7 @@ class ClientRegistryTest {
     Files.writeString(file, "[{\"client_id\":\"app-one\",\"token_endpoint_auth_method\":\"none\","
         + "\"redirect_uris\":[\"https://ok.example/cb\"]}]");
     try (TestServer ok = TestServer.start(Map.of("SESAME_CLIENTS_FILE", file.toString()))) {
-      assertTrue(new Clients(ok.jdbi()).find("app-one").isPresent(), "applied at start-up");
+      assertTrue(new Clients(ok.jdbi(), "default").find("app-one").isPresent(), "applied at start-up");
     }
   }
 

@@ -344,10 +344,10 @@ class BrowserFlowTest {
       Map<String, String> query = query(page.url());
       assertEquals("st-42", query.get("state"));
       Http.Response tokens = sesame.http().post("/v1/token", Map.of("grant_type", "authorization_code",
-          "code", query.get("code"), "code_verifier", verifier));
+          "code", query.get("code"), "code_verifier", verifier, "redirect_uri", app.origin() + "/callback"));
       assertEquals(200, tokens.status(), tokens.body());
       Http.Response reused = sesame.http().post("/v1/token", Map.of("grant_type", "authorization_code",
-          "code", query.get("code"), "code_verifier", verifier));
+          "code", query.get("code"), "code_verifier", verifier, "redirect_uri", app.origin() + "/callback"));
       assertEquals("invalid_grant", reused.json().get("code").asText());
 
       // Signed in already: the hosted page offers to continue, and a wrong verifier gets nothing.
@@ -355,7 +355,8 @@ class BrowserFlowTest {
       page.click("sesame-auth #continue");
       page.waitForURL(app.origin() + "/callback**");
       Http.Response wrong = sesame.http().post("/v1/token", Map.of("grant_type", "authorization_code",
-          "code", query(page.url()).get("code"), "code_verifier", verifier + "x"));
+          "code", query(page.url()).get("code"), "code_verifier", verifier + "x", "redirect_uri",
+          app.origin() + "/callback"));
       assertEquals("invalid_grant", wrong.json().get("code").asText());
 
       page.navigate(sesame.url() + "/login?redirectTo=" + URLEncoder.encode("https://evil.example/callback",

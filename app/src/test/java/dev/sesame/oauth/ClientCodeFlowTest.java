@@ -1,0 +1,222 @@
+package dev.sesame.oauth;
+
+import static dev.sesame.support.Problems.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sesame.support.DevMailbox;
+import dev.sesame.support.Http;
+import dev.sesame.support.TestServer;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The authorization code grant with registered clients: every defect of the review is refused — unknown clients,
+ * wrong secrets, codes redeemed by another client, codes without PKCE, a missing redirect_uri, tokens naming the
+ * wrong client, and refresh tokens used by another client.
+ */
+class ClientCodeFlowTest {
+  static final String APP = "https://app.example";
+  static TestServer server;
+  static Http http;
+  static String confidentialSecret;
+  static String otherSecret;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(Map.of("SESAME_REDIRECT_ALLOWLIST", APP + "/first-party"));
+    http = server.http();
+    Clients clients = new Clients(server.jdbi(), "default");
+    confidentialSecret = clients.create(Map.of("client_id", "my-app", "redirect_uris", List.of(APP + "/cb"),
+        "grant_types", List.of("authorization_code", "refresh_token")), Client.Source.MANAGED).secret().orElseThrow();
+    otherSecret = clients.create(Map.of("client_id", "other-app", "redirect_uris", List.of(APP + "/cb"),
+        "token_endpoint_auth_method", "client_secret_post"), Client.Source.MANAGED).secret().orElseThrow();
+    clients.create(Map.of("client_id", "public-app", "token_endpoint_auth_method", "none",
+        "redirect_uris", List.of("http://127.0.0.1:9000/cb")), Client.Source.MANAGED);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static String challenge(String verifier) throws Exception {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(
+        MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  static Http.Response authorize(JsonNode signedIn, Map<String, Object> body) {
+    return http.post("/v1/authorize", body, "Authorization", "Bearer " + signedIn.get("access_token").asText());
+  }
+
+  static String code(JsonNode signedIn, Map<String, Object> body) {
+    Http.Response r = authorize(signedIn, body);
+    assertEquals(200, r.status(), r.body());
+    for (String part : URI.create(r.json().get("redirect").asText()).getRawQuery().split("&")) {
+      if (part.startsWith("code=")) {
+        return part.substring(5);
+      }
+    }
+    throw new AssertionError("no code");
+  }
+
+  static String form(Map<String, String> params) {
+    StringBuilder out = new StringBuilder();
+    params.forEach((k, v) -> out.append(out.length() == 0 ? "" : "&").append(k).append('=')
+        .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+    return out.toString();
+  }
+
+  static Http.Response token(Map<String, String> params, String... headers) {
+    String[] all = new String[headers.length + 2];
+    all[0] = "Content-Type";
+    all[1] = "application/x-www-form-urlencoded";
+    System.arraycopy(headers, 0, all, 2, headers.length);
+    return http.post("/v1/token", form(params), all);
+  }
+
+  static String basic(String id, String secret) {
+    return "Basic " + Base64.getEncoder().encodeToString((URLEncoder.encode(id, StandardCharsets.UTF_8) + ":"
+        + URLEncoder.encode(secret, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+  }
+
+  static Map<String, String> exchange(String code) {
+    return new HashMap<>(Map.of("grant_type", "authorization_code", "code", code, "redirect_uri", APP + "/cb"));
+  }
+
+  @Test
+  void a_confidential_client_gets_tokens_that_name_it() throws Exception {
+    JsonNode signedIn = DevMailbox.signIn(http, "conf-" + UUID.randomUUID() + "@example.com");
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb", "state", "s"));
+    Http.Response tokens = token(exchange(code), "Authorization", basic("my-app", confidentialSecret));
+    assertEquals(200, tokens.status(), tokens.body());
+    String accessToken = tokens.json().get("access_token").asText();
+    assertEquals("my-app", SignedJWT.parse(accessToken).getJWTClaimsSet().getStringClaim("client_id"),
+        "the access token names the client it was issued to");
+    // Its refresh token works for it, and keeps the client; for anyone else it is unknown.
+    Map<String, String> refresh = Map.of("grant_type", "refresh_token",
+        "refresh_token", tokens.json().get("refresh_token").asText());
+    assertProblem(token(refresh), 401, "invalid_refresh_token");
+    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
+        tokens.json().get("refresh_token").asText())), 401, "invalid_refresh_token");
+    Map<String, String> asOther = new HashMap<>(refresh);
+    asOther.put("client_id", "other-app");
+    asOther.put("client_secret", otherSecret);
+    assertProblem(token(asOther), 401, "invalid_refresh_token");
+    Http.Response refreshed = token(refresh, "Authorization", basic("my-app", confidentialSecret));
+    assertEquals(200, refreshed.status(), refreshed.body());
+    assertEquals("my-app", SignedJWT.parse(refreshed.json().get("access_token").asText()).getJWTClaimsSet()
+        .getStringClaim("client_id"));
+    // First-party tokens still say the first-party client's id.
+    assertEquals("default", SignedJWT.parse(signedIn.get("access_token").asText()).getJWTClaimsSet()
+        .getStringClaim("client_id"));
+  }
+
+  @Test
+  void clients_are_identified_and_authenticated() {
+    JsonNode signedIn = DevMailbox.signIn(http, "auth-" + UUID.randomUUID() + "@example.com");
+    List<String[]> wrong = List.of(
+        new String[] {"Authorization", basic("my-app", confidentialSecret + "x")}, // wrong secret
+        new String[] {"Authorization", basic("no-such-app", confidentialSecret)}, // unknown client
+        new String[] {"Authorization", basic("default", "anything-at-all")}, // the first-party client has no secret
+        new String[] {"Authorization", "Basic !!!"}); // malformed
+    for (String[] header : wrong) {
+      String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+      Http.Response r = token(exchange(code), header);
+      assertProblem(r, 401, "invalid_client");
+      assertTrue(r.header("WWW-Authenticate").startsWith("Basic"), "RFC 6749 §5.2");
+    }
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    Map<String, String> postInstead = exchange(code);
+    postInstead.put("client_id", "my-app");
+    postInstead.put("client_secret", confidentialSecret);
+    assertProblem(token(postInstead), 401, "invalid_client"); // registered for client_secret_basic
+    Map<String, String> both = exchange(code);
+    both.put("client_secret", confidentialSecret);
+    assertProblem(token(both, "Authorization", basic("my-app", confidentialSecret)), 401, "invalid_client");
+    Map<String, String> unknownId = exchange(code);
+    unknownId.put("client_id", "nobody");
+    assertProblem(token(unknownId), 401, "invalid_client");
+    assertProblem(authorize(signedIn, Map.of("clientId", "nobody", "redirectTo", APP + "/cb")), 400,
+        "invalid_client");
+  }
+
+  @Test
+  void a_code_works_only_for_the_client_it_was_issued_to() throws Exception {
+    JsonNode signedIn = DevMailbox.signIn(http, "bound-" + UUID.randomUUID() + "@example.com");
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    Map<String, String> asOther = exchange(code);
+    asOther.put("client_id", "other-app");
+    asOther.put("client_secret", otherSecret);
+    assertProblem(token(asOther), 400, "invalid_grant");
+    // ...and that spent it: the rightful client cannot use it afterwards either.
+    assertProblem(token(exchange(code), "Authorization", basic("my-app", confidentialSecret)), 400,
+        "invalid_grant");
+    // A code issued to a registered client is not the first-party client's, and the reverse.
+    String code2 = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    assertProblem(token(exchange(code2)), 400, "invalid_grant");
+    String verifier = "f".repeat(60);
+    String firstParty = code(signedIn, Map.of("redirectTo", APP + "/first-party/cb", "codeChallenge",
+        challenge(verifier)));
+    Map<String, String> firstPartyAsMyApp = new HashMap<>(Map.of("grant_type", "authorization_code", "code",
+        firstParty, "redirect_uri", APP + "/first-party/cb", "code_verifier", verifier));
+    assertProblem(token(firstPartyAsMyApp, "Authorization", basic("my-app", confidentialSecret)), 400,
+        "invalid_grant");
+  }
+
+  @Test
+  void public_clients_must_use_pkce_and_redirect_uris_match_exactly() throws Exception {
+    JsonNode signedIn = DevMailbox.signIn(http, "pub-" + UUID.randomUUID() + "@example.com");
+    String redirect = "http://127.0.0.1:9000/cb";
+    assertProblem(authorize(signedIn, Map.of("clientId", "public-app", "redirectTo", redirect)), 400,
+        "invalid_request");
+    for (String near : List.of(redirect + "/more", redirect + "?x=1", "http://127.0.0.1:9001/cb", APP + "/cb")) {
+      assertProblem(authorize(signedIn, Map.of("clientId", "public-app", "redirectTo", near,
+          "codeChallenge", "c".repeat(43))), 400, "invalid_redirect");
+    }
+    String verifier = "p".repeat(64);
+    String code = code(signedIn, Map.of("clientId", "public-app", "redirectTo", redirect,
+        "codeChallenge", challenge(verifier)));
+    Map<String, String> exchange = new HashMap<>(Map.of("grant_type", "authorization_code", "code", code,
+        "redirect_uri", redirect, "client_id", "public-app"));
+    Map<String, String> withoutVerifier = new HashMap<>(exchange);
+    assertProblem(token(withoutVerifier), 400, "invalid_grant");
+    String code2 = code(signedIn, Map.of("clientId", "public-app", "redirectTo", redirect,
+        "codeChallenge", challenge(verifier)));
+    Map<String, String> good = new HashMap<>(exchange);
+    good.put("code", code2);
+    good.put("code_verifier", verifier);
+    Http.Response tokens = token(good);
+    assertEquals(200, tokens.status(), tokens.body());
+    assertEquals("public-app", SignedJWT.parse(tokens.json().get("access_token").asText()).getJWTClaimsSet()
+        .getStringClaim("client_id"));
+  }
+
+  @Test
+  void the_login_page_refuses_an_unknown_client_or_a_foreign_redirect_without_redirecting() {
+    for (String query : List.of("client_id=nobody&redirect_uri=" + APP + "/cb&code_challenge=" + "c".repeat(43),
+        "client_id=my-app&redirect_uri=https://evil.example/cb",
+        "client_id=public-app&redirect_uri=http://127.0.0.1:9000/cb")) {
+      Http.Response page = http.get("/login?" + query);
+      assertEquals(400, page.status(), query);
+      assertEquals(null, page.header("Location"), "never a redirect");
+      assertTrue(page.body().contains("can't be used"), page.body());
+    }
+    Http.Response ok = http.get("/login?client_id=my-app&redirect_uri=" + URLEncoder.encode(APP + "/cb",
+        StandardCharsets.UTF_8) + "&state=s");
+    assertEquals(200, ok.status(), ok.body());
+    assertTrue(ok.body().contains("client-id=\"my-app\""), ok.body());
+  }
+}
