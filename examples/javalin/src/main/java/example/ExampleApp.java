@@ -105,7 +105,7 @@ public final class ExampleApp {
       return;
     }
     String form = "grant_type=authorization_code&code=" + enc(String.valueOf(ctx.queryParam("code")))
-        + "&code_verifier=" + enc(verifierValue);
+        + "&redirect_uri=" + enc(appUrl + "/callback") + "&code_verifier=" + enc(verifierValue);
     HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(sesameUrl + "/v1/token"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .POST(HttpRequest.BodyPublishers.ofString(form)).build(),

@@ -12,9 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place errors become HTTP answers: RFC 9457 {@code application/problem+json} with
- * {@code type, title, status, code, detail}. Unexpected exceptions become a 500 that carries only a reference; the
- * stack trace goes to the log under the same reference.
+ * The one place errors become HTTP answers, in each protocol's own format: on Sesame's API, RFC 9457
+ * {@code application/problem+json} with {@code type, title, status, code, detail}; on the OAuth endpoints (token,
+ * revocation, introspection), RFC 6749 §5.2 {@code {"error", "error_description"}}, which OAuth client libraries
+ * read. Unexpected exceptions become a 500 that carries only a reference; the stack trace goes to the log under the
+ * same reference.
  */
 final class ErrorMapper {
   private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
@@ -23,6 +25,8 @@ final class ErrorMapper {
   static final int DATABASE_RETRY_AFTER = 2;
 
   private final Database database;
+  /** The OAuth endpoints, answering in RFC 6749 §5.2's format. */
+  static final java.util.Set<String> OAUTH_PATHS = java.util.Set.of("/v1/token", "/v1/revoke", "/v1/introspect");
 
   ErrorMapper(Database database) {
     this.database = database;
@@ -84,7 +88,12 @@ final class ErrorMapper {
     }
   }
 
+  /** Writes an error in the format of the endpoint it happened on. */
   static void write(Context ctx, int status, String code, String detail) {
+    if (OAUTH_PATHS.contains(ctx.path())) {
+      writeOAuth(ctx, status, code, detail);
+      return;
+    }
     Map<String, Object> problem = new LinkedHashMap<>();
     problem.put("type", "urn:sesame:problem:" + code);
     problem.put("title", HttpStatus.forStatus(status).getMessage());
@@ -92,5 +101,47 @@ final class ErrorMapper {
     problem.put("code", code);
     problem.put("detail", detail);
     ctx.status(status).json(problem).contentType(PROBLEM_JSON);
+  }
+
+  /**
+   * RFC 6749 §5.2: {@code invalid_client} is 401, the other request errors 400 with their registered codes; a
+   * refresh token that is unknown, reused, expired or of an ended session is {@code invalid_grant}; a database
+   * outage is {@code temporarily_unavailable} (503), a bug {@code server_error}. Too many requests stay 429.
+   */
+  private static void writeOAuth(Context ctx, int status, String code, String detail) {
+    String error;
+    int answer;
+    switch (code) {
+      case "invalid_client" -> {
+        error = code;
+        answer = 401;
+      }
+      case "invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+           "unsupported_token_type" -> {
+        error = code;
+        answer = 400;
+      }
+      case "invalid_refresh_token", "refresh_token_reused", "session_revoked", "session_expired" -> {
+        error = "invalid_grant";
+        answer = 400;
+      }
+      case "rate_limited" -> {
+        error = code;
+        answer = 429;
+      }
+      case "database_unavailable" -> {
+        error = "temporarily_unavailable";
+        answer = 503;
+      }
+      default -> {
+        error = status >= 500 ? "server_error" : "invalid_request"; // malformed body, wrong media type, …
+        answer = status >= 500 ? 500 : 400;
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", error);
+    body.put("error_description", detail);
+    ctx.header("Cache-Control", "no-store").header("Pragma", "no-cache");
+    ctx.status(answer).json(body).contentType("application/json");
   }
 }

@@ -57,16 +57,20 @@ public final class ServiceKeys {
         .bind("name", name).execute()) > 0;
   }
 
+  private static final java.util.Map<String, String> CHALLENGE =
+      java.util.Map.of("WWW-Authenticate", "Bearer realm=\"sesame\"");
+
   /** Checks {@code Authorization: Bearer sk_…}; 401 {@code invalid_client} unless it is a live service key. */
   public String authenticate(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer " + PREFIX, 0, 7 + PREFIX.length())) {
-      throw new ApiException(401, "invalid_client", "Call this endpoint with 'Authorization: Bearer <service key>'.");
+      throw new ApiException(401, "invalid_client", "Call this endpoint with 'Authorization: Bearer <service key>'.",
+          CHALLENGE);
     }
     byte[] hash = Secrets.sha256(authorization.substring(7).strip());
     return jdbi.withHandle(h -> h.createQuery("""
             UPDATE service_keys SET last_used_at = now() WHERE key_hash = :hash AND revoked_at IS NULL RETURNING name
             """)
         .bind("hash", hash).mapTo(String.class).findOne())
-        .orElseThrow(() -> new ApiException(401, "invalid_client", "The service key is not valid."));
+        .orElseThrow(() -> new ApiException(401, "invalid_client", "The service key is not valid.", CHALLENGE));
   }
 }

@@ -1,5 +1,6 @@
 package dev.sesame.authorize;
 
+import static dev.sesame.support.Problems.assertOAuthError;
 import static dev.sesame.support.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -102,16 +103,16 @@ class HostedFlowTest {
     String code = codeFrom(redirect);
 
     String callback = APP + "/callback";
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
         "redirect_uri", callback, "code_verifier", UUID.randomUUID() + "-" + UUID.randomUUID())), 400,
         "invalid_grant");
     // A failed attempt used the code up too: a guessed verifier gets one try.
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", code,
         "redirect_uri", callback, "code_verifier", verifier)), 400, "invalid_grant");
 
     String redirect2 = authorize(signedIn, Map.of("redirectTo", APP + "/callback",
         "codeChallenge", challenge(verifier))).json().get("redirect").asText();
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
         "redirect_uri", callback)), 400, "invalid_grant");
 
     String redirect3 = authorize(signedIn, Map.of("redirectTo", APP + "/callback",
@@ -120,7 +121,7 @@ class HostedFlowTest {
         "code", codeFrom(redirect3), "redirect_uri", callback, "code_verifier", verifier));
     assertEquals(200, first.status(), first.body());
     // Replaying the code fails, and revokes what the first exchange produced.
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
         "redirect_uri", callback, "code_verifier", verifier)), 400, "invalid_grant");
     assertProblem(http.get("/v1/me", "Authorization", bearer(first.json())), 401, "invalid_token");
   }
@@ -131,21 +132,21 @@ class HostedFlowTest {
     String verifier = "m".repeat(50);
     Map<String, Object> request = Map.of("redirectTo", APP + "/callback", "codeChallenge", challenge(verifier));
     String redirect = authorize(signedIn, request).json().get("redirect").asText();
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect),
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect),
         "code_verifier", verifier, "redirect_uri", APP + "/elsewhere")), 400, "invalid_grant");
     String redirect2 = authorize(signedIn, request).json().get("redirect").asText();
     server.jdbi().useHandle(h -> h.execute("UPDATE authorization_codes SET expires_at = now() - interval '1 second'"));
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect2),
         "code_verifier", verifier, "redirect_uri", APP + "/callback")), 400, "invalid_grant");
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", "nope",
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", "nope",
         "redirect_uri", APP + "/callback")), 400, "invalid_grant");
     // The redirect URI is required at the exchange (RFC 6749 §4.1.3).
     String redirect3 = authorize(signedIn, request).json().get("redirect").asText();
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "authorization_code", "code", codeFrom(redirect3),
         "code_verifier", verifier)), 400, "invalid_request");
-    assertProblem(http.post("/v1/token", Map.of("grant_type", "password", "username", "x")), 400,
+    assertOAuthError(http.post("/v1/token", Map.of("grant_type", "password", "username", "x")), 400,
         "unsupported_grant_type");
-    assertProblem(http.post("/v1/token", Map.of("code", "x")), 400, "invalid_request");
+    assertOAuthError(http.post("/v1/token", Map.of("code", "x")), 400, "invalid_request");
   }
 
   @Test

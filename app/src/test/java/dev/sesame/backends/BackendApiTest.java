@@ -1,5 +1,6 @@
 package dev.sesame.backends;
 
+import static dev.sesame.support.Problems.assertOAuthError;
 import static dev.sesame.support.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -117,17 +118,17 @@ class BackendApiTest {
   void introspection_needs_a_live_service_key() {
     JsonNode tokens = DevMailbox.signIn(http, email());
     String token = tokens.get("access_token").asText();
-    assertProblem(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded"),
+    assertOAuthError(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded"),
         401, "invalid_client");
-    assertProblem(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
+    assertOAuthError(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
         "Authorization", "Bearer " + token), 401, "invalid_client");
-    assertProblem(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
+    assertOAuthError(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
         "Authorization", "Bearer sk_not-a-key"), 401, "invalid_client");
     String temporary = TestServer.cli(server, "service-key", "create", "temporary").stdout().strip();
     assertEquals(200, http.post("/v1/introspect", "token=" + token, "Content-Type",
         "application/x-www-form-urlencoded", "Authorization", "Bearer " + temporary).status());
     assertEquals(0, TestServer.cli(server, "service-key", "revoke", "temporary").status());
-    assertProblem(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
+    assertOAuthError(http.post("/v1/introspect", "token=" + token, "Content-Type", "application/x-www-form-urlencoded",
         "Authorization", "Bearer " + temporary), 401, "invalid_client");
     String listed = TestServer.cli(server, "service-key", "list").stdout();
     assertTrue(listed.contains("billing") && listed.contains("temporary") && listed.contains("revoked"), listed);
@@ -185,7 +186,7 @@ class BackendApiTest {
     assertEquals(200, r.status(), r.body());
     assertProblem(http.get("/v1/me", "Authorization", bearer(tokens)), 401, "invalid_token");
     assertEquals(200, http.post("/v1/revoke", Map.of("token", "unknown")).status(), "unknown tokens: same answer");
-    assertProblem(http.post("/v1/revoke", Map.of()), 400, "invalid_request");
+    assertOAuthError(http.post("/v1/revoke", Map.of()), 400, "invalid_request");
   }
 
   @Test

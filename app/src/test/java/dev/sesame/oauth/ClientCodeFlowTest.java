@@ -1,5 +1,6 @@
 package dev.sesame.oauth;
 
+import static dev.sesame.support.Problems.assertOAuthError;
 import static dev.sesame.support.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -108,13 +109,13 @@ class ClientCodeFlowTest {
     // Its refresh token works for it, and keeps the client; for anyone else it is unknown.
     Map<String, String> refresh = Map.of("grant_type", "refresh_token",
         "refresh_token", tokens.json().get("refresh_token").asText());
-    assertProblem(token(refresh), 401, "invalid_refresh_token");
+    assertOAuthError(token(refresh), 400, "invalid_grant");
     assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
         tokens.json().get("refresh_token").asText())), 401, "invalid_refresh_token");
     Map<String, String> asOther = new HashMap<>(refresh);
     asOther.put("client_id", "other-app");
     asOther.put("client_secret", otherSecret);
-    assertProblem(token(asOther), 401, "invalid_refresh_token");
+    assertOAuthError(token(asOther), 400, "invalid_grant");
     Http.Response refreshed = token(refresh, "Authorization", basic("my-app", confidentialSecret));
     assertEquals(200, refreshed.status(), refreshed.body());
     assertEquals("my-app", SignedJWT.parse(refreshed.json().get("access_token").asText()).getJWTClaimsSet()
@@ -135,20 +136,20 @@ class ClientCodeFlowTest {
     for (String[] header : wrong) {
       String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
       Http.Response r = token(exchange(code), header);
-      assertProblem(r, 401, "invalid_client");
+      assertOAuthError(r, 401, "invalid_client");
       assertTrue(r.header("WWW-Authenticate").startsWith("Basic"), "RFC 6749 §5.2");
     }
     String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
     Map<String, String> postInstead = exchange(code);
     postInstead.put("client_id", "my-app");
     postInstead.put("client_secret", confidentialSecret);
-    assertProblem(token(postInstead), 401, "invalid_client"); // registered for client_secret_basic
+    assertOAuthError(token(postInstead), 401, "invalid_client"); // registered for client_secret_basic
     Map<String, String> both = exchange(code);
     both.put("client_secret", confidentialSecret);
-    assertProblem(token(both, "Authorization", basic("my-app", confidentialSecret)), 401, "invalid_client");
+    assertOAuthError(token(both, "Authorization", basic("my-app", confidentialSecret)), 401, "invalid_client");
     Map<String, String> unknownId = exchange(code);
     unknownId.put("client_id", "nobody");
-    assertProblem(token(unknownId), 401, "invalid_client");
+    assertOAuthError(token(unknownId), 401, "invalid_client");
     assertProblem(authorize(signedIn, Map.of("clientId", "nobody", "redirectTo", APP + "/cb")), 400,
         "invalid_client");
   }
@@ -160,19 +161,19 @@ class ClientCodeFlowTest {
     Map<String, String> asOther = exchange(code);
     asOther.put("client_id", "other-app");
     asOther.put("client_secret", otherSecret);
-    assertProblem(token(asOther), 400, "invalid_grant");
+    assertOAuthError(token(asOther), 400, "invalid_grant");
     // ...and that spent it: the rightful client cannot use it afterwards either.
-    assertProblem(token(exchange(code), "Authorization", basic("my-app", confidentialSecret)), 400,
+    assertOAuthError(token(exchange(code), "Authorization", basic("my-app", confidentialSecret)), 400,
         "invalid_grant");
     // A code issued to a registered client is not the first-party client's, and the reverse.
     String code2 = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
-    assertProblem(token(exchange(code2)), 400, "invalid_grant");
+    assertOAuthError(token(exchange(code2)), 400, "invalid_grant");
     String verifier = "f".repeat(60);
     String firstParty = code(signedIn, Map.of("redirectTo", APP + "/first-party/cb", "codeChallenge",
         challenge(verifier)));
     Map<String, String> firstPartyAsMyApp = new HashMap<>(Map.of("grant_type", "authorization_code", "code",
         firstParty, "redirect_uri", APP + "/first-party/cb", "code_verifier", verifier));
-    assertProblem(token(firstPartyAsMyApp, "Authorization", basic("my-app", confidentialSecret)), 400,
+    assertOAuthError(token(firstPartyAsMyApp, "Authorization", basic("my-app", confidentialSecret)), 400,
         "invalid_grant");
   }
 
@@ -192,7 +193,7 @@ class ClientCodeFlowTest {
     Map<String, String> exchange = new HashMap<>(Map.of("grant_type", "authorization_code", "code", code,
         "redirect_uri", redirect, "client_id", "public-app"));
     Map<String, String> withoutVerifier = new HashMap<>(exchange);
-    assertProblem(token(withoutVerifier), 400, "invalid_grant");
+    assertOAuthError(token(withoutVerifier), 400, "invalid_grant");
     String code2 = code(signedIn, Map.of("clientId", "public-app", "redirectTo", redirect,
         "codeChallenge", challenge(verifier)));
     Map<String, String> good = new HashMap<>(exchange);

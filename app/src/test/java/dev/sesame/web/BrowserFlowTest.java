@@ -348,7 +348,7 @@ class BrowserFlowTest {
       assertEquals(200, tokens.status(), tokens.body());
       Http.Response reused = sesame.http().post("/v1/token", Map.of("grant_type", "authorization_code",
           "code", query.get("code"), "code_verifier", verifier, "redirect_uri", app.origin() + "/callback"));
-      assertEquals("invalid_grant", reused.json().get("code").asText());
+      assertEquals("invalid_grant", reused.json().get("error").asText());
 
       // Signed in already: the hosted page offers to continue, and a wrong verifier gets nothing.
       page.navigate(login);
@@ -357,7 +357,7 @@ class BrowserFlowTest {
       Http.Response wrong = sesame.http().post("/v1/token", Map.of("grant_type", "authorization_code",
           "code", query(page.url()).get("code"), "code_verifier", verifier + "x", "redirect_uri",
           app.origin() + "/callback"));
-      assertEquals("invalid_grant", wrong.json().get("code").asText());
+      assertEquals("invalid_grant", wrong.json().get("error").asText());
 
       page.navigate(sesame.url() + "/login?redirectTo=" + URLEncoder.encode("https://evil.example/callback",
           StandardCharsets.UTF_8));
