@@ -415,13 +415,25 @@ public final class PasskeyService {
 
   // ---- helpers ----------------------------------------------------------------------------------------------------
 
+  /** Pending registration ceremonies a user may have at once; starting one more drops their oldest. */
+  static final int MAX_PENDING_REGISTRATIONS = MAX_PASSKEYS_PER_USER;
+
+  /**
+   * Stores a registration ceremony and, in the same statement, drops the user's oldest pending ones beyond
+   * {@link #MAX_PENDING_REGISTRATIONS}: a signed-in user cannot fill the table by asking for options in a loop.
+   */
   private void insertCeremony(Handle h, UUID id, CeremonyType type, byte[] challenge, UUID userId, String name) {
     h.createUpdate("""
+            WITH dropped AS (
+              DELETE FROM webauthn_ceremonies WHERE id IN (
+                SELECT id FROM webauthn_ceremonies WHERE user_id = :userId
+                ORDER BY created_at DESC, id OFFSET :keep))
             INSERT INTO webauthn_ceremonies (id, type, challenge, user_id, name, expires_at)
             VALUES (:id, :type, :challenge, :userId, :name, now() + make_interval(secs => :ttl))
             """)
         .bind("id", id).bind("type", type.name().toLowerCase()).bind("challenge", challenge).bind("userId", userId)
         .bind("name", name).bind("ttl", config.passkeys().ceremonyTtl().toSeconds())
+        .bind("keep", MAX_PENDING_REGISTRATIONS - 1)
         .execute();
   }
 

@@ -57,6 +57,22 @@ class PasskeyHardeningTest {
   }
 
   @Test
+  void registration_options_keep_at_most_twenty_pending_ceremonies_per_user() {
+    Account account = Account.signUp(http);
+    for (int i = 0; i < 30; i++) {
+      passkeys.registrationOptions(account.accessToken());
+    }
+    int pending = server.jdbi().withHandle(h -> h.createQuery(
+            "SELECT count(*) FROM webauthn_ceremonies WHERE user_id = CAST(:id AS uuid)")
+        .bind("id", account.userId()).mapTo(Integer.class).one());
+    assertEquals(PasskeyService.MAX_PENDING_REGISTRATIONS, pending, "the oldest are dropped");
+    // The newest still works.
+    JsonNode options = passkeys.registrationOptions(account.accessToken());
+    assertEquals(201, passkeys.finishRegistration(account.accessToken(), options.get("ceremonyId").asText(),
+        new SoftwareAuthenticator(server.url()).create(options.get("publicKey"))).status());
+  }
+
+  @Test
   void a_sealed_ceremony_cannot_be_altered_or_answered_twice() {
     Account account = Account.signUp(http);
     SoftwareAuthenticator device = passkeys.registerNewDevice(account, server.url());
