@@ -217,10 +217,9 @@ public final class AccessTokens {
     return Map.copyOf(out);
   }
 
-  /** The algorithms of the keys a valid token may be signed with now. */
+  /** The algorithm access tokens are signed with ({@code SESAME_TOKEN_ALG}). */
   public List<String> algorithms() {
-    return keys.current().publicKeys().getKeys().stream()
-        .map(k -> k.getAlgorithm() == null ? "ES256" : k.getAlgorithm().getName()).distinct().sorted().toList();
+    return List.of(keys.current().alg().getName());
   }
 
   /** The published JSON Web Key Set. */

@@ -24,7 +24,9 @@ import dev.sesame.db.Notifications;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -63,14 +65,32 @@ public final class SigningKeys {
    * key starts signing (every node reloads at that moment, so they switch together).
    */
   public record KeyRing(String kid, JWSAlgorithm alg, JWSSigner signer, JWKSet publicKeys,
-                        Optional<Instant> nextActivation) {}
+                        Optional<Instant> nextActivation, Map<JWSAlgorithm, ActiveKey> active) {
+    /** The key that signs with {@code alg} now (every algorithm in {@link #ALGORITHMS} has one). */
+    public ActiveKey signing(JWSAlgorithm alg) {
+      ActiveKey key = active.get(alg);
+      if (key == null) {
+        throw new IllegalArgumentException("no active " + alg + " key");
+      }
+      return key;
+    }
+  }
+
+  /** A key that signs now. */
+  public record ActiveKey(String kid, JWSAlgorithm alg, JWSSigner signer) {}
+
+  /**
+   * Every algorithm has an active key at all times: ES256 and RS256. Access tokens use {@code SESAME_TOKEN_ALG}; ID
+   * tokens use what the client registered ({@code id_token_signed_response_alg}, RS256 by default as OpenID Connect
+   * requires).
+   */
+  public static final List<JWSAlgorithm> ALGORITHMS = List.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256);
 
   private record StoredKey(String kid, String alg, String publicJwk, byte[] privateKey, String encryption,
                            boolean active, Instant activatedAt) {}
 
   /**
-   * @param algorithm {@code ES256} or {@code RS256}: what new keys are; an active key of another algorithm is
-   *     rotated at once
+   * @param algorithm {@code ES256} or {@code RS256}: which key signs access tokens (both kinds always exist)
    * @param rotation how long a key signs before a new one takes over
    * @param prepublish how long a new key is published before it signs
    */
@@ -130,7 +150,7 @@ public final class SigningKeys {
   }
 
   /**
-   * The {@code keys rotate} command: a new key is published now and signs on every node from
+   * The {@code keys rotate} command: a new key of each algorithm is published now and signs on every node from
    * {@code now + publishFor}, when the current one retires (it stays published until its tokens expire). Publishing
    * first means no node ever meets a token signed with a key it has not heard of: each reloads on the notification,
    * and all switch at the same moment. Returns the new key id.
@@ -138,12 +158,18 @@ public final class SigningKeys {
   public String rotate(Duration publishFor) {
     String kid = jdbi.inTransaction(h -> {
       h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
-      // A key already waiting to sign is replaced by this one.
+      // Keys already waiting to sign are replaced by these.
       h.execute("DELETE FROM signing_keys WHERE retired_at IS NULL AND activated_at > now()");
-      StoredKey created = create(h, publishFor);
-      log.info("Published signing key {}; it signs from {}", created.kid(), created.activatedAt());
+      String accessKid = null;
+      for (JWSAlgorithm alg : ALGORITHMS) {
+        StoredKey created = create(h, alg, publishFor);
+        log.info("Published {} signing key {}; it signs from {}", alg, created.kid(), created.activatedAt());
+        if (alg.equals(algorithm)) {
+          accessKid = created.kid();
+        }
+      }
       Notifications.notify(h, CHANNEL);
-      return created.kid();
+      return accessKid;
     });
     reload();
     return kid;
@@ -178,52 +204,50 @@ public final class SigningKeys {
   }
 
   /**
-   * The key life cycle, run under a cluster-wide lock by whichever node gets there first:
+   * The key life cycle, for each algorithm in {@link #ALGORITHMS} on its own, run under a cluster-wide lock by
+   * whichever node gets there first:
    * <ol>
-   *   <li>an active key of another algorithm than configured is retired (explicit change: immediate);
-   *   <li>a pending key whose time has come takes over: the keys before it are retired;
+   *   <li>a pending key whose time has come takes over: the keys of its algorithm before it are retired;
    *   <li>when the active key is due for rotation, the next key is created <em>pending</em>: published in the JWKS
    *       {@code prepublish} before it signs, so backends have it cached before they meet a token signed with it;
-   *   <li>with no active key at all (first start), one is created and signs at once.
+   *   <li>with no active key of an algorithm (first start), one is created and signs at once.
    * </ol>
    */
   private KeyRing loadOrCreate(Handle h) {
     h.execute("SELECT pg_advisory_xact_lock(?)", KEY_LOCK);
-    int switched = h.createUpdate("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND alg <> :alg")
-        .bind("alg", algorithm.getName()).execute();
-    if (switched > 0) {
-      log.info("SESAME_TOKEN_ALG is {}: retired {} key(s) of another algorithm", algorithm, switched);
-    }
     int promoted = h.createUpdate("""
             UPDATE signing_keys old SET retired_at = now()
             WHERE old.retired_at IS NULL
               AND EXISTS (SELECT 1 FROM signing_keys newer
-                          WHERE newer.retired_at IS NULL AND newer.activated_at <= now()
+                          WHERE newer.alg = old.alg AND newer.retired_at IS NULL AND newer.activated_at <= now()
                             AND newer.activated_at > old.activated_at)
             """).execute();
     if (promoted > 0) {
       log.info("A pre-published signing key took over; retired {} key(s)", promoted);
     }
-    boolean changed = switched + promoted > 0;
-    boolean hasActive = h.createQuery(
-            "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL AND activated_at <= now()")
-        .mapTo(Integer.class).one() > 0;
-    if (!hasActive) {
-      StoredKey created = create(h, Duration.ZERO);
-      log.info("Created signing key {} ({})", created.kid(), created.alg());
-      changed = true;
-    } else {
+    boolean changed = promoted > 0;
+    for (JWSAlgorithm alg : ALGORITHMS) {
+      boolean hasActive = h.createQuery(
+              "SELECT count(*) FROM signing_keys WHERE alg = :alg AND retired_at IS NULL AND activated_at <= now()")
+          .bind("alg", alg.getName()).mapTo(Integer.class).one() > 0;
+      if (!hasActive) {
+        StoredKey created = create(h, alg, Duration.ZERO);
+        log.info("Created signing key {} ({})", created.kid(), created.alg());
+        changed = true;
+        continue;
+      }
       boolean due = h.createQuery("""
               SELECT count(*) FROM signing_keys
-              WHERE retired_at IS NULL AND activated_at <= now()
+              WHERE alg = :alg AND retired_at IS NULL AND activated_at <= now()
                 AND activated_at < now() - make_interval(secs => :rotation) + make_interval(secs => :prepublish)
-                AND NOT EXISTS (SELECT 1 FROM signing_keys p WHERE p.retired_at IS NULL AND p.activated_at > now())
+                AND NOT EXISTS (SELECT 1 FROM signing_keys p
+                                WHERE p.alg = :alg AND p.retired_at IS NULL AND p.activated_at > now())
               """)
-          .bind("rotation", rotation.toSeconds()).bind("prepublish", prepublish.toSeconds())
+          .bind("alg", alg.getName()).bind("rotation", rotation.toSeconds()).bind("prepublish", prepublish.toSeconds())
           .mapTo(Integer.class).one() > 0;
       if (due) {
-        StoredKey next = create(h, prepublish);
-        log.info("Published the next signing key {}; it starts signing in {}", next.kid(), prepublish);
+        StoredKey next = create(h, alg, prepublish);
+        log.info("Published the next {} signing key {}; it starts signing in {}", alg, next.kid(), prepublish);
         changed = true;
       }
     }
@@ -246,25 +270,35 @@ public final class SigningKeys {
     }
     Optional<Instant> nextActivation = stored.stream().filter(k -> !k.active()).map(StoredKey::activatedAt)
         .filter(at -> at.isAfter(Instant.now())).min(Instant::compareTo);
-    StoredKey active = stored.stream().filter(StoredKey::active).findFirst().orElseThrow();
     List<JWK> publicKeys = new ArrayList<>();
     for (StoredKey key : stored) {
       publicKeys.add(parsePublic(key));
     }
+    Map<JWSAlgorithm, ActiveKey> active = new LinkedHashMap<>();
+    for (StoredKey key : stored) {
+      JWSAlgorithm alg = JWSAlgorithm.parse(key.alg());
+      if (key.active() && !active.containsKey(alg)) {
+        active.put(alg, new ActiveKey(key.kid(), alg, signer(h, key)));
+      }
+    }
+    ActiveKey access = active.get(algorithm);
+    return new KeyRing(access.kid(), access.alg(), access.signer(), new JWKSet(publicKeys), nextActivation,
+        Map.copyOf(active));
+  }
+
+  private JWSSigner signer(Handle h, StoredKey key) {
     try {
-      JWK publicKey = parsePublic(active);
-      PrivateKey privateKey = privateKey(h, active);
-      JWSSigner signer = publicKey instanceof RSAKey
+      JWK publicKey = parsePublic(key);
+      PrivateKey privateKey = privateKey(h, key);
+      return publicKey instanceof RSAKey
           ? new RSASSASigner(privateKey)
           : new ECDSASigner(new ECKey.Builder((ECKey) publicKey).privateKey(privateKey).build());
-      return new KeyRing(active.kid(), JWSAlgorithm.parse(active.alg()), signer, new JWKSet(publicKeys),
-          nextActivation);
     } catch (JOSEException e) {
-      throw new IllegalStateException("signing key " + active.kid() + " cannot sign", e);
+      throw new IllegalStateException("signing key " + key.kid() + " cannot sign", e);
     }
   }
 
-  private StoredKey create(Handle h, Duration startsIn) {
+  private StoredKey create(Handle h, JWSAlgorithm algorithm, Duration startsIn) {
     JWK key;
     byte[] pkcs8;
     try {

@@ -19,7 +19,8 @@ public final class TokenForge {
   /** The server's active ES256 private key, read from its database and decrypted with its master key. */
   public static PrivateKey serverPrivateKey(TestServer server) throws Exception {
     java.util.Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
-            "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL AND activated_at <= now()")
+            "SELECT kid, private_key FROM signing_keys"
+                + " WHERE alg = 'ES256' AND retired_at IS NULL AND activated_at <= now()")
         .mapToMap().one());
     byte[] pkcs8 = dev.sesame.tokens.KeyAccess.decrypt(dev.sesame.config.DataDirSecrets.masterKey(server.config()),
         (byte[]) row.get("private_key"), (String) row.get("kid"));

@@ -15,6 +15,7 @@ import dev.sesame.support.TestServer;
 import java.security.KeyFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -31,8 +32,8 @@ class SigningKeysTest {
     String token;
     try (TestServer server = TestServer.start(Map.of("SESAME_DATABASE_URL", db, "SESAME_MASTER_KEY", MASTER_KEY,
         "SESAME_PUBLIC_URL", SHARED_URL))) {
-      Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery("SELECT * FROM signing_keys")
-          .mapToMap().one());
+      Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT * FROM signing_keys WHERE alg = 'ES256'").mapToMap().one());
       assertEquals("aes-gcm", row.get("encryption"));
       byte[] stored = (byte[]) row.get("private_key");
       assertThrows(Exception.class, () -> KeyFactory.getInstance("EC")
@@ -47,7 +48,7 @@ class SigningKeysTest {
       assertTrue(http.get("/.well-known/jwks.json").body().contains(kid));
       int keys = again.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM signing_keys")
           .mapTo(Integer.class).one());
-      assertEquals(1, keys);
+      assertEquals(2, keys, "one ES256 and one RS256 key, none added by the restart");
       assertEquals(200, http.get("/v1/me", "Authorization", "Bearer " + token).status());
     }
   }
@@ -71,8 +72,8 @@ class SigningKeysTest {
   @Test
   void without_a_master_key_the_generated_one_encrypts_the_keys() {
     try (TestServer server = TestServer.start()) {
-      Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery("SELECT * FROM signing_keys")
-          .mapToMap().one());
+      Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT * FROM signing_keys WHERE alg = 'ES256'").mapToMap().one());
       assertEquals("aes-gcm", row.get("encryption"), "never stored in clear by default");
       KeyEncryption generated = new KeyEncryption(dev.sesame.config.DataDirSecrets.masterKey(server.config()));
       assertTrue(generated.decrypt((byte[]) row.get("private_key"), (String) row.get("kid")).length > 0);
@@ -84,21 +85,24 @@ class SigningKeysTest {
     String db = TestDatabase.create();
     String kid;
     try (TestServer plain = TestServer.start(Map.of("SESAME_DATABASE_URL", db))) {
-      // A key stored in clear, as versions before the generated master key did.
+      // Keys stored in clear, as versions before the generated master key did.
       KeyEncryption generated = new KeyEncryption(dev.sesame.config.DataDirSecrets.masterKey(plain.config()));
       kid = plain.jdbi().withHandle(h -> {
-        Map<String, Object> row = h.createQuery("SELECT kid, private_key FROM signing_keys").mapToMap().one();
-        String k = (String) row.get("kid");
-        h.createUpdate("UPDATE signing_keys SET private_key = :plain, encryption = 'none' WHERE kid = :kid")
-            .bind("plain", generated.decrypt((byte[]) row.get("private_key"), k)).bind("kid", k).execute();
-        return k;
+        for (Map<String, Object> row : h.createQuery("SELECT kid, private_key FROM signing_keys").mapToMap().list()) {
+          String k = (String) row.get("kid");
+          h.createUpdate("UPDATE signing_keys SET private_key = :plain, encryption = 'none' WHERE kid = :kid")
+              .bind("plain", generated.decrypt((byte[]) row.get("private_key"), k)).bind("kid", k).execute();
+        }
+        return h.createQuery("SELECT kid FROM signing_keys WHERE alg = 'ES256'").mapTo(String.class).one();
       });
     }
     try (TestServer encrypted = TestServer.start(Map.of("SESAME_DATABASE_URL", db, "SESAME_MASTER_KEY", MASTER_KEY))) {
-      Map<String, Object> row = encrypted.jdbi().withHandle(h -> h.createQuery("SELECT * FROM signing_keys")
-          .mapToMap().one());
+      Map<String, Object> row = encrypted.jdbi().withHandle(h -> h.createQuery(
+          "SELECT * FROM signing_keys WHERE alg = 'ES256'").mapToMap().one());
       assertEquals(kid, row.get("kid"));
-      assertEquals("aes-gcm", row.get("encryption"));
+      List<String> modes = encrypted.jdbi().withHandle(h -> h.createQuery(
+          "SELECT DISTINCT encryption FROM signing_keys").mapTo(String.class).list());
+      assertEquals(List.of("aes-gcm"), modes, "both keys encrypted at the start");
     }
   }
 
@@ -112,6 +116,25 @@ class SigningKeysTest {
       String token = DevMailbox.signIn(a.http(), "two-nodes@example.com").get("access_token").asText();
       assertEquals(200, b.http().get("/v1/me", "Authorization", "Bearer " + token).status());
       assertNotEquals(a.url(), b.url());
+    }
+  }
+
+  @Test
+  void an_es256_and_an_rs256_key_always_sign_and_keys_rotate_renews_both() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      SigningKeys.KeyRing ring = TestServer.signingKeys(server).current();
+      String ec = ring.signing(com.nimbusds.jose.JWSAlgorithm.ES256).kid();
+      String rsa = ring.signing(com.nimbusds.jose.JWSAlgorithm.RS256).kid();
+      assertEquals(ec, ring.kid(), "access tokens: SESAME_TOKEN_ALG, ES256 by default");
+      com.nimbusds.jose.jwk.JWKSet jwks = com.nimbusds.jose.jwk.JWKSet.parse(
+          server.http().get("/.well-known/jwks.json").body());
+      assertEquals("EC", jwks.getKeyByKeyId(ec).getKeyType().getValue());
+      assertEquals("RSA", jwks.getKeyByKeyId(rsa).getKeyType().getValue());
+      TestServer.CliResult rotated = TestServer.cli(server, "keys", "rotate");
+      assertEquals(0, rotated.status(), rotated.stderr());
+      int pending = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT count(DISTINCT alg) FROM signing_keys WHERE activated_at > now()").mapTo(Integer.class).one());
+      assertEquals(2, pending, "a new key of each kind is published, waiting to sign");
     }
   }
 
