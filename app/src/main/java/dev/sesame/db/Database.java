@@ -30,7 +30,7 @@ public final class Database implements AutoCloseable {
 
   private final Optional<EmbeddedServer> embedded;
   private final HikariDataSource pool;
-  private DatabaseHealth health;
+  private volatile DatabaseHealth health; // set once, after the migrations; read by request threads
   private final Jdbi jdbi;
 
   private final String url;
@@ -245,6 +245,28 @@ public final class Database implements AutoCloseable {
   /** Times the embedded server was started again after it died (0 with an external database). */
   public int embeddedRestarts() {
     return embedded.map(EmbeddedServer::restarts).orElse(0);
+  }
+
+  /**
+   * A request failed because the database is unavailable ({@link #unavailable}): the probe looks at once, and when
+   * connections were lost (rather than refused a write), the pool replaces its idle ones too.
+   */
+  public void sawUnavailable(Throwable e) {
+    if (lostConnection(e)) {
+      connectionsLost();
+    } else if (health != null) {
+      health.suspect();
+    }
+  }
+
+  private static boolean lostConnection(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+          && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

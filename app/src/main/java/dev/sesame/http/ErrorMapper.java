@@ -61,7 +61,7 @@ final class ErrorMapper {
   void unexpected(Exception e, Context ctx) {
     if (Database.unavailable(e)) {
       // Not a bug: the database is away, restarting or read-only. Say so, and when to try again.
-      database.connectionsLost();
+      database.sawUnavailable(e);
       log.warn("{} {}: database unavailable: {}", ctx.method(), ctx.path(), rootMessage(e));
       ctx.header("Retry-After", Integer.toString(DATABASE_RETRY_AFTER));
       write(ctx, 503, "database_unavailable",
