@@ -7,45 +7,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sesame.support.Http;
 import dev.sesame.support.Parallel;
-import dev.sesame.support.TestServer;
+import dev.sesame.support.SesameServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Guessing codes: limited per address across flows and client addresses; the link still works; one use ends all. */
 class EmailCodeGuessingTest {
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.with(Map.of("SESAME_RATE_LIMIT_CODE", "4/1h",
+      "SESAME_RATE_LIMIT_EMAIL", "100/1m", "SESAME_TRUSTED_PROXIES", "127.0.0.1/32"));
+
   private static final Pattern CODE = Pattern.compile("enter this code: (\\d{6})");
   private static final Pattern LINK = Pattern.compile("(http\\S+/email/confirm\\?token=\\S+)");
-
-  static TestServer server;
-  static Http http;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("SESAME_RATE_LIMIT_CODE", "4/1h", "SESAME_RATE_LIMIT_EMAIL", "100/1m",
-        "SESAME_TRUSTED_PROXIES", "127.0.0.1/32"));
-    http = server.http();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   record Mail(String flowId, String code, String token) {}
 
   /** Starts a flow from {@code ip} and reads its email from the development mailbox. */
   static Mail start(String email, String ip) {
-    Http.Response r = http.post("/v1/email/start", Map.of("email", email), "X-Forwarded-For", ip);
+    Http.Response r = sesame.http().post("/v1/email/start", Map.of("email", email), "X-Forwarded-For", ip);
     assertEquals(202, r.status(), r.body());
     JsonNode latest = null;
-    for (JsonNode m : http.get("/dev/mail", "Accept", "application/json").json()) {
+    for (JsonNode m : sesame.http().get("/dev/mail", "Accept", "application/json").json()) {
       if (m.get("to").asText().equals(email)) {
         latest = m;
         break; // newest first
@@ -63,7 +51,7 @@ class EmailCodeGuessingTest {
   }
 
   static Http.Response verifyCode(Mail mail, String code, String ip) {
-    return http.post("/v1/email/verify", Map.of("flowId", mail.flowId(), "code", code), "X-Forwarded-For", ip);
+    return sesame.http().post("/v1/email/verify", Map.of("flowId", mail.flowId(), "code", code), "X-Forwarded-For", ip);
   }
 
   @Test
@@ -88,9 +76,9 @@ class EmailCodeGuessingTest {
     Mail fresh = start(email, "203.0.113.99");
     assertProblem(verifyCode(fresh, fresh.code(), "192.0.2.78"), 429, "code_attempts_limited");
     // ...but the person who has the email signs in with its link.
-    Http.Response byLink = http.post("/v1/email/verify", Map.of("token", fresh.token()));
+    Http.Response byLink = sesame.http().post("/v1/email/verify", Map.of("token", fresh.token()));
     assertEquals(200, byLink.status(), byLink.body());
-    int audited = server.jdbi().withHandle(h -> h.createQuery(
+    int audited = sesame.jdbi().withHandle(h -> h.createQuery(
         "SELECT count(*) FROM audit_events WHERE type = 'email.code_guesses.limited'").mapTo(Integer.class).one());
     assertEquals(2, audited, "each refusal is audited");
   }
@@ -111,7 +99,7 @@ class EmailCodeGuessingTest {
     List<Integer> statuses = Parallel.run(guesses);
     assertEquals(4, statuses.stream().filter(s -> s == 400).count(), statuses.toString());
     assertEquals(12, statuses.stream().filter(s -> s == 429).count(), statuses.toString());
-    int checked = server.jdbi().withHandle(h -> h.createQuery(
+    int checked = sesame.jdbi().withHandle(h -> h.createQuery(
         "SELECT sum(failed_attempts) FROM email_flows WHERE email = :email").bind("email", email)
         .mapTo(Integer.class).one());
     assertEquals(4, checked, "only 4 codes were ever compared");
@@ -126,8 +114,8 @@ class EmailCodeGuessingTest {
     Mail otherPerson = start("someone-else@example.com", "203.0.113.33");
     assertEquals(200, verifyCode(used, used.code(), "203.0.113.32").status());
     assertProblem(verifyCode(older, older.code(), "203.0.113.30"), 410, "flow_used");
-    assertProblem(http.post("/v1/email/verify", Map.of("token", oldest.token())), 410, "flow_used");
-    assertTrue(http.get("/email/confirm?token=" + oldest.token()).body().contains("can't be used"));
+    assertProblem(sesame.http().post("/v1/email/verify", Map.of("token", oldest.token())), 410, "flow_used");
+    assertTrue(sesame.http().get("/email/confirm?token=" + oldest.token()).body().contains("can't be used"));
     assertEquals(200, verifyCode(otherPerson, otherPerson.code(), "203.0.113.33").status(), "others' flows stay");
   }
 }

@@ -11,36 +11,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.ConfigException;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** OAuth clients: the CLI, the declarative file, secrets stored as hashes, and every metadata rule. */
 class ClientRegistryTest {
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
+
   static final ObjectMapper JSON = new ObjectMapper();
-  static TestServer server;
   static Clients clients;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
-    clients = new Clients(server.jdbi(), "default");
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+    clients = new Clients(sesame.jdbi(), "default");
   }
 
   static TestServer.CliResult cli(String... args) {
-    return TestServer.cli(server, args);
+    return TestServer.cli(sesame.server(), args);
   }
 
   static JsonNode json(String text) throws Exception {
@@ -59,7 +56,7 @@ class ClientRegistryTest {
     assertEquals("client_secret_basic", shown.get("token_endpoint_auth_method").asText(), "RFC 7591's default");
     assertEquals("RS256", shown.get("id_token_signed_response_alg").asText(), "OpenID Connect's default");
     assertEquals("openid email profile offline_access", shown.get("scope").asText());
-    Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
+    Map<String, Object> row = sesame.jdbi().withHandle(h -> h.createQuery(
         "SELECT * FROM oauth_clients WHERE client_id = 'notes-web'").mapToMap().one());
     assertArrayEquals(Secrets.sha256(secret), (byte[]) row.get("secret_hash"));
     assertFalse(row.toString().contains(secret), "no plain secret in the row");
@@ -124,7 +121,7 @@ class ClientRegistryTest {
     JsonNode metadata = json(toPublic.stdout());
     assertEquals("none", metadata.get("token_endpoint_auth_method").asText());
     assertEquals("[\"https://c.example/other\"]", metadata.get("redirect_uris").toString());
-    assertNull(server.jdbi().withHandle(h -> h.createQuery(
+    assertNull(sesame.jdbi().withHandle(h -> h.createQuery(
         "SELECT secret_hash FROM oauth_clients WHERE client_id = 'changing'").mapTo(byte[].class).one()));
     TestServer.CliResult toConfidential = cli("client", "update", "changing", "--auth-method", "client_secret_basic");
     String secret = json(toConfidential.stdout()).get("client_secret").asText();
@@ -239,7 +236,7 @@ class ClientRegistryTest {
   }
 
   private static Object updatedAt(String clientId) {
-    return server.jdbi().withHandle(h -> h.createQuery("SELECT updated_at FROM oauth_clients WHERE client_id = :id")
+    return sesame.jdbi().withHandle(h -> h.createQuery("SELECT updated_at FROM oauth_clients WHERE client_id = :id")
         .bind("id", clientId).mapTo(java.time.OffsetDateTime.class).one());
   }
 }

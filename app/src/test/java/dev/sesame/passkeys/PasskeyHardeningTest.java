@@ -6,43 +6,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sesame.support.Account;
-import dev.sesame.support.Http;
 import dev.sesame.support.Parallel;
 import dev.sesame.support.PasskeyClient;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.SoftwareAuthenticator;
-import dev.sesame.support.TestServer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Findings of the hardening review: sign-in ceremonies, allow-lists, user handles, attestation, the passkey cap. */
 class PasskeyHardeningTest {
-  static TestServer server;
-  static Http http;
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
+
   static PasskeyClient passkeys;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
-    http = server.http();
-    passkeys = new PasskeyClient(http);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+    passkeys = new PasskeyClient(sesame.http());
   }
 
   static int count(String table) {
-    return server.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM " + table).mapTo(Integer.class).one());
+    return sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM " + table).mapTo(Integer.class).one());
   }
 
   @Test
@@ -58,24 +50,24 @@ class PasskeyHardeningTest {
 
   @Test
   void registration_options_keep_at_most_twenty_pending_ceremonies_per_user() {
-    Account account = Account.signUp(http);
+    Account account = Account.signUp(sesame.http());
     for (int i = 0; i < 30; i++) {
       passkeys.registrationOptions(account.accessToken());
     }
-    int pending = server.jdbi().withHandle(h -> h.createQuery(
+    int pending = sesame.jdbi().withHandle(h -> h.createQuery(
             "SELECT count(*) FROM webauthn_ceremonies WHERE user_id = CAST(:id AS uuid)")
         .bind("id", account.userId()).mapTo(Integer.class).one());
     assertEquals(PasskeyService.MAX_PENDING_REGISTRATIONS, pending, "the oldest are dropped");
     // The newest still works.
     JsonNode options = passkeys.registrationOptions(account.accessToken());
     assertEquals(201, passkeys.finishRegistration(account.accessToken(), options.get("ceremonyId").asText(),
-        new SoftwareAuthenticator(server.url()).create(options.get("publicKey"))).status());
+        new SoftwareAuthenticator(sesame.url()).create(options.get("publicKey"))).status());
   }
 
   @Test
   void a_sealed_ceremony_cannot_be_altered_or_answered_twice() {
-    Account account = Account.signUp(http);
-    SoftwareAuthenticator device = passkeys.registerNewDevice(account, server.url());
+    Account account = Account.signUp(sesame.http());
+    SoftwareAuthenticator device = passkeys.registerNewDevice(account, sesame.url());
     JsonNode options = passkeys.signInOptions(null);
     String ceremonyId = options.get("ceremonyId").asText();
     JsonNode assertion = device.get(options.get("publicKey"));
@@ -91,8 +83,8 @@ class PasskeyHardeningTest {
 
   @Test
   void concurrent_answers_to_one_challenge_sign_in_once() throws Exception {
-    Account account = Account.signUp(http);
-    SoftwareAuthenticator device = passkeys.registerNewDevice(account, server.url());
+    Account account = Account.signUp(sesame.http());
+    SoftwareAuthenticator device = passkeys.registerNewDevice(account, sesame.url());
     JsonNode options = passkeys.signInOptions(null);
     List<JsonNode> answers = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -106,10 +98,10 @@ class PasskeyHardeningTest {
   @Test
   void options_for_one_person_are_not_answered_with_another_persons_passkey() {
     // WebAuthn L3 §7.2 step 5.
-    Account alice = Account.signUp(http);
-    passkeys.registerNewDevice(alice, server.url());
-    Account bob = Account.signUp(http);
-    SoftwareAuthenticator bobsDevice = passkeys.registerNewDevice(bob, server.url());
+    Account alice = Account.signUp(sesame.http());
+    passkeys.registerNewDevice(alice, sesame.url());
+    Account bob = Account.signUp(sesame.http());
+    SoftwareAuthenticator bobsDevice = passkeys.registerNewDevice(bob, sesame.url());
 
     JsonNode forAlice = passkeys.signInOptions(alice.email());
     JsonNode bobsAnswer = bobsDevice.get(withoutAllowList(forAlice.get("publicKey")));
@@ -122,7 +114,7 @@ class PasskeyHardeningTest {
     // Bob's own options, and usernameless ones, still work for Bob.
     assertEquals(200, passkeys.signIn(bobsDevice, bob.email()).status());
     assertEquals(200, passkeys.signIn(bobsDevice, null).status());
-    int refusals = server.jdbi().withHandle(h -> h.createQuery("""
+    int refusals = sesame.jdbi().withHandle(h -> h.createQuery("""
         SELECT count(*) FROM audit_events WHERE type = 'passkey.sign_in.failed'
           AND details->>'reason' = 'credential_not_allowed' AND user_id = CAST(:bob AS uuid)""")
         .bind("bob", bob.userId()).mapTo(Integer.class).one());
@@ -132,8 +124,8 @@ class PasskeyHardeningTest {
   @Test
   void usernameless_sign_in_needs_the_user_handle() {
     // WebAuthn L3 §7.2 step 6: without an allow-list, the user handle says whose passkey it is.
-    Account account = Account.signUp(http);
-    SoftwareAuthenticator device = passkeys.registerNewDevice(account, server.url());
+    Account account = Account.signUp(sesame.http());
+    SoftwareAuthenticator device = passkeys.registerNewDevice(account, sesame.url());
     JsonNode options = passkeys.signInOptions(null);
     device.next.omitUserHandle = true;
     assertProblem(passkeys.finishSignIn(options.get("ceremonyId").asText(), device.get(options.get("publicKey"))),
@@ -152,16 +144,16 @@ class PasskeyHardeningTest {
   @Test
   void an_unverified_attestation_is_recorded_as_none() {
     // WebAuthn L3 §7.1 steps 21-22: with SESAME_ATTESTATION=none nothing is verified, so nothing is claimed.
-    Account account = Account.signUp(http);
-    SoftwareAuthenticator forged = new SoftwareAuthenticator(server.url());
+    Account account = Account.signUp(sesame.http());
+    SoftwareAuthenticator forged = new SoftwareAuthenticator(sesame.url());
     forged.attestationFormat = "packed";
     forged.next.corruptSignature = true;
     assertEquals(201, passkeys.register(account.accessToken(), forged).status());
-    String stored = server.jdbi().withHandle(h -> h.createQuery(
+    String stored = sesame.jdbi().withHandle(h -> h.createQuery(
             "SELECT attestation_format FROM passkeys WHERE user_id = CAST(:id AS uuid)")
         .bind("id", account.userId()).mapTo(String.class).one());
     assertEquals("none", stored);
-    String audited = server.jdbi().withHandle(h -> h.createQuery("""
+    String audited = sesame.jdbi().withHandle(h -> h.createQuery("""
             SELECT details->>'attestationFormat' FROM audit_events
             WHERE type = 'passkey.added' AND user_id = CAST(:id AS uuid)""")
         .bind("id", account.userId()).mapTo(String.class).one());
@@ -170,21 +162,21 @@ class PasskeyHardeningTest {
 
   @Test
   void the_passkey_cap_holds_under_concurrent_registrations() throws Exception {
-    Account account = Account.signUp(http);
+    Account account = Account.signUp(sesame.http());
     for (int i = 0; i < 15; i++) {
-      passkeys.registerNewDevice(account, server.url());
+      passkeys.registerNewDevice(account, sesame.url());
     }
     List<Callable<Integer>> registrations = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       JsonNode options = passkeys.registrationOptions(account.accessToken());
-      JsonNode credential = new SoftwareAuthenticator(server.url()).create(options.get("publicKey"));
+      JsonNode credential = new SoftwareAuthenticator(sesame.url()).create(options.get("publicKey"));
       registrations.add(() -> passkeys.finishRegistration(account.accessToken(),
           options.get("ceremonyId").asText(), credential).status());
     }
     List<Integer> statuses = Parallel.run(registrations);
     assertEquals(5, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
     assertEquals(7, statuses.stream().filter(s -> s == 409).count(), statuses.toString());
-    int stored = server.jdbi().withHandle(h -> h.createQuery(
+    int stored = sesame.jdbi().withHandle(h -> h.createQuery(
             "SELECT count(*) FROM passkeys WHERE user_id = CAST(:id AS uuid)")
         .bind("id", account.userId()).mapTo(Integer.class).one());
     assertEquals(PasskeyService.MAX_PASSKEYS_PER_USER, stored);
@@ -195,9 +187,9 @@ class PasskeyHardeningTest {
     // Real accounts whose ids are 32 bytes with USB/NFC transports: a shape the old pseudo ids never had.
     Set<String> realShapes = new HashSet<>();
     for (int i = 0; i < 3; i++) {
-      Account account = Account.signUp(http);
+      Account account = Account.signUp(sesame.http());
       for (int k = 0; k <= i % 2; k++) {
-        SoftwareAuthenticator key = new SoftwareAuthenticator(server.url());
+        SoftwareAuthenticator key = new SoftwareAuthenticator(sesame.url());
         key.next.credentialId = random(32);
         key.transports = List.of("nfc", "usb");
         assertEquals(201, passkeys.register(account.accessToken(), key).status());
@@ -206,7 +198,7 @@ class PasskeyHardeningTest {
     }
     // Every other passkey in this server's database counts too (other tests' accounts).
     Set<String> allShapes = new HashSet<>(realShapes);
-    server.jdbi().useHandle(h -> h.createQuery("""
+    sesame.jdbi().useHandle(h -> h.createQuery("""
             SELECT string_agg(length(credential_id) || ':' || array_to_string(transports, '+'), ','
                               ORDER BY created_at, id)
             FROM passkeys GROUP BY user_id""").mapTo(String.class).forEach(allShapes::add));
