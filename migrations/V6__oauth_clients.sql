@@ -25,3 +25,10 @@ CREATE TABLE oauth_clients (
 ALTER TABLE authorization_codes ADD COLUMN client_id text;
 ALTER TABLE sessions ADD COLUMN client_id text;
 ALTER TABLE email_flows ADD COLUMN client_id text;
+
+-- OpenID Connect: what a code was asked for (scopes, the client's nonce), carried into the session it starts.
+ALTER TABLE authorization_codes ADD COLUMN scope text[];
+ALTER TABLE authorization_codes ADD COLUMN nonce text;
+ALTER TABLE sessions ADD COLUMN scope text[];
+ALTER TABLE email_flows ADD COLUMN scope text;
+ALTER TABLE email_flows ADD COLUMN nonce text;

@@ -260,6 +260,8 @@ class SesameAuth extends HTMLElement {
       clientId: this.getAttribute('client-id') || undefined,
       state: this.getAttribute('state') || undefined,
       codeChallenge: this.getAttribute('code-challenge') || undefined,
+      scope: this.getAttribute('scope') || undefined,
+      nonce: this.getAttribute('nonce') || undefined,
     };
   }
 

@@ -316,9 +316,11 @@ export class SesameClient extends EventTarget {
   }
 
   /** After a sign-in on the hosted pages: a one-time code for the app, and where to send the browser. */
-  async authorize({ redirectTo, clientId, state, codeChallenge }) {
+  async authorize({ redirectTo, clientId, state, codeChallenge, scope, nonce }) {
     const body = { redirectTo };
     if (clientId) body.clientId = clientId;
+    if (scope) body.scope = scope;
+    if (nonce) body.nonce = nonce;
     if (state) body.state = state;
     if (codeChallenge) {
       body.codeChallenge = codeChallenge;

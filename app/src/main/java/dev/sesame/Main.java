@@ -27,6 +27,7 @@ import dev.sesame.servicekeys.ServiceKeys;
 import dev.sesame.sessions.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
+import dev.sesame.tokens.IdTokens;
 import dev.sesame.tokens.SigningKeys;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +81,8 @@ public final class Main implements AutoCloseable {
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
-          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer());
+          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer(),
+          new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl()));
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
           new RateLimiter(database.jdbi()), audit, authorizationCodes, new MailDomains(config.mailDomains()),
           config);

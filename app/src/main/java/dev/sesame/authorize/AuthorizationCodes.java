@@ -8,7 +8,10 @@ import dev.sesame.common.Secrets;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.oauth.Client;
+import dev.sesame.oauth.ClientMetadata;
 import dev.sesame.oauth.Clients;
+import dev.sesame.tokens.IdTokens;
+import java.util.List;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -38,13 +41,15 @@ public final class AuthorizationCodes {
   private final RedirectPolicy redirects;
   private final Clients clients;
   private final String issuer;
+  private final IdTokens idTokens;
 
   /**
    * @param redirects where the built-in first-party client (the hosted pages) may send the browser
    * @param issuer added to every redirect as {@code iss} (RFC 9207), so a client can tell which server answered
    */
   public AuthorizationCodes(Jdbi jdbi, SessionService sessions, RedirectPolicy redirects, Clients clients,
-                            String issuer) {
+                            String issuer, IdTokens idTokens) {
+    this.idTokens = idTokens;
     this.jdbi = jdbi;
     this.sessions = sessions;
     this.redirects = redirects;
@@ -126,20 +131,26 @@ public final class AuthorizationCodes {
    * where to send the browser: the redirect URI with {@code code}, {@code state} and {@code iss} added.
    */
   public String authorize(UUID sessionId, String clientId, String redirectTo, String state, String codeChallenge,
-                          String method) {
+                          String method, String scope, String nonce) {
     Optional<Client> client = checkRequest(clientId, redirectTo, codeChallenge, method);
     if (state != null && state.length() > 512) {
       throw ApiException.badRequest("invalid_request", "state is too long.");
     }
+    if (nonce != null && (nonce.isEmpty() || nonce.length() > 512)) {
+      throw ApiException.badRequest("invalid_request", "nonce is 1 to 512 characters.");
+    }
+    List<String> scopes = scopes(client, scope);
     String code = Secrets.randomToken(32);
     jdbi.useHandle(h -> h.createUpdate("""
-            INSERT INTO authorization_codes (code_hash, session_id, client_id, redirect_uri, code_challenge,
-                                             expires_at)
-            VALUES (:hash, :sessionId, :clientId, :redirectUri, :challenge, now() + make_interval(secs => :ttl))
+            INSERT INTO authorization_codes (code_hash, session_id, client_id, redirect_uri, code_challenge, scope,
+                                             nonce, expires_at)
+            VALUES (:hash, :sessionId, :clientId, :redirectUri, :challenge, :scope, :nonce,
+                    now() + make_interval(secs => :ttl))
             """)
         .bind("hash", Secrets.sha256(code)).bind("sessionId", sessionId)
         .bind("clientId", client.map(Client::clientId).orElse(null)).bind("redirectUri", redirectTo)
         .bind("challenge", codeChallenge).bind("ttl", CODE_TTL.toSeconds())
+        .bind("scope", scopes.isEmpty() ? null : scopes.toArray(String[]::new)).bind("nonce", nonce)
         .execute());
     StringBuilder url = new StringBuilder(redirectTo).append(redirectTo.contains("?") ? "&" : "?")
         .append("code=").append(code);
@@ -164,8 +175,8 @@ public final class AuthorizationCodes {
     String presenterId = presenter.map(Client::clientId).orElse(null);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       Optional<Map<String, Object>> row = h.createQuery("""
-              SELECT session_id, client_id, redirect_uri, code_challenge, consumed_at, issued_session_id,
-                     expires_at < now() AS expired
+              SELECT session_id, client_id, redirect_uri, code_challenge, consumed_at, issued_session_id, scope,
+                     nonce, expires_at < now() AS expired
               FROM authorization_codes WHERE code_hash = :hash FOR UPDATE
               """)
           .bind("hash", hash).mapToMap().findOne();
@@ -204,15 +215,52 @@ public final class AuthorizationCodes {
           return Outcome.refused(invalidGrant("The code_verifier does not match the code_challenge."));
         }
       }
-      Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), presenterId, client);
+      List<String> scopes = c.get("scope") == null ? null : List.of(stringArray(c.get("scope")));
+      Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), presenterId, scopes,
+          client);
       if (tokens.isEmpty()) {
         return Outcome.refused(invalidGrant("The sign-in this code came from has ended."));
+      }
+      if (scopes != null && scopes.contains("openid")) {
+        // OpenID Connect Core §3.1.3.3: an ID token for the client, with the nonce it sent.
+        TokenResponse t = tokens.get();
+        String idToken = idTokens.issue(presenter.map(Client::clientId).orElse(clients.firstPartyId()),
+            presenter.map(Client::idTokenSignedResponseAlg).orElse("RS256"),
+            new IdTokens.Subject(t.user().id(), t.user().email(), t.user().emailVerified(), t.sessionId(),
+                t.authTime(), t.amr()), (String) c.get("nonce"), t.accessToken(), scopes);
+        tokens = Optional.of(t.withIdToken(idToken));
       }
       h.createUpdate("UPDATE authorization_codes SET issued_session_id = :sid WHERE code_hash = :hash")
           .bind("sid", tokens.get().sessionId()).bind("hash", hash).execute();
       return Outcome.ok(tokens.get());
     });
     return outcome.get();
+  }
+
+  /**
+   * The scopes asked for (space-separated), each one Sesame knows and, for a registered client, one it may ask for;
+   * 400 {@code invalid_scope} otherwise. None asked: none granted (no ID token).
+   */
+  private static List<String> scopes(Optional<Client> client, String scope) {
+    if (scope == null || scope.isBlank()) {
+      return List.of();
+    }
+    List<String> asked = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(List.of(scope.strip().split(" +"))));
+    List<String> allowed = client.map(Client::scopes).orElse(ClientMetadata.SCOPES);
+    for (String s : asked) {
+      if (!allowed.contains(s)) {
+        throw ApiException.badRequest("invalid_scope", "The scope '" + s + "' is not available to this client.");
+      }
+    }
+    return List.copyOf(asked);
+  }
+
+  private static String[] stringArray(Object sqlArray) {
+    try {
+      return sqlArray instanceof String[] strings ? strings : (String[]) ((java.sql.Array) sqlArray).getArray();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static ApiException invalidGrant(String detail) {

@@ -72,7 +72,8 @@ public final class EmailSignInService {
    * Where an app asked to be sent after the sign-in (hosted /login with its client, redirectTo, state and PKCE
    * challenge); {@code clientId} null is the first-party client.
    */
-  public record AppRedirect(String clientId, String redirectTo, String state, String codeChallenge) {}
+  public record AppRedirect(String clientId, String redirectTo, String state, String codeChallenge, String scope,
+                            String nonce) {}
 
   /** A verified email sign-in, and the app redirect its flow carried, if any. */
   public record Verified(TokenResponse tokens, Optional<AppRedirect> redirect) {}
@@ -81,7 +82,8 @@ public final class EmailSignInService {
   public record Pending(String email, Instant expiresAt) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
-                      int failedAttempts, String clientId, String redirectTo, String state, String codeChallenge) {}
+                      int failedAttempts, String clientId, String redirectTo, String state, String codeChallenge,
+                      String scope, String nonce) {}
 
   public Started start(String rawEmail, AppRedirect redirect, String challengeMethod, ClientInfo client) {
     String email = EmailAddresses.normalize(rawEmail);
@@ -104,9 +106,9 @@ public final class EmailSignInService {
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
               WITH flow AS (
                 INSERT INTO email_flows (id, email, token_hash, code_hash, client_id, redirect_to, state,
-                                         code_challenge, expires_at, ip)
-                VALUES (:id, :email, :tokenHash, :codeHash, :clientId, :redirectTo, :state, :challenge, :expiresAt,
-                        :ip))
+                                         code_challenge, scope, nonce, expires_at, ip)
+                VALUES (:id, :email, :tokenHash, :codeHash, :clientId, :redirectTo, :state, :challenge, :scope,
+                        :nonce, :expiresAt, :ip))
               """ + Outbox.INSERT), message, expiresAt)
         .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
         .bind("codeHash", codeHash(flowId, code))
@@ -114,6 +116,8 @@ public final class EmailSignInService {
         .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
         .bind("state", redirect == null ? null : redirect.state())
         .bind("challenge", redirect == null ? null : redirect.codeChallenge())
+        .bind("scope", redirect == null ? null : redirect.scope())
+        .bind("nonce", redirect == null ? null : redirect.nonce())
         .bind("ip", client.ip())
         .execute());
     outbox.nudge();
@@ -186,7 +190,7 @@ public final class EmailSignInService {
 
   private static final String FLOW_SELECT = """
       SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, client_id, redirect_to, state,
-             code_challenge
+             code_challenge, scope, nonce
       FROM email_flows""";
 
   private interface FlowLookup {
@@ -244,7 +248,8 @@ public final class EmailSignInService {
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client,
           new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", code != null ? "code" : "link")));
       Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
-          .map(to -> new AppRedirect(flow.clientId(), to, flow.state(), flow.codeChallenge()));
+          .map(to -> new AppRedirect(flow.clientId(), to, flow.state(), flow.codeChallenge(), flow.scope(),
+              flow.nonce()));
       return Outcome.ok(new Verified(tokens, redirect));
     });
     return outcome.get();
@@ -262,7 +267,7 @@ public final class EmailSignInService {
         Sql.instant(rs, "expires_at"),
         Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("client_id"),
         rs.getString("redirect_to"),
-        rs.getString("state"), rs.getString("code_challenge"));
+        rs.getString("state"), rs.getString("code_challenge"), rs.getString("scope"), rs.getString("nonce"));
   }
 
   /** The code is bound to its flow, so equal codes of different flows have different hashes. */

@@ -5,6 +5,7 @@ import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
 import dev.sesame.oauth.Client;
 import dev.sesame.oauth.Clients;
+import dev.sesame.sessions.TokenResponse;
 import dev.sesame.servicekeys.ServiceKeys;
 import dev.sesame.sessions.Introspection;
 import dev.sesame.sessions.SessionService;
@@ -52,7 +53,8 @@ final class AuthorizeEndpoints {
     String redirect = codes.authorize(session.sessionId(), body.optionalString("clientId").orElse(null),
         body.requiredString("redirectTo"),
         body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
-        body.optionalString("codeChallengeMethod").orElse(null));
+        body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
+        body.optionalString("nonce").orElse(null));
     ctx.json(Map.of("redirect", redirect));
   }
 
@@ -65,12 +67,21 @@ final class AuthorizeEndpoints {
     String grantType = param.apply("grant_type").orElseThrow(() ->
         ApiException.badRequest("invalid_request", "grant_type is required."));
     Optional<Client> presenter = identifyClient(ctx, param);
+    // A registered client gets refresh tokens only if it registered the refresh_token grant.
+    boolean mayRefresh = presenter.map(c -> c.grantTypes().contains("refresh_token")).orElse(true);
     switch (grantType) {
-      case "authorization_code" -> cookies.respond(ctx, codes.exchange(required(param, "code"),
-          param.apply("code_verifier").orElse(null), param.apply("redirect_uri").orElse(null), presenter,
-          clientIps.of(ctx)));
-      case "refresh_token" -> cookies.respond(ctx, sessions.refresh(required(param, "refresh_token"),
-          presenter.map(Client::clientId).orElse(null), clientIps.of(ctx)));
+      case "authorization_code" -> {
+        TokenResponse tokens = codes.exchange(required(param, "code"), param.apply("code_verifier").orElse(null),
+            param.apply("redirect_uri").orElse(null), presenter, clientIps.of(ctx));
+        cookies.respond(ctx, mayRefresh ? tokens : tokens.withoutRefreshToken());
+      }
+      case "refresh_token" -> {
+        if (!mayRefresh) {
+          throw ApiException.badRequest("unauthorized_client", "This client may not use the refresh_token grant.");
+        }
+        cookies.respond(ctx, sessions.refresh(required(param, "refresh_token"),
+            presenter.map(Client::clientId).orElse(null), clientIps.of(ctx)));
+      }
       default -> throw ApiException.badRequest("unsupported_grant_type",
           "grant_type must be authorization_code or refresh_token.");
     }

@@ -42,7 +42,8 @@ final class EmailEndpoints {
     EmailSignInService.AppRedirect redirect = body.optionalString("redirectTo")
         .map(to -> new EmailSignInService.AppRedirect(body.optionalString("clientId").orElse(null), to,
             body.optionalString("state").orElse(null),
-            body.optionalString("codeChallenge").orElse(null)))
+            body.optionalString("codeChallenge").orElse(null), body.optionalString("scope").orElse(null),
+            body.optionalString("nonce").orElse(null)))
         .orElse(null);
     EmailSignInService.Started started = emailSignIn.start(email, redirect,
         body.optionalString("codeChallengeMethod").orElse(null), clientIps.of(ctx));
@@ -70,6 +71,12 @@ final class EmailEndpoints {
       next.put("redirectTo", r.redirectTo());
       next.put("state", r.state());
       next.put("codeChallenge", r.codeChallenge());
+      if (r.scope() != null) {
+        next.put("scope", r.scope());
+      }
+      if (r.nonce() != null) {
+        next.put("nonce", r.nonce());
+      }
       return Map.of("continue", next);
     }).orElse(Map.of()));
   }

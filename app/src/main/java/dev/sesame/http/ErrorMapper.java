@@ -26,7 +26,8 @@ final class ErrorMapper {
 
   private final Database database;
   /** The OAuth endpoints, answering in RFC 6749 §5.2's format. */
-  static final java.util.Set<String> OAUTH_PATHS = java.util.Set.of("/v1/token", "/v1/revoke", "/v1/introspect");
+  static final java.util.Set<String> OAUTH_PATHS =
+      java.util.Set.of("/v1/token", "/v1/revoke", "/v1/introspect", "/v1/userinfo");
 
   ErrorMapper(Database database) {
     this.database = database;
@@ -115,6 +116,12 @@ final class ErrorMapper {
       case "invalid_client" -> {
         error = code;
         answer = 401;
+      }
+      case "invalid_token" -> { // a protected resource (UserInfo): RFC 6750 §3.1, the challenge says why too
+        error = code;
+        answer = 401;
+        ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\""
+            + detail.replace("\"", "'") + "\"");
       }
       case "invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
            "unsupported_token_type" -> {

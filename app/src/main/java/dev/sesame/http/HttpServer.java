@@ -55,6 +55,7 @@ public final class HttpServer implements AutoCloseable {
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
         clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients());
     PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
+    OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins(), config.issuer());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
@@ -87,6 +88,7 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
       c.routes.get("/.well-known/oauth-authorization-server", wellKnown::metadata);
+      c.routes.get("/.well-known/openid-configuration", openId::configuration);
 
       c.routes.post("/v1/email/start", retry.once(email::start));
       c.routes.post("/v1/email/verify", retry.once(email::verify));
@@ -98,6 +100,8 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/v1/sessions", retry.once(sessions::list));
       c.routes.delete("/v1/sessions/{id}", retry.once(sessions::revoke));
       c.routes.get("/v1/me", retry.once(sessions::me));
+      c.routes.get("/v1/userinfo", retry.once(openId::userinfo));
+      c.routes.post("/v1/userinfo", retry.once(openId::userinfo));
 
       c.routes.post("/v1/authorize", retry.once(authorize::authorize));
       c.routes.post("/v1/token", retry.once(authorize::token));

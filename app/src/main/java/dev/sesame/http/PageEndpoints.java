@@ -56,6 +56,12 @@ final class PageEndpoints {
       if (challenge != null) {
         attributes.append(" code-challenge=\"").append(Html.escape(challenge)).append('"');
       }
+      for (String name : new String[] {"scope", "nonce"}) { // OpenID Connect's, carried to the code
+        String value = ctx.queryParam(name);
+        if (value != null) {
+          attributes.append(' ').append(name).append("=\"").append(Html.escape(value)).append('"');
+        }
+      }
     } else if (state != null || challenge != null || clientId != null) {
       throw ApiException.badRequest("invalid_request", "state and code_challenge need a redirectTo.");
     }

@@ -33,6 +33,28 @@ final class RequestAuth {
     this.allowedOrigins = allowedOrigins;
   }
 
+  /** A live session and the token's granted scope (null for first-party tokens): Bearer only, no cookies. */
+  record Bearer(SessionService.ActiveSession session, String scope) {}
+
+  /** {@code Authorization: Bearer <access token>} of a live session (OpenID Connect UserInfo, RFC 6750). */
+  Bearer requireBearer(Context ctx) {
+    String header = ctx.header("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() > 8192) {
+      throw unauthenticated();
+    }
+    AccessTokens.Claims claims;
+    try {
+      claims = accessTokens.verify(header.substring(7).strip());
+    } catch (ApiException e) {
+      throw new ApiException(e.status(), e.code(), e.detail(), CHALLENGE);
+    }
+    SessionService.ActiveSession session = sessions.findActive(claims.sessionId())
+        .filter(s -> s.user().id().equals(claims.userId()))
+        .orElseThrow(() -> new ApiException(401, "invalid_token", "This session has ended. Sign in again.",
+            CHALLENGE));
+    return new Bearer(session, claims.scope());
+  }
+
   SessionService.ActiveSession require(Context ctx) {
     String header = ctx.header("Authorization");
     String token;

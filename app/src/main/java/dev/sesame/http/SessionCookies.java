@@ -56,10 +56,18 @@ final class SessionCookies {
     if (cookies) {
       ctx.cookie(cookie(accessName, tokens.accessToken(), "/", accessMaxAge));
       ctx.cookie(cookie(refreshName, tokens.refreshToken(), REFRESH_PATH, refreshMaxAge));
-    } else {
+    } else if (tokens.refreshToken() != null) {
       body.put("refresh_token", tokens.refreshToken());
     }
-    body.put("refresh_expires_in", tokens.refreshExpiresIn());
+    if (tokens.refreshToken() != null) {
+      body.put("refresh_expires_in", tokens.refreshExpiresIn());
+    }
+    if (tokens.idToken() != null) {
+      body.put("id_token", tokens.idToken());
+    }
+    if (tokens.scope() != null) {
+      body.put("scope", String.join(" ", tokens.scope()));
+    }
     body.put("session_id", tokens.sessionId());
     body.put("user", tokens.user());
     body.putAll(extra);

@@ -28,7 +28,7 @@ final class WellKnownEndpoints {
     m.put("authorization_endpoint", issuer + "/login");
     m.put("token_endpoint", issuer + "/v1/token");
     m.put("jwks_uri", issuer + "/.well-known/jwks.json");
-    m.put("userinfo_endpoint", issuer + "/v1/me");
+    m.put("userinfo_endpoint", issuer + "/v1/userinfo");
     m.put("introspection_endpoint", issuer + "/v1/introspect");
     m.put("revocation_endpoint", issuer + "/v1/revoke");
     m.put("response_types_supported", List.of("code"));

@@ -62,7 +62,8 @@ public final class SessionService {
 
   /** {@code clientId} is null for the built-in first-party client. */
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
-                            Instant createdAt, Instant expiresAt, Instant revokedAt, String clientId) {}
+                            Instant createdAt, Instant expiresAt, Instant revokedAt, String clientId,
+                            List<String> scope) {}
 
   /** Idle expiry from now, capped by the absolute maximum from the session's creation. */
   private Instant expiry(Instant createdAt, Instant now) {
@@ -81,8 +82,8 @@ public final class SessionService {
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), authMethod, amr, now, now, sessionExpiry, client,
-        event, null);
-    return respond(user, sessionId, now, authMethod, amr, refresh, now, null);
+        event, null, null);
+    return respond(user, sessionId, now, authMethod, amr, refresh, now, null, null);
   }
 
   /**
@@ -106,7 +107,7 @@ public final class SessionService {
               SELECT rt.rotated_at, rt.expires_at AS token_expires_at,
                      s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
                      s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.revoked_at,
-                     s.client_id, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+                     s.client_id, s.scope, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
               FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
               WHERE rt.token_hash = :hash
               FOR UPDATE OF rt, s
@@ -120,7 +121,7 @@ public final class SessionService {
                   Sql.instant(rs, "auth_time"),
                   Sql.instant(rs, "session_created_at"),
                   Sql.instant(rs, "session_expires_at"),
-                  Sql.instant(rs, "revoked_at"), rs.getString("client_id")),
+                  Sql.instant(rs, "revoked_at"), rs.getString("client_id"), scope(rs)),
               Users.map(rs)))
           .findOne();
       if (found.isEmpty()) {
@@ -166,7 +167,7 @@ public final class SessionService {
           .bind("sessionExpiresAt", sessionExpiry)
           .execute();
       return Outcome.ok(respond(found.get().user(), sessionId, session.authTime(), session.authMethod(),
-          Arrays.asList(session.amr()), next, now, session.clientId()));
+          Arrays.asList(session.amr()), next, now, session.clientId(), session.scope()));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
   }
@@ -189,7 +190,8 @@ public final class SessionService {
    * A new session for the same person and sign-in as {@code originSessionId} (for an app exchanging an
    * authorization code), if that session is still alive.
    */
-  public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, String clientId, ClientInfo client) {
+  public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, String clientId, List<String> scope,
+                                           ClientInfo client) {
     SessionRow origin = loadSession(h, originSessionId);
     if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
       return Optional.empty();
@@ -199,9 +201,9 @@ public final class SessionService {
     Instant now = Instant.now();
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
-        origin.authTime(), now, sessionExpiry, client, null, clientId);
+        origin.authTime(), now, sessionExpiry, client, null, clientId, scope);
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
-        Arrays.asList(origin.amr()), refresh, now, clientId));
+        Arrays.asList(origin.amr()), refresh, now, clientId, scope));
   }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
@@ -270,7 +272,7 @@ public final class SessionService {
 
   private SessionRow loadSession(Handle h, UUID id) {
     return h.createQuery("""
-            SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at, client_id
+            SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at, client_id, scope
             FROM sessions WHERE id = :id
             """)
         .bind("id", id)
@@ -279,20 +281,21 @@ public final class SessionService {
             Sql.instant(rs, "auth_time"),
             Sql.instant(rs, "created_at"),
             Sql.instant(rs, "expires_at"),
-            Sql.instant(rs, "revoked_at"), rs.getString("client_id")))
+            Sql.instant(rs, "revoked_at"), rs.getString("client_id"), scope(rs)))
         .findOne().orElse(null);
   }
 
   /** A new session, its first refresh token and (if given) the audit event, in one statement. */
   private IssuedRefresh insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
                                       Instant authTime, Instant now, Instant expiresAt, ClientInfo client,
-                                      AuditLog.Event event, String clientId) {
+                                      AuditLog.Event event, String clientId, List<String> scope) {
     IssuedRefresh refresh = newRefreshToken(now, expiresAt);
     Update insert = h.createUpdate("""
             WITH session AS (
               INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                    ip, user_agent, client_id)
-              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId))
+                                    ip, user_agent, client_id, scope)
+              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId,
+                      :scope))
             """ + (event == null ? "" : ", audit AS (" + AuditLog.INSERT + ")\n") + """
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
             VALUES (:tokenHash, :sessionId, :now, :tokenExpiresAt)
@@ -301,12 +304,17 @@ public final class SessionService {
         .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
         .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
         .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
-        .bind("clientId", clientId);
+        .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new));
     (event == null ? insert : AuditLog.bind(insert, event)).execute();
     return refresh;
   }
 
   private record IssuedRefresh(String token, Instant expiresAt) {}
+
+  private static List<String> scope(java.sql.ResultSet rs) throws java.sql.SQLException {
+    java.sql.Array array = rs.getArray("scope");
+    return array == null ? null : List.of((String[]) array.getArray());
+  }
 
   /** A new refresh token (not yet stored); it never outlives its session. */
   private IssuedRefresh newRefreshToken(Instant now, Instant sessionExpiry) {
@@ -315,10 +323,11 @@ public final class SessionService {
   }
 
   private TokenResponse respond(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
-                                IssuedRefresh refresh, Instant now, String clientId) {
-    String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr, clientId);
+                                IssuedRefresh refresh, Instant now, String clientId, List<String> scope) {
+    String accessToken = accessTokens.issue(user, sessionId, authTime, authMethod, amr, clientId, scope);
     return new TokenResponse(accessToken, "Bearer", accessTokens.ttl().getSeconds(), refresh.token(),
-        Duration.between(now, refresh.expiresAt()).getSeconds(), sessionId, TokenResponse.UserView.of(user));
+        Duration.between(now, refresh.expiresAt()).getSeconds(), sessionId, TokenResponse.UserView.of(user),
+        authTime, amr, scope, null);
   }
 
 }

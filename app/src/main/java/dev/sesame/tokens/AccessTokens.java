@@ -54,7 +54,9 @@ public final class AccessTokens {
   private volatile Verifier verifier;
 
   /** What Sesame's own endpoints need from a verified token. */
-  public record Claims(UUID userId, UUID sessionId, String email, Instant issuedAt, Instant expiresAt) {}
+  /** {@code scope} is null for the first-party client's tokens (which carry none). */
+  public record Claims(UUID userId, UUID sessionId, String email, Instant issuedAt, Instant expiresAt,
+                       String scope) {}
 
   /** Everything introspection reports about a verified token. */
   public record Full(Claims claims, String issuer, String audience, String clientId) {}
@@ -74,12 +76,15 @@ public final class AccessTokens {
   }
 
   public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr) {
-    return issue(user, sessionId, authTime, authMethod, amr, null);
+    return issue(user, sessionId, authTime, authMethod, amr, null, null);
   }
 
-  /** An access token for {@code clientId}'s session (null: the built-in first-party client). */
+  /**
+   * An access token for {@code clientId}'s session (null: the built-in first-party client), with the granted
+   * {@code scope} (RFC 9068 §2.2.3) when a client asked for scopes.
+   */
   public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
-                      String clientId) {
+                      String clientId, List<String> scope) {
     SigningKeys.KeyRing ring = keys.current();
     Instant now = Instant.now();
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
@@ -96,6 +101,7 @@ public final class AccessTokens {
         .claim("email", user.email())
         .claim("email_verified", user.emailVerified())
         .claim("auth_method", authMethod)
+        .claim("scope", scope == null ? null : String.join(" ", scope))
         .build();
     JWSHeader header = new JWSHeader.Builder(ring.alg()).type(AT_JWT).keyID(ring.kid()).build();
     SignedJWT jwt = new SignedJWT(header, claims);
@@ -141,7 +147,8 @@ public final class AccessTokens {
     try {
       JWTClaimsSet claims = processor().process(token, null);
       return new Full(new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
-          claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant()),
+          claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant(),
+          claims.getStringClaim("scope")),
           claims.getIssuer(), claims.getAudience().get(0), claims.getStringClaim("client_id"));
     } catch (ParseException | BadJOSEException | JOSEException | IllegalArgumentException | NullPointerException
              | IndexOutOfBoundsException e) {

@@ -58,7 +58,7 @@ class BackendApiTest {
     assertEquals(issuer + "/login", m.get("authorization_endpoint").asText());
     assertEquals(issuer + "/v1/introspect", m.get("introspection_endpoint").asText());
     assertEquals(issuer + "/v1/revoke", m.get("revocation_endpoint").asText());
-    assertEquals(issuer + "/v1/me", m.get("userinfo_endpoint").asText());
+    assertEquals(issuer + "/v1/userinfo", m.get("userinfo_endpoint").asText());
     assertEquals("[\"authorization_code\",\"refresh_token\"]", m.get("grant_types_supported").toString());
     assertEquals("[\"code\"]", m.get("response_types_supported").toString());
     assertEquals("[\"S256\"]", m.get("code_challenge_methods_supported").toString());

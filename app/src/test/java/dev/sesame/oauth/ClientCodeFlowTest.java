@@ -115,7 +115,8 @@ class ClientCodeFlowTest {
     Map<String, String> asOther = new HashMap<>(refresh);
     asOther.put("client_id", "other-app");
     asOther.put("client_secret", otherSecret);
-    assertOAuthError(token(asOther), 400, "invalid_grant");
+    // other-app did not register the refresh_token grant at all.
+    assertOAuthError(token(asOther), 400, "unauthorized_client");
     Http.Response refreshed = token(refresh, "Authorization", basic("my-app", confidentialSecret));
     assertEquals(200, refreshed.status(), refreshed.body());
     assertEquals("my-app", SignedJWT.parse(refreshed.json().get("access_token").asText()).getJWTClaimsSet()

@@ -1,0 +1,81 @@
+package dev.sesame.tokens;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sesame.common.Secrets;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * OpenID Connect ID tokens (Core 1.0 §2): who signed in, for which client, when and how. Signed with the algorithm
+ * the client registered ({@code id_token_signed_response_alg}, RS256 by default), by the key of that algorithm that
+ * signs now.
+ */
+public final class IdTokens {
+  private final SigningKeys keys;
+  private final String issuer;
+  private final Duration ttl;
+
+  public IdTokens(SigningKeys keys, String issuer, Duration ttl) {
+    this.keys = keys;
+    this.issuer = issuer;
+    this.ttl = ttl;
+  }
+
+  /** What an ID token says about a sign-in. */
+  public record Subject(UUID userId, String email, boolean emailVerified, UUID sessionId, Instant authTime,
+                        List<String> amr) {}
+
+  /**
+   * An ID token for {@code clientId}: {@code iss, sub, aud, exp, iat, auth_time, amr, sid}, the client's
+   * {@code nonce} when it sent one (§3.1.3.6), {@code at_hash} of the access token issued with it (§3.1.3.8), and
+   * {@code email, email_verified} when the {@code email} scope was granted (§5.4).
+   */
+  public String issue(String clientId, String alg, Subject subject, String nonce, String accessToken,
+                      List<String> scopes) {
+    SigningKeys.ActiveKey key = keys.current().signing(JWSAlgorithm.parse(alg));
+    Instant now = Instant.now();
+    JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+        .issuer(issuer)
+        .subject(subject.userId().toString())
+        .audience(clientId)
+        .expirationTime(Date.from(now.plus(ttl)))
+        .issueTime(Date.from(now))
+        .claim("auth_time", subject.authTime().getEpochSecond())
+        .claim("amr", subject.amr())
+        .claim("sid", subject.sessionId().toString());
+    if (nonce != null) {
+      claims.claim("nonce", nonce);
+    }
+    if (accessToken != null) {
+      claims.claim("at_hash", halfHash(accessToken));
+    }
+    if (scopes.contains("email")) {
+      claims.claim("email", subject.email()).claim("email_verified", subject.emailVerified());
+    }
+    JWSHeader header = new JWSHeader.Builder(key.alg()).type(JOSEObjectType.JWT).keyID(key.kid()).build();
+    SignedJWT jwt = new SignedJWT(header, claims.build());
+    try {
+      jwt.sign(key.signer());
+    } catch (JOSEException e) {
+      throw new IllegalStateException("signing an ID token failed", e);
+    }
+    return jwt.serialize();
+  }
+
+  /** The left half of the SHA-256 of the token's ASCII, base64url: at_hash for RS256 and ES256 (§3.1.3.6). */
+  static String halfHash(String token) {
+    byte[] hash = Secrets.sha256(token.getBytes(StandardCharsets.US_ASCII));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(hash, hash.length / 2));
+  }
+}
