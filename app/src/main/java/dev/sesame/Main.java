@@ -80,9 +80,9 @@ public final class Main implements AutoCloseable {
       running.push(outbox.startSender(Duration.ofSeconds(1)));
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
+      IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
-          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer(),
-          new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl()));
+          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer(), idTokens);
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
           new RateLimiter(database.jdbi()), audit, authorizationCodes, new MailDomains(config.mailDomains()),
           config);
@@ -93,7 +93,7 @@ public final class Main implements AutoCloseable {
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
           passkeys, authorizationCodes, new Introspection(database.jdbi(), accessTokens, sessions),
-          new ServiceKeys(database.jdbi()), clients));
+          new ServiceKeys(database.jdbi()), clients, idTokens));
     } catch (RuntimeException e) {
       close();
       throw e;

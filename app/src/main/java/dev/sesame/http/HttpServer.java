@@ -10,6 +10,7 @@ import dev.sesame.db.Database;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Outbox;
 import dev.sesame.oauth.Clients;
+import dev.sesame.tokens.IdTokens;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.servicekeys.ServiceKeys;
 import dev.sesame.sessions.Introspection;
@@ -35,7 +36,7 @@ public final class HttpServer implements AutoCloseable {
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
                          SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
                          AuthorizationCodes authorizationCodes, Introspection introspection,
-                         ServiceKeys serviceKeys, Clients clients) {}
+                         ServiceKeys serviceKeys, Clients clients, IdTokens idTokens) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -55,7 +56,8 @@ public final class HttpServer implements AutoCloseable {
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
         clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients());
     PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
-    OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer());
+    OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer(), s.idTokens(), s.clients(),
+        s.sessions(), cookies, clientIps, pages);
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins(), config.issuer());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
@@ -89,6 +91,8 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
       c.routes.get("/.well-known/oauth-authorization-server", wellKnown::metadata);
       c.routes.get("/.well-known/openid-configuration", openId::configuration);
+      c.routes.get("/logout", retry.once(openId::logout));
+      c.routes.post("/logout", retry.once(openId::logout));
 
       c.routes.post("/v1/email/start", retry.once(email::start));
       c.routes.post("/v1/email/verify", retry.once(email::verify));

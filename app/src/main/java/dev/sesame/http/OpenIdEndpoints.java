@@ -1,6 +1,13 @@
 package dev.sesame.http;
 
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.oauth.Client;
 import dev.sesame.oauth.ClientMetadata;
+import dev.sesame.oauth.Clients;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.tokens.IdTokens;
+import java.util.Optional;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
 import io.javalin.http.Context;
@@ -8,16 +15,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** OpenID Connect Discovery 1.0 and the UserInfo endpoint (Core 1.0 §5.3). */
+/** OpenID Connect Discovery 1.0, UserInfo (Core 1.0 §5.3) and RP-Initiated Logout 1.0. */
 final class OpenIdEndpoints {
   private final RequestAuth auth;
   private final AccessTokens accessTokens;
   private final String issuer;
+  private final IdTokens idTokens;
+  private final Clients clients;
+  private final SessionService sessions;
+  private final SessionCookies cookies;
+  private final ClientIps clientIps;
+  private final Pages pages;
 
-  OpenIdEndpoints(RequestAuth auth, AccessTokens accessTokens, String issuer) {
+  OpenIdEndpoints(RequestAuth auth, AccessTokens accessTokens, String issuer, IdTokens idTokens, Clients clients,
+                  SessionService sessions, SessionCookies cookies, ClientIps clientIps, Pages pages) {
     this.auth = auth;
     this.accessTokens = accessTokens;
     this.issuer = issuer;
+    this.idTokens = idTokens;
+    this.clients = clients;
+    this.sessions = sessions;
+    this.cookies = cookies;
+    this.clientIps = clientIps;
+    this.pages = pages;
   }
 
   /**
@@ -33,6 +53,7 @@ final class OpenIdEndpoints {
     m.put("jwks_uri", issuer + "/.well-known/jwks.json");
     m.put("introspection_endpoint", issuer + "/v1/introspect");
     m.put("revocation_endpoint", issuer + "/v1/revoke");
+    m.put("end_session_endpoint", issuer + "/logout");
     m.put("scopes_supported", ClientMetadata.SCOPES);
     m.put("response_types_supported", List.of("code"));
     m.put("response_modes_supported", List.of("query"));
@@ -47,6 +68,74 @@ final class OpenIdEndpoints {
     m.put("access_token_signing_alg_values_supported", accessTokens.algorithms());
     ctx.header("Cache-Control", "public, max-age=300");
     ctx.json(m);
+  }
+
+  /**
+   * {@code GET|POST /logout}: RP-Initiated Logout 1.0. With a valid {@code id_token_hint} (and {@code client_id},
+   * if given, naming the same client), the session the ID token names ends, and so does this browser's session on
+   * Sesame's own pages; then the browser goes to {@code post_logout_redirect_uri} with {@code state} when that URI is
+   * one the client registered, exactly — anything else gets a page, never a redirect. A hint is required: without
+   * one, any page could sign people out.
+   */
+  void logout(Context ctx) {
+    java.util.function.Function<String, String> param = name -> {
+      String v = ctx.method().name().equals("POST") ? ctx.formParam(name) : ctx.queryParam(name);
+      return v == null || v.isBlank() ? null : v;
+    };
+    ctx.header("Cache-Control", "no-store");
+    String hint = param.apply("id_token_hint");
+    Optional<IdTokens.Hint> read = hint == null ? Optional.empty() : idTokens.readHint(hint);
+    if (read.isEmpty()) {
+      refuse(ctx, "The app did not say who is signing out (a valid id_token_hint is required).");
+      return;
+    }
+    String clientId = param.apply("client_id");
+    if (clientId != null && !clientId.equals(read.get().clientId())) {
+      refuse(ctx, "client_id does not match the ID token.");
+      return;
+    }
+    String target = param.apply("post_logout_redirect_uri");
+    if (target != null) {
+      Optional<Client> client;
+      try {
+        client = clients.registered(read.get().clientId());
+      } catch (ApiException unknown) {
+        client = Optional.empty();
+      }
+      if (client.isEmpty() || !client.get().postLogoutRedirectUris().contains(target)) {
+        refuse(ctx, "post_logout_redirect_uri is not one this app registered.");
+        return;
+      }
+    }
+    ClientInfo who = clientIps.of(ctx);
+    sessions.findActive(read.get().sessionId())
+        .filter(s -> s.user().id().equals(read.get().userId()))
+        .ifPresent(s -> sessions.logout(s.sessionId(), who));
+    cookies.accessToken(ctx).ifPresent(token -> {
+      try {
+        sessions.logout(accessTokens.verify(token).sessionId(), who);
+      } catch (ApiException expired) {
+        // nothing to end on this browser
+      }
+    });
+    cookies.clear(ctx);
+    if (target != null) {
+      String state = param.apply("state");
+      ctx.redirect(target + (state == null ? "" : (target.contains("?") ? "&" : "?") + "state="
+          + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8)));
+      return;
+    }
+    pages.render(ctx, "Signed out", "<h1>You're signed out</h1><p class=\"lead\">You can close this page.</p>",
+        List.of());
+  }
+
+  private void refuse(Context ctx, String why) {
+    ctx.status(400);
+    pages.render(ctx, "Sign-out not possible", """
+        <h1>This sign-out link can't be used</h1>
+        <p class="lead">Go back to the app and sign out there again.</p>
+        <p class="hint">%s</p>
+        """.formatted(dev.sesame.common.Html.escape(why)), List.of());
   }
 
   /**

@@ -73,6 +73,42 @@ public final class IdTokens {
     return jwt.serialize();
   }
 
+  /** Who an ID token this server issued names: the person, their session with the client, and the client. */
+  public record Hint(UUID userId, UUID sessionId, String clientId) {}
+
+  /**
+   * Reads an {@code id_token_hint} (RP-Initiated Logout 1.0 §2): an ID token this server signed, with one of its
+   * published keys and that key's own algorithm, and this issuer. It may have expired — a person signs out after
+   * their ID token's short life — but a key leaves the JWKS once its tokens expired, so a hint cannot be very old.
+   * Empty for anything else.
+   */
+  public java.util.Optional<Hint> readHint(String token) {
+    try {
+      SignedJWT jwt = SignedJWT.parse(token);
+      com.nimbusds.jose.jwk.JWK key = jwt.getHeader().getKeyID() == null ? null
+          : keys.current().publicKeys().getKeyByKeyId(jwt.getHeader().getKeyID());
+      if (key == null || !JOSEObjectType.JWT.equals(jwt.getHeader().getType())
+          || key.getAlgorithm() == null || !key.getAlgorithm().equals(jwt.getHeader().getAlgorithm())) {
+        return java.util.Optional.empty();
+      }
+      com.nimbusds.jose.JWSVerifier verifier = key instanceof com.nimbusds.jose.jwk.RSAKey rsa
+          ? new com.nimbusds.jose.crypto.RSASSAVerifier(rsa)
+          : new com.nimbusds.jose.crypto.ECDSAVerifier((com.nimbusds.jose.jwk.ECKey) key);
+      if (!jwt.verify(verifier)) {
+        return java.util.Optional.empty();
+      }
+      JWTClaimsSet claims = jwt.getJWTClaimsSet();
+      if (!issuer.equals(claims.getIssuer()) || claims.getAudience().size() != 1 || claims.getSubject() == null
+          || claims.getStringClaim("sid") == null) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of(new Hint(UUID.fromString(claims.getSubject()),
+          UUID.fromString(claims.getStringClaim("sid")), claims.getAudience().get(0)));
+    } catch (java.text.ParseException | JOSEException | IllegalArgumentException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** The left half of the SHA-256 of the token's ASCII, base64url: at_hash for RS256 and ES256 (§3.1.3.6). */
   static String halfHash(String token) {
     byte[] hash = Secrets.sha256(token.getBytes(StandardCharsets.US_ASCII));

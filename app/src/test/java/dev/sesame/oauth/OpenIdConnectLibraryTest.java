@@ -30,6 +30,7 @@ import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
 import com.nimbusds.openid.connect.sdk.AuthenticationRequest;
 import com.nimbusds.openid.connect.sdk.AuthenticationSuccessResponse;
+import com.nimbusds.openid.connect.sdk.LogoutRequest;
 import com.nimbusds.openid.connect.sdk.Nonce;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser;
@@ -59,6 +60,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class OpenIdConnectLibraryTest {
   static final URI CALLBACK = URI.create("https://notes.example/oidc/callback");
+  static final URI SIGNED_OUT = URI.create("https://notes.example/signed-out");
 
   @RegisterExtension
   static final SesameServer sesame = SesameServer.withDefaults();
@@ -69,7 +71,8 @@ class OpenIdConnectLibraryTest {
   static void registerAndDiscover() throws Exception {
     secret = new Clients(sesame.jdbi(), "default").create(Map.of("client_id", "notes", "client_name", "Notes",
         "redirect_uris", List.of(CALLBACK.toString()), "grant_types", List.of("authorization_code", "refresh_token"),
-        "scope", "openid email offline_access"), Client.Source.MANAGED).secret().orElseThrow();
+        "scope", "openid email offline_access", "post_logout_redirect_uris", List.of(SIGNED_OUT.toString())),
+        Client.Source.MANAGED).secret().orElseThrow();
     provider = OIDCProviderMetadata.resolve(new Issuer(sesame.url()));
   }
 
@@ -109,6 +112,75 @@ class OpenIdConnectLibraryTest {
     assertTrue(provider.getCodeChallengeMethods().contains(CodeChallengeMethod.S256));
     assertFalse(provider.getCodeChallengeMethods().contains(CodeChallengeMethod.PLAIN));
     assertTrue(provider.supportsAuthorizationResponseIssuerParam());
+    assertEquals(URI.create(sesame.url() + "/logout"), provider.getEndSessionEndpointURI());
+  }
+
+  /** Signs in through the library and returns the tokens of the client's new session. */
+  static OIDCTokenResponse tokensFor(String email, Nonce nonce) throws Exception {
+    CodeVerifier verifier = new CodeVerifier();
+    AuthorizationResponse response = signIn(request(new State(), nonce, verifier), email);
+    TokenResponse tokenResponse = OIDCTokenResponseParser.parse(new TokenRequest(provider.getTokenEndpointURI(),
+        new ClientSecretBasic(new ClientID("notes"), new Secret(secret)),
+        new AuthorizationCodeGrant(response.toSuccessResponse().getAuthorizationCode(), CALLBACK, verifier))
+        .toHTTPRequest().send());
+    return (OIDCTokenResponse) tokenResponse.toSuccessResponse();
+  }
+
+  /** Signs in on Sesame's own origin in cookie mode, as the hosted pages do; returns the access-token cookie. */
+  static String browserSession(String email) {
+    dev.sesame.support.Http.Response started = sesame.http().post("/v1/email/start", Map.of("email", email));
+    dev.sesame.support.Http.Response verified = sesame.http().post("/v1/email/verify", Map.of("flowId",
+        started.json().get("flowId").asText(), "code", DevMailbox.latestCode(sesame.http(), email)),
+        "Origin", sesame.url(), "X-Sesame-Session", "cookie");
+    assertEquals(200, verified.status(), verified.body());
+    return verified.headers().get("set-cookie").stream().filter(c -> c.startsWith("sesame_at="))
+        .findFirst().orElseThrow().split(";")[0];
+  }
+
+  @Test
+  void rp_initiated_logout_ends_the_session_and_returns_to_the_registered_uri() throws Exception {
+    OIDCTokenResponse tokens = tokensFor("logout-" + java.util.UUID.randomUUID().toString().substring(0, 8)
+        + "@example.com", new Nonce());
+    JWT idToken = tokens.getOIDCTokens().getIDToken();
+    // Refused without a redirect: an unregistered return address, a hint for another client, no or a forged hint.
+    String forged = idToken.serialize().substring(0, idToken.serialize().length() - 4) + "AAAA";
+    for (URI bad : List.of(
+        new LogoutRequest(provider.getEndSessionEndpointURI(), idToken, URI.create("https://evil.example/out"),
+            new State()).toURI(),
+        new LogoutRequest(provider.getEndSessionEndpointURI(), idToken, null, new ClientID("other"), SIGNED_OUT,
+            new State(), null).toURI(),
+        new LogoutRequest(provider.getEndSessionEndpointURI(), null, SIGNED_OUT, new State()).toURI(),
+        URI.create(provider.getEndSessionEndpointURI() + "?id_token_hint=" + forged))) {
+      dev.sesame.support.Http.Response r = sesame.http().get(bad.toString().substring(sesame.url().length()));
+      assertEquals(400, r.status(), bad.toString());
+      assertNull(r.header("Location"), "never a redirect: " + bad);
+    }
+    assertTrue(UserInfoResponse.parse(new UserInfoRequest(provider.getUserInfoEndpointURI(),
+        (BearerAccessToken) tokens.getOIDCTokens().getAccessToken()).toHTTPRequest().send()).indicatesSuccess(),
+        "the refused requests ended nothing");
+
+    // This browser's own session on Sesame's pages (HttpOnly cookie) ends too.
+    String cookie = browserSession("browser-" + java.util.UUID.randomUUID().toString().substring(0, 8)
+        + "@example.com");
+    assertEquals(200, sesame.http().get("/v1/me", "Cookie", cookie).status());
+
+    State state = new State();
+    URI logout = new LogoutRequest(provider.getEndSessionEndpointURI(), idToken, SIGNED_OUT, state).toURI();
+    dev.sesame.support.Http.Response out = sesame.http().get(logout.toString().substring(sesame.url().length()),
+        "Cookie", cookie);
+    assertEquals(302, out.status(), out.body());
+    assertEquals(401, sesame.http().get("/v1/me", "Cookie", cookie).status(), "the browser's session ended");
+    assertTrue(out.headers().get("set-cookie").stream().anyMatch(c -> c.startsWith("sesame_at=;")),
+        "and its cookie is cleared");
+    assertEquals(SIGNED_OUT + "?state=" + state.getValue(), out.header("Location"));
+    UserInfoResponse after = UserInfoResponse.parse(new UserInfoRequest(provider.getUserInfoEndpointURI(),
+        (BearerAccessToken) tokens.getOIDCTokens().getAccessToken()).toHTTPRequest().send());
+    assertEquals("invalid_token", ((UserInfoErrorResponse) after).getErrorObject().getCode(), "the session ended");
+    TokenResponse refresh = OIDCTokenResponseParser.parse(new TokenRequest(provider.getTokenEndpointURI(),
+        new ClientSecretBasic(new ClientID("notes"), new Secret(secret)),
+        new com.nimbusds.oauth2.sdk.RefreshTokenGrant(tokens.getOIDCTokens().getRefreshToken()))
+        .toHTTPRequest().send());
+    assertEquals("invalid_grant", ((TokenErrorResponse) refresh).getErrorObject().getCode());
   }
 
   @Test
