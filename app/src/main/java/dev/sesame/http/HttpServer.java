@@ -59,7 +59,7 @@ public final class HttpServer implements AutoCloseable {
     OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer(), s.idTokens(), s.clients(),
         s.sessions(), cookies, clientIps, pages);
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
-        config.passkeys().relatedOrigins(), config.issuer());
+        config.passkeys().relatedOrigins());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
 
     StaticAssets assets = new StaticAssets();
@@ -89,7 +89,7 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/ready", wellKnown::ready);
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
-      c.routes.get("/.well-known/oauth-authorization-server", wellKnown::metadata);
+      c.routes.get("/.well-known/oauth-authorization-server", openId::configuration);
       c.routes.get("/.well-known/openid-configuration", openId::configuration);
       c.routes.get("/logout", retry.once(openId::logout));
       c.routes.post("/logout", retry.once(openId::logout));

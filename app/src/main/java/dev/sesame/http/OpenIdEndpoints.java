@@ -41,8 +41,9 @@ final class OpenIdEndpoints {
   }
 
   /**
-   * {@code GET /.well-known/openid-configuration}: what this provider does, and only that (Discovery 1.0 §3). The
-   * authorization endpoint is the hosted sign-in page.
+   * {@code GET /.well-known/openid-configuration} (Discovery 1.0 §3) and {@code /.well-known/oauth-authorization-server}
+   * (RFC 8414): the same document, saying what this server does and only that. The authorization endpoint is the
+   * hosted sign-in page.
    */
   void configuration(Context ctx) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -60,7 +61,10 @@ final class OpenIdEndpoints {
     m.put("grant_types_supported", List.of("authorization_code", "refresh_token"));
     m.put("subject_types_supported", List.of("public"));
     m.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
+    // Registered clients authenticate as they registered; public ones (and the first-party client) with PKCE.
     m.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "none"));
+    m.put("revocation_endpoint_auth_methods_supported", List.of("none"));
+    m.put("introspection_endpoint_auth_methods_supported", List.of("bearer")); // a Sesame service key
     m.put("code_challenge_methods_supported", List.of("S256"));
     m.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid",
         "at_hash", "email", "email_verified"));

@@ -12,37 +12,11 @@ final class WellKnownEndpoints {
   private final AccessTokens accessTokens;
   private final Database database;
   private final List<String> relatedOrigins;
-  private final String issuer;
 
-  WellKnownEndpoints(AccessTokens accessTokens, Database database, List<String> relatedOrigins, String issuer) {
+  WellKnownEndpoints(AccessTokens accessTokens, Database database, List<String> relatedOrigins) {
     this.accessTokens = accessTokens;
     this.database = database;
     this.relatedOrigins = relatedOrigins;
-    this.issuer = issuer;
-  }
-
-  /** {@code GET /.well-known/oauth-authorization-server} (RFC 8414): what this server really does. */
-  void metadata(Context ctx) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("issuer", issuer);
-    m.put("authorization_endpoint", issuer + "/login");
-    m.put("token_endpoint", issuer + "/v1/token");
-    m.put("jwks_uri", issuer + "/.well-known/jwks.json");
-    m.put("userinfo_endpoint", issuer + "/v1/userinfo");
-    m.put("introspection_endpoint", issuer + "/v1/introspect");
-    m.put("revocation_endpoint", issuer + "/v1/revoke");
-    m.put("response_types_supported", List.of("code"));
-    m.put("response_modes_supported", List.of("query"));
-    m.put("grant_types_supported", List.of("authorization_code", "refresh_token"));
-    m.put("code_challenge_methods_supported", List.of("S256"));
-    // Registered clients authenticate as they registered; public ones (and the first-party client) with PKCE.
-    m.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "none"));
-    m.put("authorization_response_iss_parameter_supported", true); // RFC 9207
-    m.put("revocation_endpoint_auth_methods_supported", List.of("none"));
-    m.put("introspection_endpoint_auth_methods_supported", List.of("bearer")); // a Sesame service key
-    m.put("access_token_signing_alg_values_supported", accessTokens.algorithms());
-    ctx.header("Cache-Control", "public, max-age=300");
-    ctx.json(m);
   }
 
   /** {@code GET /.well-known/webauthn}: WebAuthn L3 related origins, when {@code SESAME_RELATED_ORIGINS} is set. */

@@ -113,6 +113,8 @@ class OpenIdConnectLibraryTest {
     assertFalse(provider.getCodeChallengeMethods().contains(CodeChallengeMethod.PLAIN));
     assertTrue(provider.supportsAuthorizationResponseIssuerParam());
     assertEquals(URI.create(sesame.url() + "/logout"), provider.getEndSessionEndpointURI());
+    assertEquals(sesame.http().get("/.well-known/openid-configuration").body(),
+        sesame.http().get("/.well-known/oauth-authorization-server").body(), "RFC 8414 serves the same values");
   }
 
   /** Signs in through the library and returns the tokens of the client's new session. */
