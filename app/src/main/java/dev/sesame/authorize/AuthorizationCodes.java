@@ -5,6 +5,7 @@ import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
 import dev.sesame.common.RedirectPolicy;
 import dev.sesame.common.Secrets;
+import dev.sesame.db.Sql;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.oauth.Client;
@@ -215,7 +216,7 @@ public final class AuthorizationCodes {
           return Outcome.refused(invalidGrant("The code_verifier does not match the code_challenge."));
         }
       }
-      List<String> scopes = c.get("scope") == null ? null : List.of(stringArray(c.get("scope")));
+      List<String> scopes = Sql.strings(c.get("scope"));
       Optional<TokenResponse> tokens = sessions.startFrom(h, (UUID) c.get("session_id"), presenterId, scopes,
           client);
       if (tokens.isEmpty()) {
@@ -253,14 +254,6 @@ public final class AuthorizationCodes {
       }
     }
     return List.copyOf(asked);
-  }
-
-  private static String[] stringArray(Object sqlArray) {
-    try {
-      return sqlArray instanceof String[] strings ? strings : (String[]) ((java.sql.Array) sqlArray).getArray();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static ApiException invalidGrant(String detail) {

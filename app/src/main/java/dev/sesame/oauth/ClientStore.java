@@ -1,6 +1,5 @@
 package dev.sesame.oauth;
 
-import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -88,15 +87,18 @@ final class ClientStore {
 
   private static Stored map(ResultSet rs) throws SQLException {
     Client client = new Client(rs.getString("client_id"), rs.getString("client_name"),
-        Client.AuthMethod.of(rs.getString("token_endpoint_auth_method")), strings(rs.getArray("redirect_uris")),
-        strings(rs.getArray("post_logout_redirect_uris")), strings(rs.getArray("grant_types")),
-        strings(rs.getArray("scopes")), strings(rs.getArray("web_origins")),
+        Client.AuthMethod.of(rs.getString("token_endpoint_auth_method")), list(rs, "redirect_uris"),
+        list(rs, "post_logout_redirect_uris"), list(rs, "grant_types"),
+        list(rs, "scopes"), list(rs, "web_origins"),
         rs.getString("id_token_signed_response_alg"), Optional.ofNullable(rs.getString("backchannel_logout_uri")),
         Client.Source.valueOf(rs.getString("source").toUpperCase(java.util.Locale.ROOT)));
     return new Stored(client, rs.getBytes("secret_hash"));
   }
 
-  private static List<String> strings(Array array) throws SQLException {
-    return array == null ? List.of() : List.of((String[]) array.getArray());
+  /** A text[] column; an empty list for none. */
+  private static List<String> list(ResultSet rs, String column) throws SQLException {
+    List<String> values = dev.sesame.db.Sql.strings(rs, column);
+    return values == null ? List.of() : values;
   }
+
 }

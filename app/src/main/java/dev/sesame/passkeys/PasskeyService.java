@@ -19,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -256,13 +255,13 @@ public final class PasskeyService {
         .mapToMap().list());
     if (!rows.isEmpty() && rows.get(0).get("pseudo_length") == null) {
       List<Map<String, Object>> own = rows.stream()
-          .map(r -> descriptor((byte[]) r.get("credential_id"), stringArray(r.get("transports")))).toList();
+          .map(r -> descriptor((byte[]) r.get("credential_id"), transports(r.get("transports")))).toList();
       return new AllowList(Optional.of((UUID) rows.get(0).get("user_id")), own);
     }
     List<Map<String, Object>> pseudo = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       int length = ((Number) rows.get(i).get("pseudo_length")).intValue();
-      pseudo.add(descriptor(pseudoId(email, i, length), stringArray(rows.get(i).get("transports"))));
+      pseudo.add(descriptor(pseudoId(email, i, length), transports(rows.get(i).get("transports"))));
     }
     if (pseudo.isEmpty()) {
       // No passkey exists on this server yet: nothing to tell apart.
@@ -280,7 +279,7 @@ public final class PasskeyService {
   public TokenResponse finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
     WebAuthnVerifier.Assertion assertion = verifier.parseAssertion(credentialJson);
     SignInChallenges.Challenge ceremony = challenges.open(ceremonyId)
-        .orElseThrow(() -> jdbi.withHandle(h -> ceremonyRefusalForSignIn(h, ceremonyId)));
+        .orElseThrow(() -> ceremonyRefusalForSignIn(ceremonyId));
     if (ceremony.expiresAt().isBefore(Instant.now())) {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
@@ -310,7 +309,7 @@ public final class PasskeyService {
           (UUID) r.get("user_id"), (byte[]) r.get("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(
           (byte[]) r.get("credential_id"), (byte[]) r.get("public_key"), ((Number) r.get("sign_count")).longValue(),
           (Boolean) r.get("backup_eligible"), (Boolean) r.get("backup_state"), (Boolean) r.get("uv_initialized"),
-          new LinkedHashSet<>(Arrays.asList(stringArray(r.get("transports")))), (UUID) r.get("aaguid"))));
+          new LinkedHashSet<>(Sql.strings(r.get("transports"))), (UUID) r.get("aaguid"))));
       if (found.isEmpty()) {
         // §7.2 step 6: the credential must be known. The browser may drop it (signalUnknownCredential).
         auditSignInFailure(h, null, null, "unknown_credential", client);
@@ -374,12 +373,14 @@ public final class PasskeyService {
   }
 
   /** A sign-in ceremony id that does not open: a registration ceremony's id, or nothing this server issued. */
-  private static ApiException ceremonyRefusalForSignIn(Handle h, String ceremonyId) {
+  private ApiException ceremonyRefusalForSignIn(String ceremonyId) {
+    UUID id;
     try {
-      return ceremonyRefusal(h, UUID.fromString(ceremonyId), CeremonyType.AUTHENTICATION);
+      id = UUID.fromString(ceremonyId);
     } catch (IllegalArgumentException e) {
-      return ceremonyNotFound();
+      return ceremonyNotFound(); // garbage or a tampered sealed id: no database work for it
     }
+    return jdbi.withHandle(h -> ceremonyRefusal(h, id, CeremonyType.AUTHENTICATION));
   }
 
   // ---- management -------------------------------------------------------------------------------------------------
@@ -484,15 +485,8 @@ public final class PasskeyService {
     }
   }
 
-  private static String[] stringArray(Object sqlArray) {
-    try {
-      if (sqlArray == null) {
-        return new String[0];
-      }
-      return sqlArray instanceof String[] strings ? strings : (String[]) ((java.sql.Array) sqlArray).getArray();
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+  private static String[] transports(Object sqlArray) {
+    return Sql.strings(sqlArray).toArray(String[]::new);
   }
 
   private void auditSignInFailure(Handle h, UUID userId, UUID passkeyId, String reason, ClientInfo client) {

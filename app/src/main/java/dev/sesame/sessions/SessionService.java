@@ -121,7 +121,7 @@ public final class SessionService {
                   Sql.instant(rs, "auth_time"),
                   Sql.instant(rs, "session_created_at"),
                   Sql.instant(rs, "session_expires_at"),
-                  Sql.instant(rs, "revoked_at"), rs.getString("client_id"), scope(rs)),
+                  Sql.instant(rs, "revoked_at"), rs.getString("client_id"), Sql.strings(rs, "scope")),
               Users.map(rs)))
           .findOne();
       if (found.isEmpty()) {
@@ -281,7 +281,7 @@ public final class SessionService {
             Sql.instant(rs, "auth_time"),
             Sql.instant(rs, "created_at"),
             Sql.instant(rs, "expires_at"),
-            Sql.instant(rs, "revoked_at"), rs.getString("client_id"), scope(rs)))
+            Sql.instant(rs, "revoked_at"), rs.getString("client_id"), Sql.strings(rs, "scope")))
         .findOne().orElse(null);
   }
 
@@ -311,10 +311,6 @@ public final class SessionService {
 
   private record IssuedRefresh(String token, Instant expiresAt) {}
 
-  private static List<String> scope(java.sql.ResultSet rs) throws java.sql.SQLException {
-    java.sql.Array array = rs.getArray("scope");
-    return array == null ? null : List.of((String[]) array.getArray());
-  }
 
   /** A new refresh token (not yet stored); it never outlives its session. */
   private IssuedRefresh newRefreshToken(Instant now, Instant sessionExpiry) {
