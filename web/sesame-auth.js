@@ -8,9 +8,11 @@
 //     });
 //   </script>
 //
-// Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in),
-// redirect-to / client-id / state / code-challenge (hosted /login: send the browser to the app with a one-time
-// code).
+// Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in), email (to
+// start with). On the hosted sign-in page: request (the sealed authorization request: after the sign-in the browser
+// goes to the app with a one-time code) and prompt (none: no sign-in form, straight back to the app; login / create:
+// a new sign-in even when one exists; select_account: "Continue as …"). Older form: redirect-to / client-id / state /
+// code-challenge / scope / nonce.
 
 import { capabilities, platformAuthenticatorName, sesame, SesameError } from './sesame.js';
 import { adoptStyles, h } from './ui.js';
@@ -31,10 +33,21 @@ class SesameAuth extends HTMLElement {
     this.#root = this.attachShadow({ mode: 'open' });
     adoptStyles(this.#root);
     this.#status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.#email = this.getAttribute('email') || '';
+    const prompt = (this.getAttribute('prompt') || '').split(' ');
+    if (prompt.includes('none')) {
+      // No sign-in form: back to the app with a code if this browser is signed in, else with login_required.
+      this.#render(h('p', {}, 'Checking your sign-in…'));
+      this.#client.restore().catch(() => null).then(() => this.#finish());
+      return;
+    }
     this.#showStart();
-    Promise.all([capabilities(), this.#client.restore().catch(() => null)]).then(([caps, user]) => {
+    const fresh = prompt.includes('login') || prompt.includes('create');
+    Promise.all([capabilities(), fresh ? null : this.#client.restore().catch(() => null)]).then(([caps, user]) => {
       this.#caps = caps;
-      if (user) {
+      if (user && this.getAttribute('request') && !prompt.includes('select_account')) {
+        this.#finish(); // single sign-on: the app asked for no new sign-in
+      } else if (user) {
         this.#showSignedIn(user);
       } else {
         this.#showStart();
@@ -92,8 +105,9 @@ class SesameAuth extends HTMLElement {
     const passkeyButton = h('button', { type: 'button', class: 'secondary', id: 'passkey',
       onclick: () => this.#passkeyButton(passkeyButton) }, 'Sign in with a passkey');
     const hasWebAuthn = this.#caps.webauthn;
+    const create = (this.getAttribute('prompt') || '').split(' ').includes('create');
     this.#render(
-      h('h2', {}, 'Sign in'),
+      h('h2', {}, create ? 'Create your account' : 'Sign in'),
       form,
       hasWebAuthn ? h('div', { class: 'divider', 'aria-hidden': 'true' }, 'or') : null,
       hasWebAuthn ? passkeyButton : null);
@@ -253,6 +267,8 @@ class SesameAuth extends HTMLElement {
   // ---- signed in ----
 
   #redirect() {
+    const request = this.getAttribute('request');
+    if (request) return { request };
     const redirectTo = this.getAttribute('redirect-to');
     if (!redirectTo) return null;
     return {
@@ -275,6 +291,12 @@ class SesameAuth extends HTMLElement {
       try {
         window.location.assign(await this.#client.authorize(redirect));
       } catch (error) {
+        if (error instanceof SesameError && error.code === 'login_required') {
+          // The app wants a newer sign-in than this browser's: sign in again here.
+          this.#tokens = null;
+          this.#showStart();
+          this.#startAutofill();
+        }
         this.#say(message(error), true);
       }
       return;

@@ -315,8 +315,12 @@ export class SesameClient extends EventTarget {
     return this.#authed('GET', '/v1/me');
   }
 
-  /** After a sign-in on the hosted pages: a one-time code for the app, and where to send the browser. */
-  async authorize({ redirectTo, clientId, state, codeChallenge, scope, nonce }) {
+  /**
+   * After a sign-in on the hosted pages: a one-time code for the app, and where to send the browser. `request` is the
+   * sealed authorization request the page was opened with.
+   */
+  async authorize({ request, redirectTo, clientId, state, codeChallenge, scope, nonce }) {
+    if (request) return (await this.#authed('POST', '/v1/authorize', { request })).redirect;
     const body = { redirectTo };
     if (clientId) body.clientId = clientId;
     if (scope) body.scope = scope;

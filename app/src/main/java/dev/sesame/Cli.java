@@ -4,7 +4,7 @@ import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.oauth.ClientCommands;
 import dev.sesame.oauth.Clients;
-import dev.sesame.servicekeys.ServiceKeys;
+import dev.sesame.oauth.ServiceKeys;
 import dev.sesame.tokens.SigningKeys;
 import java.io.PrintStream;
 import java.util.List;

@@ -1,7 +1,8 @@
 package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
-import dev.sesame.authorize.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationRequests;
 import dev.sesame.common.FastCrypto;
 import dev.sesame.common.RedirectPolicy;
 import dev.sesame.config.Config;
@@ -23,8 +24,8 @@ import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.ratelimit.RateLimiter;
-import dev.sesame.servicekeys.ServiceKeys;
-import dev.sesame.sessions.Introspection;
+import dev.sesame.oauth.ServiceKeys;
+import dev.sesame.oauth.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.tokens.IdTokens;
@@ -81,10 +82,13 @@ public final class Main implements AutoCloseable {
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
       IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
-      AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions,
-          new RedirectPolicy(config.redirectAllowlist()), clients, config.issuer(), idTokens);
+      AuthorizationRequests authorizationRequests = new AuthorizationRequests(clients,
+          new RedirectPolicy(config.redirectAllowlist()), config.issuer(),
+          ServerSecrets.getOrCreate(database.jdbi(), "authorization-requests", 32));
+      AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions, authorizationRequests,
+          clients, idTokens);
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
-          new RateLimiter(database.jdbi()), audit, authorizationCodes, new MailDomains(config.mailDomains()),
+          new RateLimiter(database.jdbi()), audit, new MailDomains(config.mailDomains()),
           config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
@@ -92,7 +96,7 @@ public final class Main implements AutoCloseable {
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
-          passkeys, authorizationCodes, new Introspection(database.jdbi(), accessTokens, sessions),
+          passkeys, authorizationCodes, authorizationRequests, new Introspection(database.jdbi(), accessTokens, sessions, config.clientId()),
           new ServiceKeys(database.jdbi()), clients, idTokens));
     } catch (RuntimeException e) {
       close();

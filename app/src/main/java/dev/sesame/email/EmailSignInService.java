@@ -2,7 +2,6 @@ package dev.sesame.email;
 
 import dev.sesame.db.Sql;
 import dev.sesame.audit.AuditLog;
-import dev.sesame.authorize.AuthorizationCodes;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
@@ -49,19 +48,17 @@ public final class EmailSignInService {
   private final SessionService sessions;
   private final RateLimiter rateLimiter;
   private final AuditLog audit;
-  private final AuthorizationCodes codes;
   private final Config config;
   private final MailDomains mailDomains;
 
   public EmailSignInService(Jdbi jdbi, Outbox outbox, SessionService sessions, RateLimiter rateLimiter,
-                            AuditLog audit, AuthorizationCodes codes, MailDomains mailDomains, Config config) {
+                            AuditLog audit, MailDomains mailDomains, Config config) {
     this.jdbi = jdbi;
     this.outbox = outbox;
     this.templates = new EmailTemplates(config.rpName());
     this.sessions = sessions;
     this.rateLimiter = rateLimiter;
     this.audit = audit;
-    this.codes = codes;
     this.mailDomains = mailDomains;
     this.config = config;
   }
@@ -69,27 +66,24 @@ public final class EmailSignInService {
   public record Started(UUID flowId, long expiresIn) {}
 
   /**
-   * Where an app asked to be sent after the sign-in (hosted /login with its client, redirectTo, state and PKCE
-   * challenge); {@code clientId} null is the first-party client.
+   * A verified email sign-in, and the authorization request its flow carried, if any (sealed by
+   * {@code oauth.AuthorizationRequests}: the page that finishes the sign-in continues with it to the app).
    */
-  public record AppRedirect(String clientId, String redirectTo, String state, String codeChallenge, String scope,
-                            String nonce) {}
-
-  /** A verified email sign-in, and the app redirect its flow carried, if any. */
-  public record Verified(TokenResponse tokens, Optional<AppRedirect> redirect) {}
+  public record Verified(TokenResponse tokens, Optional<String> authorizationRequest) {}
 
   /** A flow as the confirm page shows it, before anything is consumed. */
   public record Pending(String email, Instant expiresAt) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
-                      int failedAttempts, String clientId, String redirectTo, String state, String codeChallenge,
-                      String scope, String nonce) {}
+                      int failedAttempts, String authorizationRequest) {}
 
-  public Started start(String rawEmail, AppRedirect redirect, String challengeMethod, ClientInfo client) {
+  /**
+   * Starts an email sign-in: a flow and its email, written in one statement.
+   *
+   * @param authorizationRequest a sealed, checked authorization request the sign-in is for, or null
+   */
+  public Started start(String rawEmail, String authorizationRequest, ClientInfo client) {
     String email = EmailAddresses.normalize(rawEmail);
-    if (redirect != null) {
-      codes.checkRequest(redirect.clientId(), redirect.redirectTo(), redirect.codeChallenge(), challengeMethod);
-    }
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
         new RateLimiter.Hit("email-start:ip:" + client.ip(), config.ipLimit()));
@@ -105,19 +99,12 @@ public final class EmailSignInService {
     // :expiresAt, which Outbox.bind sets.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
               WITH flow AS (
-                INSERT INTO email_flows (id, email, token_hash, code_hash, client_id, redirect_to, state,
-                                         code_challenge, scope, nonce, expires_at, ip)
-                VALUES (:id, :email, :tokenHash, :codeHash, :clientId, :redirectTo, :state, :challenge, :scope,
-                        :nonce, :expiresAt, :ip))
+                INSERT INTO email_flows (id, email, token_hash, code_hash, authorization_request, expires_at, ip)
+                VALUES (:id, :email, :tokenHash, :codeHash, :request, :expiresAt, :ip))
               """ + Outbox.INSERT), message, expiresAt)
         .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
         .bind("codeHash", codeHash(flowId, code))
-        .bind("clientId", redirect == null ? null : redirect.clientId())
-        .bind("redirectTo", redirect == null ? null : redirect.redirectTo())
-        .bind("state", redirect == null ? null : redirect.state())
-        .bind("challenge", redirect == null ? null : redirect.codeChallenge())
-        .bind("scope", redirect == null ? null : redirect.scope())
-        .bind("nonce", redirect == null ? null : redirect.nonce())
+        .bind("request", authorizationRequest)
         .bind("ip", client.ip())
         .execute());
     outbox.nudge();
@@ -189,8 +176,7 @@ public final class EmailSignInService {
   }
 
   private static final String FLOW_SELECT = """
-      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, client_id, redirect_to, state,
-             code_challenge, scope, nonce
+      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, authorization_request
       FROM email_flows""";
 
   private interface FlowLookup {
@@ -247,10 +233,7 @@ public final class EmailSignInService {
       }
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client,
           new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", code != null ? "code" : "link")));
-      Optional<AppRedirect> redirect = Optional.ofNullable(flow.redirectTo())
-          .map(to -> new AppRedirect(flow.clientId(), to, flow.state(), flow.codeChallenge(), flow.scope(),
-              flow.nonce()));
-      return Outcome.ok(new Verified(tokens, redirect));
+      return Outcome.ok(new Verified(tokens, Optional.ofNullable(flow.authorizationRequest())));
     });
     return outcome.get();
   }
@@ -265,9 +248,7 @@ public final class EmailSignInService {
       throws java.sql.SQLException {
     return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
         Sql.instant(rs, "expires_at"),
-        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("client_id"),
-        rs.getString("redirect_to"),
-        rs.getString("state"), rs.getString("code_challenge"), rs.getString("scope"), rs.getString("nonce"));
+        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("authorization_request"));
   }
 
   /** The code is bound to its flow, so equal codes of different flows have different hashes. */

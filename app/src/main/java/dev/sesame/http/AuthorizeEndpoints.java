@@ -1,13 +1,15 @@
 package dev.sesame.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sesame.authorize.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationRequest;
+import dev.sesame.oauth.AuthorizationRequests;
 import dev.sesame.common.ApiException;
 import dev.sesame.oauth.Client;
 import dev.sesame.oauth.Clients;
 import dev.sesame.sessions.TokenResponse;
-import dev.sesame.servicekeys.ServiceKeys;
-import dev.sesame.sessions.Introspection;
+import dev.sesame.oauth.ServiceKeys;
+import dev.sesame.oauth.Introspection;
 import dev.sesame.sessions.SessionService;
 import io.javalin.http.Context;
 import java.util.Locale;
@@ -29,10 +31,14 @@ final class AuthorizeEndpoints {
   private final Introspection introspection;
   private final ServiceKeys serviceKeys;
   private final Clients clients;
+  private final AuthorizationRequests requests;
+  private final PageEndpoints hosted;
 
   AuthorizeEndpoints(AuthorizationCodes codes, SessionService sessions, RequestAuth auth, SessionCookies cookies,
                      ClientIps clientIps, ObjectMapper mapper, Introspection introspection, ServiceKeys serviceKeys,
-                     Clients clients) {
+                     Clients clients, AuthorizationRequests requests, PageEndpoints hosted) {
+    this.requests = requests;
+    this.hosted = hosted;
     this.clients = clients;
     this.introspection = introspection;
     this.serviceKeys = serviceKeys;
@@ -45,17 +51,107 @@ final class AuthorizeEndpoints {
   }
 
   /**
-   * {@code {"clientId"?, "redirectTo", "state"?, "codeChallenge"?, "codeChallengeMethod"?}} → {@code {"redirect"}}.
+   * {@code GET|POST /authorize}: the OpenID Connect authorization endpoint (Core §3.1.2). A bad client or redirect
+   * URI gets a page; any other refusal goes back to the client. A browser already signed in on Sesame's pages goes
+   * straight back with a code (single sign-on) unless {@code prompt} or {@code max_age} asks for a new sign-in;
+   * otherwise the sign-in page opens with the request sealed into it.
+   */
+  void authorizationEndpoint(Context ctx) {
+    answer(ctx, false);
+  }
+
+  /**
+   * {@code GET /login}: the hosted sign-in page. With an app's {@code redirectTo} (or {@code redirect_uri}) it is an
+   * authorization request in the page's older form (the first-party client by default, "Continue as …" when
+   * already signed in).
+   */
+  void login(Context ctx) {
+    boolean forApp = java.util.stream.Stream.of("redirectTo", "redirect_uri", "client_id", "state", "code_challenge",
+        "response_type").anyMatch(name -> ctx.queryParam(name) != null);
+    if (!forApp) {
+      ctx.header("Cache-Control", "no-store");
+      hosted.signIn(ctx, null, null);
+      return;
+    }
+    answer(ctx, true);
+  }
+
+  private void answer(Context ctx, boolean hostedPage) {
+    ctx.header("Cache-Control", "no-store");
+    boolean post = ctx.method().name().equals("POST");
+    if (post) {
+      ctx.bodyAsBytes(); // enforces the size limit before the form is parsed
+    }
+    AuthorizationRequest request;
+    try {
+      request = requests.check(name -> post ? ctx.formParams(name) : ctx.queryParams(name), hostedPage);
+    } catch (AuthorizationRequests.NotRedirectable e) {
+      hosted.refused(ctx, e.getMessage());
+      return;
+    } catch (AuthorizationRequests.Refused e) {
+      ctx.redirect(e.redirect());
+      return;
+    }
+    if (!request.prompt().contains("select_account")) {
+      Optional<SessionService.ActiveSession> current = auth.cookieSession(ctx);
+      if (current.isPresent()) {
+        try {
+          ctx.redirect(codes.authorize(current.get(), request));
+          return;
+        } catch (AuthorizationCodes.LoginRequired e) {
+          if (request.promptNone()) {
+            ctx.redirect(loginRequired(request));
+            return;
+          }
+        }
+      }
+    }
+    hosted.signIn(ctx, request, requests.seal(request));
+  }
+
+  private String loginRequired(AuthorizationRequest request) {
+    return requests.errorRedirect(request.redirectUri(), request.state(), "login_required",
+        "The person is not signed in, or must sign in again.");
+  }
+
+  /**
+   * {@code POST /v1/authorize}: the sign-in page's last step, with {@code {"request"}} (the sealed request the page
+   * was opened with) or the older fields {@code {"clientId"?, "redirectTo", "state"?, "codeChallenge"?,
+   * "codeChallengeMethod"?, "scope"?, "nonce"?}} → {@code {"redirect"}}: where to send the browser. A
+   * {@code prompt=none} request always answers with a redirect ({@code login_required} without a fitting session);
+   * otherwise a sign-in too old for the request is 403 {@code login_required}.
    */
   void authorize(Context ctx) {
-    SessionService.ActiveSession session = auth.require(ctx);
     JsonBody body = JsonBody.of(ctx, mapper);
-    String redirect = codes.authorize(session.sessionId(), body.optionalString("clientId").orElse(null),
-        body.requiredString("redirectTo"),
-        body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
-        body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
-        body.optionalString("nonce").orElse(null));
-    ctx.json(Map.of("redirect", redirect));
+    AuthorizationRequest request;
+    if (body.has("request")) {
+      request = requests.open(body.requiredString("request")).orElseThrow(() -> ApiException.badRequest(
+          "invalid_request", "This sign-in request has expired or is not valid. Go back to the app and start again."));
+    } else {
+      request = requests.checkFields(body.optionalString("clientId").orElse(null), body.requiredString("redirectTo"),
+          body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
+          body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
+          body.optionalString("nonce").orElse(null));
+    }
+    SessionService.ActiveSession session;
+    try {
+      session = auth.require(ctx);
+    } catch (ApiException e) {
+      if (request.promptNone() && e.status() == 401) {
+        ctx.json(Map.of("redirect", loginRequired(request)));
+        return;
+      }
+      throw e;
+    }
+    try {
+      ctx.json(Map.of("redirect", codes.authorize(session, request)));
+    } catch (AuthorizationCodes.LoginRequired e) {
+      if (request.promptNone()) {
+        ctx.json(Map.of("redirect", loginRequired(request)));
+        return;
+      }
+      throw new ApiException(403, "login_required", "Sign in again to continue to the app.");
+    }
   }
 
   /**
@@ -111,9 +207,12 @@ final class AuthorizeEndpoints {
       return clients.identify(id, secret, secret.isPresent() ? Client.AuthMethod.CLIENT_SECRET_POST
           : Client.AuthMethod.NONE);
     } catch (Clients.InvalidClient e) {
-      throw new ApiException(401, "invalid_client", e.getMessage(),
-          Map.of("WWW-Authenticate", "Basic realm=\"sesame\""));
+      throw invalidClient(e.getMessage());
     }
+  }
+
+  private static ApiException invalidClient(String detail) {
+    return new ApiException(401, "invalid_client", detail, Map.of("WWW-Authenticate", "Basic realm=\"sesame\""));
   }
 
   /** {@code BASE64(urlencode(id) ":" urlencode(secret))}, RFC 6749 §2.3.1. */
@@ -132,17 +231,39 @@ final class AuthorizeEndpoints {
     }
   }
 
-  /** {@code POST /v1/introspect} (RFC 7662), for backends holding a service key. */
+  /**
+   * {@code POST /v1/introspect} (RFC 7662). The caller authenticates as a confidential client (as it does at the
+   * token endpoint), and then learns only about its own tokens (§4: anything else is {@code active: false}); or with
+   * a Sesame service key ({@code Authorization: Bearer sk_…}), a backend that may ask about any token.
+   */
   void introspect(Context ctx) {
-    serviceKeys.authenticate(ctx.header("Authorization"));
     Function<String, Optional<String>> param = params(ctx);
-    ctx.json(introspection.introspect(required(param, "token"), param.apply("token_type_hint").orElse(null)));
+    String authorization = ctx.header("Authorization");
+    String onlyFor = null;
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      serviceKeys.authenticate(authorization);
+    } else {
+      Client client = identifyClient(ctx, param).filter(c -> !c.isPublic()).orElseThrow(() -> invalidClient(
+          "Authenticate as a confidential client, or with a service key."));
+      onlyFor = client.clientId();
+    }
+    Map<String, Object> answer = introspection.introspect(required(param, "token"),
+        param.apply("token_type_hint").orElse(null));
+    if (onlyFor != null && !onlyFor.equals(answer.get("client_id"))) {
+      answer = Map.of("active", false);
+    }
+    ctx.json(answer);
   }
 
-  /** {@code POST /v1/revoke} (RFC 7009): ends the session of a refresh (or access) token; always 200. */
+  /**
+   * {@code POST /v1/revoke} (RFC 7009): ends the session of a refresh (or access) token issued to the calling client
+   * (authenticated as at the token endpoint; no authentication at all is the first-party client). A token of
+   * another client, unknown or already invalid changes nothing and gets the same 200 (§2.2).
+   */
   void revoke(Context ctx) {
     Function<String, Optional<String>> param = params(ctx);
-    introspection.revoke(required(param, "token"), clientIps.of(ctx));
+    Optional<Client> presenter = identifyClient(ctx, param);
+    introspection.revoke(required(param, "token"), presenter.map(Client::clientId).orElse(null), clientIps.of(ctx));
     ctx.status(200).json(Map.of());
   }
 

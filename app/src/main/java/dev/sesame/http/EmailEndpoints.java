@@ -5,6 +5,7 @@ import dev.sesame.common.ApiException;
 import dev.sesame.common.Html;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.email.Outbox;
+import dev.sesame.oauth.AuthorizationRequests;
 import io.javalin.http.Context;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -21,9 +22,11 @@ final class EmailEndpoints {
   private final ObjectMapper mapper;
   private final Pages pages;
   private final SessionCookies cookies;
+  private final AuthorizationRequests requests;
 
   EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, ClientIps clientIps, ObjectMapper mapper,
-                 Pages pages, SessionCookies cookies) {
+                 Pages pages, SessionCookies cookies, AuthorizationRequests requests) {
+    this.requests = requests;
     this.emailSignIn = emailSignIn;
     this.outbox = outbox;
     this.clientIps = clientIps;
@@ -33,20 +36,29 @@ final class EmailEndpoints {
   }
 
   /**
-   * {@code POST /v1/email/start {"email", "redirectTo"?, "state"?, "codeChallenge"?, "codeChallengeMethod"?}} →
-   * 202 {@code {"flowId", "expiresIn"}}. The redirect, if any, travels with the flow to the link's confirm page.
+   * {@code POST /v1/email/start {"email", "request"?}} → 202 {@code {"flowId", "expiresIn"}}. {@code request} is the
+   * sealed authorization request of the sign-in page; it travels with the flow to whichever page finishes the
+   * sign-in (this one with the code, or the link's confirm page on any device). The older fields ({@code redirectTo},
+   * {@code clientId}, {@code state}, {@code codeChallenge}, {@code codeChallengeMethod}, {@code scope},
+   * {@code nonce}) are checked the same way.
    */
   void start(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
     String email = body.requiredString("email");
-    EmailSignInService.AppRedirect redirect = body.optionalString("redirectTo")
-        .map(to -> new EmailSignInService.AppRedirect(body.optionalString("clientId").orElse(null), to,
-            body.optionalString("state").orElse(null),
-            body.optionalString("codeChallenge").orElse(null), body.optionalString("scope").orElse(null),
-            body.optionalString("nonce").orElse(null)))
-        .orElse(null);
-    EmailSignInService.Started started = emailSignIn.start(email, redirect,
-        body.optionalString("codeChallengeMethod").orElse(null), clientIps.of(ctx));
+    String request = null;
+    if (body.has("request")) {
+      request = body.requiredString("request");
+      if (requests.open(request).isEmpty()) {
+        throw ApiException.badRequest("invalid_request",
+            "This sign-in request has expired or is not valid. Go back to the app and start again.");
+      }
+    } else if (body.has("redirectTo")) {
+      request = requests.seal(requests.checkFields(body.optionalString("clientId").orElse(null),
+          body.requiredString("redirectTo"), body.optionalString("state").orElse(null),
+          body.optionalString("codeChallenge").orElse(null), body.optionalString("codeChallengeMethod").orElse(null),
+          body.optionalString("scope").orElse(null), body.optionalString("nonce").orElse(null)));
+    }
+    EmailSignInService.Started started = emailSignIn.start(email, request, clientIps.of(ctx));
     ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
   }
 
@@ -62,23 +74,9 @@ final class EmailEndpoints {
     } else {
       throw ApiException.badRequest("invalid_request", "Send either 'token', or 'flowId' and 'code'.");
     }
-    // The app redirect the flow carried (not secret): the page continues with POST /v1/authorize.
-    cookies.respond(ctx, verified.tokens(), verified.redirect().<Map<String, Object>>map(r -> {
-      Map<String, Object> next = new java.util.LinkedHashMap<>();
-      if (r.clientId() != null) {
-        next.put("clientId", r.clientId());
-      }
-      next.put("redirectTo", r.redirectTo());
-      next.put("state", r.state());
-      next.put("codeChallenge", r.codeChallenge());
-      if (r.scope() != null) {
-        next.put("scope", r.scope());
-      }
-      if (r.nonce() != null) {
-        next.put("nonce", r.nonce());
-      }
-      return Map.of("continue", next);
-    }).orElse(Map.of()));
+    // The authorization request the flow carried (sealed): the page continues with POST /v1/authorize.
+    cookies.respond(ctx, verified.tokens(), verified.authorizationRequest()
+        .<Map<String, Object>>map(r -> Map.of("continue", Map.of("request", r))).orElse(Map.of()));
   }
 
   /**

@@ -3,7 +3,8 @@ package dev.sesame.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.sesame.authorize.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationRequests;
 import dev.sesame.common.ApiException;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
@@ -12,8 +13,8 @@ import dev.sesame.email.Outbox;
 import dev.sesame.oauth.Clients;
 import dev.sesame.tokens.IdTokens;
 import dev.sesame.passkeys.PasskeyService;
-import dev.sesame.servicekeys.ServiceKeys;
-import dev.sesame.sessions.Introspection;
+import dev.sesame.oauth.ServiceKeys;
+import dev.sesame.oauth.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.Javalin;
@@ -35,8 +36,8 @@ public final class HttpServer implements AutoCloseable {
   /** Everything the HTTP layer talks to, built by {@code Main}. */
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
                          SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
-                         AuthorizationCodes authorizationCodes, Introspection introspection,
-                         ServiceKeys serviceKeys, Clients clients, IdTokens idTokens) {}
+                         AuthorizationCodes authorizationCodes, AuthorizationRequests authorizationRequests,
+                         Introspection introspection, ServiceKeys serviceKeys, Clients clients, IdTokens idTokens) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -50,12 +51,13 @@ public final class HttpServer implements AutoCloseable {
     Cors cors = new Cors(config.allowedOrigins());
     ErrorMapper errors = new ErrorMapper(s.database());
     Retry retry = new Retry(s.database());
-    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies);
+    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies,
+        s.authorizationRequests());
     SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
     PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
+    PageEndpoints hosted = new PageEndpoints(pages);
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
-        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients());
-    PageEndpoints hosted = new PageEndpoints(pages, s.authorizationCodes());
+        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients(), s.authorizationRequests(), hosted);
     OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer(), s.idTokens(), s.clients(),
         s.sessions(), cookies, clientIps, pages);
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
@@ -82,7 +84,9 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/assets/{name}", assets::serve);
       c.routes.head("/assets/{name}", assets::serve);
       c.routes.get("/", ctx -> ctx.redirect("/login"));
-      c.routes.get("/login", retry.once(hosted::login));
+      c.routes.get("/login", retry.once(authorize::login));
+      c.routes.get("/authorize", retry.once(authorize::authorizationEndpoint));
+      c.routes.post("/authorize", retry.once(authorize::authorizationEndpoint));
       c.routes.get("/account", retry.once(hosted::account));
 
       c.routes.get("/health", wellKnown::health);

@@ -42,13 +42,12 @@ final class OpenIdEndpoints {
 
   /**
    * {@code GET /.well-known/openid-configuration} (Discovery 1.0 §3) and {@code /.well-known/oauth-authorization-server}
-   * (RFC 8414): the same document, saying what this server does and only that. The authorization endpoint is the
-   * hosted sign-in page.
+   * (RFC 8414): the same document, saying what this server does and only that.
    */
   void configuration(Context ctx) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("issuer", issuer);
-    m.put("authorization_endpoint", issuer + "/login");
+    m.put("authorization_endpoint", issuer + "/authorize");
     m.put("token_endpoint", issuer + "/v1/token");
     m.put("userinfo_endpoint", issuer + "/v1/userinfo");
     m.put("jwks_uri", issuer + "/.well-known/jwks.json");
@@ -63,12 +62,18 @@ final class OpenIdEndpoints {
     m.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
     // Registered clients authenticate as they registered; public ones (and the first-party client) with PKCE.
     m.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "none"));
-    m.put("revocation_endpoint_auth_methods_supported", List.of("none"));
-    m.put("introspection_endpoint_auth_methods_supported", List.of("bearer")); // a Sesame service key
+    m.put("revocation_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "none"));
+    // Confidential clients; a backend may also use a Sesame service key (Bearer), which has no registered name.
+    m.put("introspection_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post"));
     m.put("code_challenge_methods_supported", List.of("S256"));
     m.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid",
         "at_hash", "email", "email_verified"));
     m.put("authorization_response_iss_parameter_supported", true);
+    // "consent" is accepted too, and changes nothing: the operator registered the client.
+    m.put("prompt_values_supported", List.of("none", "login", "select_account", "create"));
+    m.put("claims_parameter_supported", false);
+    m.put("request_parameter_supported", false);
+    m.put("request_uri_parameter_supported", false); // Discovery 1.0 §3: the default is true
     m.put("access_token_signing_alg_values_supported", accessTokens.algorithms());
     ctx.header("Cache-Control", "public, max-age=300");
     ctx.json(m);

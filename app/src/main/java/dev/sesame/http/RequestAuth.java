@@ -83,6 +83,25 @@ final class RequestAuth {
             CHALLENGE));
   }
 
+  /**
+   * The session of Sesame's own pages this browser holds (its access-token cookie), if it is still alive; nothing
+   * when there is no cookie or its token has expired (the page can refresh it). For the authorization endpoint's
+   * single sign-on: a navigation, so no CSRF proof applies.
+   */
+  Optional<SessionService.ActiveSession> cookieSession(Context ctx) {
+    Optional<String> cookie = cookies.accessToken(ctx);
+    if (cookie.isEmpty()) {
+      return Optional.empty();
+    }
+    AccessTokens.Claims claims;
+    try {
+      claims = accessTokens.verify(cookie.get());
+    } catch (ApiException expiredOrInvalid) {
+      return Optional.empty();
+    }
+    return sessions.findActive(claims.sessionId()).filter(s -> s.user().id().equals(claims.userId()));
+  }
+
   /** For requests that act on a cookie: safe methods pass; others need an allowed Origin and the CSRF header. */
   void requireCsrfProof(Context ctx) {
     String method = ctx.method().name();

@@ -5,7 +5,6 @@ import dev.sesame.sessions.TokenResponse;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.SameSite;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -48,28 +47,12 @@ final class SessionCookies {
   }
 
   void respond(Context ctx, TokenResponse tokens, Map<String, Object> extra) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("access_token", tokens.accessToken());
-    body.put("token_type", tokens.tokenType());
-    body.put("expires_in", tokens.expiresIn());
     boolean cookies = requested(ctx);
     if (cookies) {
       ctx.cookie(cookie(accessName, tokens.accessToken(), "/", accessMaxAge));
       ctx.cookie(cookie(refreshName, tokens.refreshToken(), REFRESH_PATH, refreshMaxAge));
-    } else if (tokens.refreshToken() != null) {
-      body.put("refresh_token", tokens.refreshToken());
     }
-    if (tokens.refreshToken() != null) {
-      body.put("refresh_expires_in", tokens.refreshExpiresIn());
-    }
-    if (tokens.idToken() != null) {
-      body.put("id_token", tokens.idToken());
-    }
-    if (tokens.scope() != null) {
-      body.put("scope", String.join(" ", tokens.scope()));
-    }
-    body.put("session_id", tokens.sessionId());
-    body.put("user", tokens.user());
+    Map<String, Object> body = tokens.body(!cookies);
     body.putAll(extra);
     ctx.json(body);
   }

@@ -55,7 +55,7 @@ public final class SessionService {
                             String device, boolean current) {}
 
   /** A session that is neither revoked nor expired, with its user. */
-  public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt) {}
+  public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt, Instant authTime) {}
 
   /** A presented refresh token with its session and user, as one locked read returns them. */
   private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
@@ -175,14 +175,14 @@ public final class SessionService {
   /** The session behind an access token, if it is still alive. */
   public Optional<ActiveSession> findActive(UUID sessionId) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at,
+            SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at, s.auth_time,
                    u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
             FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id = :id AND s.revoked_at IS NULL AND s.expires_at > now()
             """)
         .bind("id", sessionId)
         .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class), Users.map(rs),
-            rs.getString("auth_method"), Sql.instant(rs, "session_created_at")))
+            rs.getString("auth_method"), Sql.instant(rs, "session_created_at"), Sql.instant(rs, "auth_time")))
         .findOne());
   }
 

@@ -25,6 +25,32 @@ public record TokenResponse(
     @JsonIgnore List<String> scope,
     @JsonIgnore String idToken) {
 
+  /**
+   * The JSON body of this answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3), plus Sesame's {@code session_id}
+   * and {@code user}. {@code refreshTokenInBody} false: the refresh token travels in a cookie instead.
+   */
+  public java.util.Map<String, Object> body(boolean refreshTokenInBody) {
+    java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("access_token", accessToken);
+    body.put("token_type", tokenType);
+    body.put("expires_in", expiresIn);
+    if (refreshToken != null) {
+      if (refreshTokenInBody) {
+        body.put("refresh_token", refreshToken);
+      }
+      body.put("refresh_expires_in", refreshExpiresIn);
+    }
+    if (idToken != null) {
+      body.put("id_token", idToken);
+    }
+    if (scope != null) {
+      body.put("scope", String.join(" ", scope));
+    }
+    body.put("session_id", sessionId);
+    body.put("user", user);
+    return body;
+  }
+
   public TokenResponse withIdToken(String token) {
     return new TokenResponse(accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, sessionId, user,
         authTime, amr, scope, token);

@@ -55,7 +55,7 @@ class BackendApiTest {
     assertEquals(issuer, m.get("issuer").asText());
     assertEquals(issuer + "/.well-known/jwks.json", m.get("jwks_uri").asText());
     assertEquals(issuer + "/v1/token", m.get("token_endpoint").asText());
-    assertEquals(issuer + "/login", m.get("authorization_endpoint").asText());
+    assertEquals(issuer + "/authorize", m.get("authorization_endpoint").asText());
     assertEquals(issuer + "/v1/introspect", m.get("introspection_endpoint").asText());
     assertEquals(issuer + "/v1/revoke", m.get("revocation_endpoint").asText());
     assertEquals(issuer + "/v1/userinfo", m.get("userinfo_endpoint").asText());
@@ -68,10 +68,15 @@ class BackendApiTest {
       int status = http.post(m.get(endpoint).asText().substring(issuer.length()), "").status();
       assertTrue(status == 400 || status == 401, endpoint + " " + status);
     }
-    assertEquals(200, http.get("/login?redirect_uri=" + issuer + "/x&response_type=code&code_challenge="
-        + "c".repeat(43)).status());
+    assertEquals(200, http.get("/authorize?client_id=default&redirect_uri=" + issuer + "/x&response_type=code"
+        + "&code_challenge=" + "c".repeat(43)).status());
     assertEquals("[\"client_secret_basic\",\"client_secret_post\",\"none\"]",
         m.get("token_endpoint_auth_methods_supported").toString());
+    assertEquals("[\"client_secret_basic\",\"client_secret_post\",\"none\"]",
+        m.get("revocation_endpoint_auth_methods_supported").toString());
+    // Only registered method names (a service key is Sesame's own Bearer scheme, documented instead).
+    assertEquals("[\"client_secret_basic\",\"client_secret_post\"]",
+        m.get("introspection_endpoint_auth_methods_supported").toString());
   }
 
   @Test

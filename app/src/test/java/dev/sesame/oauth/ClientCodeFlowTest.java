@@ -209,16 +209,87 @@ class ClientCodeFlowTest {
   @Test
   void the_login_page_refuses_an_unknown_client_or_a_foreign_redirect_without_redirecting() {
     for (String query : List.of("client_id=nobody&redirect_uri=" + APP + "/cb&code_challenge=" + "c".repeat(43),
-        "client_id=my-app&redirect_uri=https://evil.example/cb",
-        "client_id=public-app&redirect_uri=http://127.0.0.1:9000/cb")) {
+        "client_id=my-app&redirect_uri=https://evil.example/cb")) {
       Http.Response page = http.get("/login?" + query);
       assertEquals(400, page.status(), query);
       assertEquals(null, page.header("Location"), "never a redirect");
       assertTrue(page.body().contains("can't be used"), page.body());
     }
+    // Client and redirect URI are right: the other refusals go back to the client (RFC 6749 §4.1.2.1).
+    Http.Response noPkce = http.get("/login?client_id=public-app&redirect_uri=http://127.0.0.1:9000/cb&state=s");
+    assertEquals(302, noPkce.status(), noPkce.body());
+    assertTrue(noPkce.header("Location").startsWith("http://127.0.0.1:9000/cb?error=invalid_request&state=s&iss="),
+        noPkce.header("Location"));
     Http.Response ok = http.get("/login?client_id=my-app&redirect_uri=" + URLEncoder.encode(APP + "/cb",
         StandardCharsets.UTF_8) + "&state=s");
     assertEquals(200, ok.status(), ok.body());
-    assertTrue(ok.body().contains("client-id=\"my-app\""), ok.body());
+    assertTrue(ok.body().contains("<sesame-auth request=\"ar1."), ok.body());
+  }
+
+  static Http.Response formPost(String path, Map<String, String> params, String... headers) {
+    String[] all = new String[headers.length + 2];
+    all[0] = "Content-Type";
+    all[1] = "application/x-www-form-urlencoded";
+    System.arraycopy(headers, 0, all, 2, headers.length);
+    return http.post(path, form(params), all);
+  }
+
+  /** Tokens of a fresh session of my-app (confidential, client_secret_basic). */
+  static JsonNode myAppTokens() {
+    JsonNode signedIn = DevMailbox.signIn(http, "own-" + UUID.randomUUID() + "@example.com");
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    Http.Response tokens = token(exchange(code), "Authorization", basic("my-app", confidentialSecret));
+    assertEquals(200, tokens.status(), tokens.body());
+    return tokens.json();
+  }
+
+  @Test
+  void a_confidential_client_introspects_its_own_tokens_and_only_those() {
+    JsonNode mine = myAppTokens();
+    JsonNode firstParty = DevMailbox.signIn(http, "fp-" + UUID.randomUUID() + "@example.com");
+    for (String kind : List.of("access_token", "refresh_token")) {
+      Http.Response own = formPost("/v1/introspect", Map.of("token", mine.get(kind).asText()),
+          "Authorization", basic("my-app", confidentialSecret));
+      assertEquals(200, own.status(), own.body());
+      assertTrue(own.json().get("active").asBoolean(), kind + ": " + own.body());
+      assertEquals("my-app", own.json().get("client_id").asText());
+      // RFC 7662 §4: another client's token is simply not active for this caller.
+      Http.Response foreign = formPost("/v1/introspect", Map.of("token", firstParty.get(kind).asText()),
+          "Authorization", basic("my-app", confidentialSecret));
+      assertEquals("{\"active\":false}", foreign.body(), kind);
+      Http.Response viaPost = formPost("/v1/introspect", Map.of("token", firstParty.get(kind).asText(),
+          "client_id", "other-app", "client_secret", otherSecret));
+      assertEquals("{\"active\":false}", viaPost.body(), kind + ": other-app sees nothing of a first-party token");
+    }
+    // No or wrong client authentication, or a public client: 401 invalid_client.
+    dev.sesame.support.Problems.assertOAuthError(formPost("/v1/introspect",
+        Map.of("token", mine.get("access_token").asText())), 401, "invalid_client");
+    dev.sesame.support.Problems.assertOAuthError(formPost("/v1/introspect",
+        Map.of("token", mine.get("access_token").asText()), "Authorization", basic("my-app", "wrong-secret")), 401,
+        "invalid_client");
+    dev.sesame.support.Problems.assertOAuthError(formPost("/v1/introspect",
+        Map.of("token", mine.get("access_token").asText(), "client_id", "public-app")), 401, "invalid_client");
+  }
+
+  @Test
+  void revocation_ends_only_the_calling_clients_tokens() {
+    JsonNode mine = myAppTokens();
+    // Another client, the first-party client (no authentication) or a wrong secret can't end my-app's session.
+    assertEquals(200, formPost("/v1/revoke", Map.of("token", mine.get("refresh_token").asText(),
+        "client_id", "other-app", "client_secret", otherSecret)).status());
+    assertEquals(200, formPost("/v1/revoke", Map.of("token", mine.get("refresh_token").asText())).status());
+    assertEquals(200, formPost("/v1/revoke", Map.of("token", mine.get("access_token").asText())).status());
+    dev.sesame.support.Problems.assertOAuthError(formPost("/v1/revoke", Map.of("token",
+        mine.get("refresh_token").asText()), "Authorization", basic("my-app", "wrong-secret")), 401,
+        "invalid_client");
+    Map<String, String> refresh = Map.of("grant_type", "refresh_token", "refresh_token",
+        mine.get("refresh_token").asText());
+    Http.Response stillAlive = token(refresh, "Authorization", basic("my-app", confidentialSecret));
+    assertEquals(200, stillAlive.status(), "nothing above ended the session: " + stillAlive.body());
+    String current = stillAlive.json().get("refresh_token").asText();
+    assertEquals(200, formPost("/v1/revoke", Map.of("token", current), "Authorization",
+        basic("my-app", confidentialSecret)).status());
+    dev.sesame.support.Problems.assertOAuthError(token(Map.of("grant_type", "refresh_token", "refresh_token",
+        current), "Authorization", basic("my-app", confidentialSecret)), 400, "invalid_grant");
   }
 }

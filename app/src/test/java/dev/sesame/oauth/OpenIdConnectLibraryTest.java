@@ -130,6 +130,10 @@ class OpenIdConnectLibraryTest {
 
   /** Signs in on Sesame's own origin in cookie mode, as the hosted pages do; returns the access-token cookie. */
   static String browserSession(String email) {
+    return browserSessionOn(sesame, email);
+  }
+
+  static String browserSessionOn(SesameServer sesame, String email) {
     dev.sesame.support.Http.Response started = sesame.http().post("/v1/email/start", Map.of("email", email));
     dev.sesame.support.Http.Response verified = sesame.http().post("/v1/email/verify", Map.of("flowId",
         started.json().get("flowId").asText(), "code", DevMailbox.latestCode(sesame.http(), email)),

@@ -1,4 +1,4 @@
-package dev.sesame.authorize;
+package dev.sesame.oauth;
 
 import static dev.sesame.support.Problems.assertOAuthError;
 import static dev.sesame.support.Problems.assertProblem;
@@ -167,7 +167,8 @@ class HostedFlowTest {
         "codeChallengeMethod", "plain")), 400, "invalid_request");
     assertProblem(authorize(signedIn, Map.of("redirectTo", APP + "/callback", "codeChallenge", "short")), 400,
         "invalid_request");
-    assertProblem(http.post("/v1/authorize", Map.of("redirectTo", APP + "/callback")), 401, "invalid_token");
+    assertProblem(http.post("/v1/authorize", Map.of("redirectTo", APP + "/callback", "codeChallenge",
+        "c".repeat(43))), 401, "invalid_token");
   }
 
   @Test
@@ -189,10 +190,19 @@ class HostedFlowTest {
     String code = DevMailbox.latestCode(http, email);
     Http.Response verified = http.post("/v1/email/verify", Map.of("flowId",
         started.json().get("flowId").asText(), "code", code));
+    // The flow carried the checked request, sealed; the page that finished the sign-in continues with it.
     JsonNode next = verified.json().get("continue");
-    assertEquals(APP + "/callback", next.get("redirectTo").asText());
-    assertEquals("s1", next.get("state").asText());
-    assertEquals(challenge, next.get("codeChallenge").asText());
+    assertTrue(next.get("request").asText().startsWith("ar1."), next.toString());
+    Http.Response authorized = http.post("/v1/authorize", Map.of("request", next.get("request").asText()),
+        "Authorization", "Bearer " + verified.json().get("access_token").asText());
+    assertEquals(200, authorized.status(), authorized.body());
+    assertTrue(authorized.json().get("redirect").asText().startsWith(APP + "/callback?code="));
+    assertTrue(authorized.json().get("redirect").asText().contains("&state=s1&iss="));
+    String sealed = next.get("request").asText();
+    String altered = sealed.substring(0, sealed.length() - 2) + (sealed.endsWith("A") ? "BB" : "AA");
+    assertProblem(http.post("/v1/email/start", Map.of("email", email, "request", altered)), 400, "invalid_request");
+    assertProblem(http.post("/v1/authorize", Map.of("request", altered), "Authorization", "Bearer "
+        + verified.json().get("access_token").asText()), 400, "invalid_request");
     assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", APP + "/callback",
         "codeChallenge", "bad")), 400, "invalid_request");
     assertProblem(http.post("/v1/email/start", Map.of("email", email, "redirectTo", APP + "/callback")), 400,
@@ -210,8 +220,8 @@ class HostedFlowTest {
     Http.Response good = http.get("/login?redirectTo=" + APP + "/callback&state=%22%3E%3Cscript%3E&code_challenge="
         + "a".repeat(43));
     assertEquals(200, good.status());
-    assertTrue(good.body().contains("<sesame-auth continue-to=\"/account\" redirect-to=\"" + APP + "/callback\""));
-    assertTrue(good.body().contains("state=\"&quot;&gt;&lt;script&gt;\""), "attributes are escaped");
+    assertTrue(good.body().contains("<sesame-auth request=\"ar1."), good.body());
+    assertTrue(good.body().contains("prompt=\"select_account\""), "the older form says \"Continue as …\"");
     assertTrue(good.header("Content-Security-Policy").contains("frame-ancestors 'none'"));
     assertFalse(good.body().contains("<script>"), "no inline script");
     assertEquals(200, http.get("/account").status());

@@ -1,7 +1,8 @@
-package dev.sesame.sessions;
+package dev.sesame.oauth;
 
 import dev.sesame.common.ApiException;
 import dev.sesame.common.Secrets;
+import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
@@ -20,8 +21,11 @@ public final class Introspection {
   private final Jdbi jdbi;
   private final AccessTokens accessTokens;
   private final SessionService sessions;
+  private final String firstPartyId;
 
-  public Introspection(Jdbi jdbi, AccessTokens accessTokens, SessionService sessions) {
+  /** @param firstPartyId the built-in client's id, what its tokens name as {@code client_id} */
+  public Introspection(Jdbi jdbi, AccessTokens accessTokens, SessionService sessions, String firstPartyId) {
+    this.firstPartyId = firstPartyId;
     this.jdbi = jdbi;
     this.accessTokens = accessTokens;
     this.sessions = sessions;
@@ -67,7 +71,7 @@ public final class Introspection {
 
   private Map<String, Object> refreshToken(String token) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT rt.expires_at, rt.created_at, s.id AS sid, u.id AS sub, u.email, u.email_verified
+            SELECT rt.expires_at, rt.created_at, s.id AS sid, s.client_id, u.id AS sub, u.email, u.email_verified
             FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
             WHERE rt.token_hash = :hash AND rt.rotated_at IS NULL AND rt.expires_at > now()
               AND s.revoked_at IS NULL AND s.expires_at > now()
@@ -78,6 +82,7 @@ public final class Introspection {
           out.put("active", true);
           out.put("token_type", "refresh_token");
           out.put("sub", rs.getObject("sub", UUID.class).toString());
+          out.put("client_id", rs.getString("client_id") == null ? firstPartyId : rs.getString("client_id"));
           out.put("exp", rs.getObject("expires_at", OffsetDateTime.class).toEpochSecond());
           out.put("iat", rs.getObject("created_at", OffsetDateTime.class).toEpochSecond());
           out.put("sid", rs.getObject("sid", UUID.class).toString());
@@ -89,23 +94,31 @@ public final class Introspection {
   }
 
   /**
-   * RFC 7009: revokes the session a refresh (or access) token belongs to. Unknown or already invalid tokens are not
-   * an error (§2.2): the answer is the same, so it reveals nothing.
+   * RFC 7009: revokes the session a refresh (or access) token belongs to, if it was issued to {@code clientId} (null:
+   * the first-party client), §2.1. Unknown, already invalid or another client's tokens are not an error (§2.2): the
+   * answer is the same, so it reveals nothing.
    */
-  public void revoke(String token, dev.sesame.common.ClientInfo client) {
+  public void revoke(String token, String clientId, dev.sesame.common.ClientInfo client) {
     if (token == null || token.isBlank() || token.length() > 8192) {
       return;
     }
-    Optional<UUID> sessionId = jdbi.withHandle(h -> h.createQuery(
-            "SELECT session_id FROM refresh_tokens WHERE token_hash = :hash")
-        .bind("hash", Secrets.sha256(token)).mapTo(UUID.class).findOne());
-    if (sessionId.isEmpty()) {
+    String presenter = clientId == null ? firstPartyId : clientId;
+    Optional<UUID> sessionId = jdbi.withHandle(h -> h.createQuery("""
+            SELECT rt.session_id FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+            WHERE rt.token_hash = :hash AND coalesce(s.client_id, :firstParty) = :presenter
+            """)
+        .bind("hash", Secrets.sha256(token)).bind("firstParty", firstPartyId).bind("presenter", presenter)
+        .mapTo(UUID.class).findOne());
+    if (sessionId.isEmpty() && token.chars().filter(c -> c == '.').count() == 2) {
       try {
-        sessionId = Optional.of(accessTokens.verify(token).sessionId());
+        AccessTokens.Full claims = accessTokens.verifyFull(token);
+        if (presenter.equals(claims.clientId())) {
+          sessionId = Optional.of(claims.claims().sessionId());
+        }
       } catch (ApiException notOurs) {
         return;
       }
     }
-    sessions.logout(sessionId.get(), client);
+    sessionId.ifPresent(id -> sessions.logout(id, client));
   }
 }

@@ -1,4 +1,4 @@
-package dev.sesame.servicekeys;
+package dev.sesame.oauth;
 
 import dev.sesame.db.Sql;
 import dev.sesame.common.ApiException;
