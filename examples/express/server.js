@@ -1,12 +1,15 @@
-// An Express backend that accepts Sesame access tokens, verified offline with the published JWKS.
+// An Express app that signs people in with Sesame through express-openid-connect (standard configuration only) and
+// accepts Sesame access tokens on its API, verified offline with the published JWKS.
 //
-//   SESAME_URL=http://localhost:8080 APP_URL=http://localhost:3000 node server.js
+//   SESAME_URL=http://localhost:8080 APP_URL=http://localhost:3000 \
+//   SESAME_CLIENT_ID=express SESAME_CLIENT_SECRET=... SESSION_SECRET=... node server.js
 //
-// GET /api/user   the signed-in user's id and email (Bearer token, or the session cookie set by /callback)
-// GET /login      sends the browser to Sesame's hosted sign-in (redirect flow with PKCE)
-// GET /callback   exchanges the one-time code for tokens and keeps them in an HttpOnly session cookie
-import { createHash, randomBytes } from 'node:crypto';
+// GET /login      express-openid-connect: to Sesame's authorization endpoint (code flow, state, nonce, PKCE)
+// GET /callback   express-openid-connect: code exchanged (client_secret_basic), RS256 ID token validated
+// GET /logout     ends the app session and Sesame's (RP-initiated logout), back to the app
+// GET /api/user   the signed-in user's id and email (Bearer token, or the access token of the app session)
 import express from 'express';
+import { auth } from 'express-openid-connect';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const SESAME_URL = (process.env.SESAME_URL || 'http://localhost:8080').replace(/\/+$/, '');
@@ -26,27 +29,23 @@ async function verify(token) {
   return payload;
 }
 
-// A tiny in-memory session store keyed by an HttpOnly cookie (use your framework's session store in production).
-const sessions = new Map();
-function cookie(req, name) {
-  const found = (req.headers.cookie || '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === name);
-  return found ? decodeURIComponent(found[1]) : undefined;
-}
-function session(req, res) {
-  let id = cookie(req, 'app_session');
-  if (!id || !sessions.has(id)) {
-    id = randomBytes(32).toString('base64url');
-    sessions.set(id, {});
-    res.cookie('app_session', id, { httpOnly: true, sameSite: 'lax', secure: APP_URL.startsWith('https://') });
-  }
-  return sessions.get(id);
-}
-
 const app = express();
+
+// Sign-in: everything but the client's own settings comes from Sesame's discovery document.
+app.use(auth({
+  issuerBaseURL: SESAME_URL,
+  baseURL: APP_URL,
+  clientID: process.env.SESAME_CLIENT_ID || 'express',
+  clientSecret: process.env.SESAME_CLIENT_SECRET,
+  secret: process.env.SESSION_SECRET, // encrypts the app's session cookie
+  authRequired: false,
+  idpLogout: true,
+  authorizationParams: { response_type: 'code', scope: 'openid email' },
+}));
 
 app.use('/api', async (req, res, next) => {
   const header = req.get('authorization') || '';
-  const token = header.startsWith('Bearer ') ? header.slice(7) : session(req, res).accessToken;
+  const token = header.startsWith('Bearer ') ? header.slice(7) : req.oidc.accessToken?.access_token;
   if (!token) return res.status(401).json({ error: 'sign in first' });
   try {
     req.user = await verify(token);
@@ -59,34 +58,10 @@ app.use('/api', async (req, res, next) => {
 
 app.get('/api/user', (req, res) => res.json({ id: req.user.sub, email: req.user.email }));
 
-app.get('/login', (req, res) => {
-  const s = session(req, res);
-  s.verifier = randomBytes(48).toString('base64url');
-  s.state = randomBytes(16).toString('base64url');
-  const challenge = createHash('sha256').update(s.verifier).digest('base64url');
-  const query = new URLSearchParams({
-    redirectTo: `${APP_URL}/callback`, state: s.state, code_challenge: challenge, code_challenge_method: 'S256',
-  });
-  res.redirect(`${SESAME_URL}/login?${query}`);
+app.get('/', (req, res) => {
+  if (!req.oidc.isAuthenticated()) return res.send('<a href="/login">Sign in</a>');
+  return res.json({ signedIn: true, sub: req.oidc.user.sub, email: req.oidc.user.email });
 });
-
-app.get('/callback', async (req, res) => {
-  const s = session(req, res);
-  const { state, verifier } = s;
-  delete s.state;
-  delete s.verifier;
-  if (!state || req.query.state !== state || !verifier) return res.status(400).send('bad state');
-  const response = await fetch(`${SESAME_URL}/v1/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: String(req.query.code || ''),
-      redirect_uri: `${APP_URL}/callback`, code_verifier: verifier }),
-  });
-  if (!response.ok) return res.status(401).send('sign-in failed');
-  s.accessToken = (await response.json()).access_token;
-  return res.redirect('/');
-});
-
-app.get('/', (req, res) => res.send(session(req, res).accessToken ? 'Signed in.' : '<a href="/login">Sign in</a>'));
 
 const port = Number(process.env.PORT || 3000);
 app.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));

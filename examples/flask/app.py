@@ -1,15 +1,16 @@
-"""A Flask backend that accepts Sesame access tokens, verified offline with the published JWKS.
+"""A Flask app that signs people in with Sesame through Authlib (OpenID Connect, standard configuration only) and
+accepts Sesame access tokens on its API, verified offline with the published JWKS.
 
-    SESAME_URL=http://localhost:8080 APP_URL=http://localhost:5000 python3 app.py
+    SESAME_URL=http://localhost:8080 APP_URL=http://localhost:5000 \
+    SESAME_CLIENT_ID=flask SESAME_CLIENT_SECRET=... python3 app.py
 
 Routes:
+  GET /login           sends the browser to Sesame's authorization endpoint (Authlib: PKCE, state and nonce)
+  GET /callback        Authlib exchanges the code and validates the ID token; the tokens go in the session cookie
+  GET /logout          ends the session here and at Sesame (RP-initiated logout), back to /
   GET /api/user        the signed-in user's id and email (Bearer token, or the session cookie set by /callback)
   GET /api/sensitive   the same, but asks Sesame (introspection) so a sign-out takes effect at once
-  GET /login           sends the browser to Sesame's hosted sign-in (redirect flow with PKCE)
-  GET /callback        exchanges the one-time code for tokens and keeps them in the Flask session cookie
 """
-import base64
-import hashlib
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ import urllib.parse
 import urllib.request
 
 import jwt
+from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, g, jsonify, redirect, request, session
 
 SESAME_URL = os.environ.get("SESAME_URL", "http://localhost:8080").rstrip("/")
@@ -29,6 +31,16 @@ app = Flask(__name__)
 app.secret_key = os.environ.get("SESSION_SECRET") or secrets.token_bytes(32)
 app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=APP_URL.startswith("https://"))
+
+# The OpenID Connect client: everything else comes from Sesame's discovery document.
+oauth = OAuth(app)
+oauth.register(
+    "sesame",
+    server_metadata_url=f"{SESAME_URL}/.well-known/openid-configuration",
+    client_id=os.environ.get("SESAME_CLIENT_ID", "flask"),
+    client_secret=os.environ.get("SESAME_CLIENT_SECRET"),
+    client_kwargs={"scope": "openid email", "code_challenge_method": "S256"},
+)
 
 # Caches the keys; fetches again when a token names a key it has not seen (after a key rotation).
 jwks = jwt.PyJWKClient(f"{SESAME_URL}/.well-known/jwks.json", cache_keys=True, lifespan=300)
@@ -85,35 +97,36 @@ def sensitive():
 
 @app.get("/login")
 def login():
-    verifier = secrets.token_urlsafe(48)
-    session["pkce_verifier"] = verifier
-    session["oauth_state"] = secrets.token_urlsafe(16)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode({"redirectTo": f"{APP_URL}/callback", "state": session["oauth_state"],
-                                    "code_challenge": challenge, "code_challenge_method": "S256"})
-    return redirect(f"{SESAME_URL}/login?{query}")
+    return oauth.sesame.authorize_redirect(f"{APP_URL}/callback")
 
 
 @app.get("/callback")
 def callback():
-    state = session.pop("oauth_state", None)
-    verifier = session.pop("pkce_verifier", None)
-    if not state or request.args.get("state") != state or not verifier:
-        abort(400)
-    body = urllib.parse.urlencode({"grant_type": "authorization_code", "code": request.args.get("code", ""),
-                                   "redirect_uri": f"{APP_URL}/callback", "code_verifier": verifier}).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(f"{SESAME_URL}/v1/token", data=body), timeout=5) as r:
-            tokens = json.load(r)
-    except urllib.error.HTTPError:
-        abort(401)
-    session["access_token"] = tokens["access_token"]
+    # Checks state, exchanges the code (client_secret_basic + PKCE) and validates the ID token, nonce included.
+    token = oauth.sesame.authorize_access_token()
+    session["access_token"] = token["access_token"]
+    session["id_token"] = token["id_token"]
+    session["user"] = {"sub": token["userinfo"]["sub"], "email": token["userinfo"].get("email")}
     return redirect("/")
+
+
+@app.get("/logout")
+def logout():
+    id_token = session.get("id_token")
+    session.clear()
+    if not id_token:
+        return redirect("/")
+    end_session = oauth.sesame.load_server_metadata()["end_session_endpoint"]
+    query = urllib.parse.urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{APP_URL}/"})
+    return redirect(f"{end_session}?{query}")
 
 
 @app.get("/")
 def home():
-    return "<p>Signed in.</p>" if session.get("access_token") else '<a href="/login">Sign in</a>'
+    user = session.get("user")
+    if user:
+        return jsonify(signedIn=True, sub=user["sub"], email=user["email"])
+    return '<a href="/login">Sign in</a>'
 
 
 if __name__ == "__main__":
