@@ -2,6 +2,7 @@ package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
 import dev.sesame.oauth.AuthorizationCodes;
+import dev.sesame.oauth.BackchannelLogout;
 import dev.sesame.oauth.AuthorizationRequests;
 import dev.sesame.common.FastCrypto;
 import dev.sesame.common.RedirectPolicy;
@@ -68,8 +69,11 @@ public final class Main implements AutoCloseable {
       running.push(database.listen(SigningKeys.CHANNEL, signingKeys::reloadQuietly));
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());
+      IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
+      BackchannelLogout backchannelLogout = new BackchannelLogout(database.jdbi(), idTokens);
+      running.push(backchannelLogout.start(Duration.ofSeconds(5)));
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
-          config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace());
+          config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace(), backchannelLogout);
 
       Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
       if (config.devMailbox()) {
@@ -81,7 +85,6 @@ public final class Main implements AutoCloseable {
       running.push(outbox.startSender(Duration.ofSeconds(1)));
       running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
 
-      IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
       AuthorizationRequests authorizationRequests = new AuthorizationRequests(clients,
           new RedirectPolicy(config.redirectAllowlist()), config.issuer(),
           ServerSecrets.getOrCreate(database.jdbi(), "authorization-requests", 32));

@@ -71,6 +71,8 @@ final class OpenIdEndpoints {
     m.put("authorization_response_iss_parameter_supported", true);
     // "consent" is accepted too, and changes nothing: the operator registered the client.
     m.put("prompt_values_supported", List.of("none", "login", "select_account", "create"));
+    m.put("backchannel_logout_supported", true); // Back-Channel Logout 1.0 §2.1
+    m.put("backchannel_logout_session_supported", true); // every logout token carries sid
     m.put("claims_parameter_supported", false);
     m.put("request_parameter_supported", false);
     m.put("request_uri_parameter_supported", false); // Discovery 1.0 §3: the default is true

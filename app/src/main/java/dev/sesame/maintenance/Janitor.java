@@ -58,6 +58,7 @@ public final class Janitor implements AutoCloseable {
       n += h.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'");
       n += h.execute("DELETE FROM webauthn_ceremonies WHERE expires_at < now() - interval '1 hour'");
       n += h.execute("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'");
+      n += h.execute("DELETE FROM logout_notices WHERE coalesce(delivered_at, failed_at) < now() - interval '7 days'");
       return n;
     });
   }

@@ -40,7 +40,8 @@ public final class SessionService {
    *     ({@code SESAME_REFRESH_REUSE_GRACE})
    */
   public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl,
-                        Duration idleTtl, Duration maxTtl, Duration reuseGrace) {
+                        Duration idleTtl, Duration maxTtl, Duration reuseGrace, EndListener ended) {
+    this.ended = ended;
     this.jdbi = jdbi;
     this.accessTokens = accessTokens;
     this.audit = audit;
@@ -49,6 +50,17 @@ public final class SessionService {
     this.maxTtl = maxTtl;
     this.reuseGrace = reuseGrace;
   }
+
+  /**
+   * Told of every session that ends (signed out, revoked, reuse detected), inside the transaction that ends it: so
+   * whatever it writes (a back-channel logout notice) commits with the end, or not at all.
+   */
+  public interface EndListener {
+    /** {@code clientId} null: the first-party client's session. */
+    void ended(Handle h, UUID sessionId, UUID userId, String clientId);
+  }
+
+  private final EndListener ended;
 
   /** A session as its owner sees it in a list of their devices. */
   public record SessionView(UUID id, Instant createdAt, Instant lastUsedAt, String authMethod, String ip,
@@ -202,6 +214,13 @@ public final class SessionService {
     Instant sessionExpiry = expiry(now, now);
     IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
         origin.authTime(), now, sessionExpiry, client, null, clientId, scope);
+    // Single logout: the app's session ends with the sign-in it came from (one level: the hosted-page session).
+    h.createUpdate("""
+            UPDATE sessions SET origin_session_id = (SELECT coalesce(origin_session_id, id) FROM sessions
+                                                     WHERE id = :origin)
+            WHERE id = :id
+            """)
+        .bind("origin", originSessionId).bind("id", sessionId).execute();
     return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
         Arrays.asList(origin.amr()), refresh, now, clientId, scope));
   }
@@ -263,11 +282,26 @@ public final class SessionService {
     });
   }
 
+  /**
+   * Ends a session and the sessions apps were given from it (single logout), each with its audit event, and tells
+   * {@link EndListener} of each, all in the caller's transaction.
+   */
   private void revoke(Handle h, SessionRow session, String reason, ClientInfo client) {
-    h.createUpdate("UPDATE sessions SET revoked_at = now(), revoked_reason = :reason WHERE id = :id")
-        .bind("reason", reason).bind("id", session.id()).execute();
-    audit.record(h, AuditLog.Type.SESSION_REVOKED, session.userId(), session.id(), client.ip(),
-        Map.of("reason", reason));
+    record Ended(UUID id, UUID userId, String clientId, String reason) {}
+    List<Ended> all = h.createQuery("""
+            UPDATE sessions SET revoked_at = now(),
+                                revoked_reason = CASE WHEN id = :id THEN :reason ELSE 'origin_ended' END
+            WHERE (id = :id OR origin_session_id = :id) AND revoked_at IS NULL
+            RETURNING id, user_id, client_id, revoked_reason
+            """)
+        .bind("reason", reason).bind("id", session.id())
+        .map((rs, ctx) -> new Ended(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
+            rs.getString("client_id"), rs.getString("revoked_reason")))
+        .list();
+    for (Ended e : all) {
+      audit.record(h, AuditLog.Type.SESSION_REVOKED, e.userId(), e.id(), client.ip(), Map.of("reason", e.reason()));
+      ended.ended(h, e.id(), e.userId(), e.clientId());
+    }
   }
 
   private SessionRow loadSession(Handle h, UUID id) {

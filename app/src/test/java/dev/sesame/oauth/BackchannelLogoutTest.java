@@ -1,0 +1,211 @@
+package dev.sesame.oauth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import com.nimbusds.openid.connect.sdk.claims.LogoutTokenClaimsSet;
+import com.nimbusds.openid.connect.sdk.validators.LogoutTokenValidator;
+import com.sun.net.httpserver.HttpServer;
+import dev.sesame.support.Http;
+import dev.sesame.support.SesameServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0 with a real receiver on loopback and a real validator on the other side
+ * (nimbus {@link LogoutTokenValidator}: signature by JWKS, iss, aud, iat, jti, events, sid/sub, no nonce): RP-initiated
+ * logout, single logout of the sessions apps got from one sign-in, retries while the receiver fails.
+ */
+class BackchannelLogoutTest {
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
+  static HttpServer receiver;
+  static final Map<String, BlockingQueue<String>> RECEIVED = Map.of("/app-a", new LinkedBlockingQueue<>(),
+      "/app-b", new LinkedBlockingQueue<>(), "/flaky", new LinkedBlockingQueue<>());
+  static final AtomicInteger FAILURES_LEFT = new AtomicInteger();
+  static final AtomicInteger FLAKY_CALLS = new AtomicInteger();
+  static Clients clients;
+  static Map<String, String> secrets = new java.util.HashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext("/", exchange -> {
+      String path = exchange.getRequestURI().getPath();
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      int status = 200;
+      if (path.equals("/flaky")) {
+        FLAKY_CALLS.incrementAndGet();
+        if (FAILURES_LEFT.getAndDecrement() > 0) {
+          status = 503;
+        }
+      }
+      if (status == 200 && body.startsWith("logout_token=")) {
+        RECEIVED.get(path).add(URLDecoder.decode(body.substring("logout_token=".length()), StandardCharsets.UTF_8));
+      }
+      exchange.getResponseHeaders().add("Cache-Control", "no-store");
+      exchange.sendResponseHeaders(status, -1);
+      exchange.close();
+    });
+    receiver.start();
+    clients = new Clients(sesame.jdbi(), "default");
+    for (String name : List.of("app-a", "app-b", "flaky", "quiet")) {
+      Map<String, Object> metadata = new java.util.HashMap<>(Map.of("client_id", name, "redirect_uris",
+          List.of("https://" + name + ".example/cb"), "post_logout_redirect_uris",
+          List.of("https://" + name + ".example/bye"), "grant_types",
+          List.of("authorization_code", "refresh_token")));
+      if (!name.equals("quiet")) {
+        metadata.put("backchannel_logout_uri", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/" + name);
+      }
+      secrets.put(name, clients.create(metadata, Client.Source.MANAGED).secret().orElseThrow());
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    receiver.stop(0);
+  }
+
+  /** The hosted pages' session of a fresh person (cookie). */
+  static String browser() {
+    return OpenIdConnectLibraryTest.browserSessionOn(sesame, "bc-" + UUID.randomUUID().toString().substring(0, 8)
+        + "@example.com");
+  }
+
+  /** Single sign-on from the browser's session into {@code client}: its token response. */
+  static Http.Response signInTo(String client, String cookie) {
+    String callback = "https://" + client + ".example/cb";
+    Http.Response r = sesame.http().get("/authorize?response_type=code&scope=openid&client_id=" + client
+        + "&redirect_uri=" + callback, "Cookie", cookie);
+    assertEquals(302, r.status(), r.body());
+    String code = r.header("Location").replaceAll(".*[?&]code=([^&]+).*", "$1");
+    Http.Response tokens = sesame.http().post("/v1/token", "grant_type=authorization_code&code=" + code
+        + "&redirect_uri=" + callback, "Content-Type", "application/x-www-form-urlencoded",
+        "Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((client + ":"
+            + secrets.get(client)).getBytes(StandardCharsets.UTF_8)));
+    assertEquals(200, tokens.status(), tokens.body());
+    return tokens;
+  }
+
+  static LogoutTokenClaimsSet validated(String client, String token) throws Exception {
+    LogoutTokenValidator validator = new LogoutTokenValidator(new Issuer(sesame.url()), new ClientID(client),
+        JWSAlgorithm.RS256, URI.create(sesame.url() + "/.well-known/jwks.json").toURL());
+    return validator.validate(JWTParser.parse(token));
+  }
+
+  static String sid(Http.Response tokens) throws Exception {
+    return SignedJWT.parse(tokens.json().get("id_token").asText()).getJWTClaimsSet().getStringClaim("sid");
+  }
+
+  static boolean refreshes(String client, Http.Response tokens) {
+    return sesame.http().post("/v1/token", "grant_type=refresh_token&refresh_token="
+        + tokens.json().get("refresh_token").asText(), "Content-Type", "application/x-www-form-urlencoded",
+        "Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((client + ":"
+            + secrets.get(client)).getBytes(StandardCharsets.UTF_8))).status() == 200;
+  }
+
+  @Test
+  void rp_initiated_logout_notifies_the_client_with_a_valid_logout_token() throws Exception {
+    Http.Response tokens = signInTo("app-a", browser());
+    String idToken = tokens.json().get("id_token").asText();
+    Http.Response out = sesame.http().get("/logout?id_token_hint=" + idToken
+        + "&post_logout_redirect_uri=https://app-a.example/bye");
+    assertEquals(302, out.status(), out.body());
+    String token = RECEIVED.get("/app-a").poll(20, TimeUnit.SECONDS);
+    assertNotNull(token, "the logout token arrived");
+    LogoutTokenClaimsSet claims = validated("app-a", token);
+    assertEquals(sid(tokens), claims.getSessionID().getValue());
+    assertEquals(SignedJWT.parse(idToken).getJWTClaimsSet().getSubject(), claims.getSubject().getValue());
+    assertEquals("logout+jwt", SignedJWT.parse(token).getHeader().getType().toString());
+    assertNull(SignedJWT.parse(token).getJWTClaimsSet().getClaim("nonce"), "§2.4: never a nonce");
+    // Another client's validator refuses it (aud), and it is no ID token hint.
+    assertTrue(assertThrowsBad(() -> validated("app-b", token)));
+    assertEquals(400, sesame.http().get("/logout?id_token_hint=" + token).status());
+  }
+
+  static boolean assertThrowsBad(java.util.concurrent.Callable<?> call) {
+    try {
+      call.call();
+      return false;
+    } catch (Exception expected) {
+      return true;
+    }
+  }
+
+  @Test
+  void signing_out_of_sesame_ends_the_sessions_apps_got_from_that_sign_in_and_tells_them() throws Exception {
+    String cookie = browser();
+    Http.Response atA = signInTo("app-a", cookie);
+    Http.Response atB = signInTo("app-b", cookie);
+    Http.Response atQuiet = signInTo("quiet", cookie);
+    String otherCookie = browser(); // someone else's sign-in is untouched
+    Http.Response otherAtA = signInTo("app-a", otherCookie);
+    assertTrue(refreshes("app-a", atA) && refreshes("app-b", atB) && refreshes("quiet", atQuiet));
+
+    Http.Response logout = sesame.http().post("/v1/sessions/logout", "", "Cookie", cookie, "Origin", sesame.url(),
+        "X-Sesame-CSRF", "1");
+    assertEquals(204, logout.status(), logout.body());
+    assertEquals(sid(atA), validated("app-a", RECEIVED.get("/app-a").poll(20, TimeUnit.SECONDS)).getSessionID().getValue());
+    assertEquals(sid(atB), validated("app-b", RECEIVED.get("/app-b").poll(20, TimeUnit.SECONDS)).getSessionID().getValue());
+    for (Http.Response ended : List.of(atA, atB, atQuiet)) { // quiet has no back channel: ended all the same
+      assertEquals(401, sesame.http().get("/v1/userinfo", "Authorization", "Bearer "
+          + ended.json().get("access_token").asText()).status());
+    }
+    assertEquals(200, sesame.http().get("/v1/userinfo", "Authorization", "Bearer "
+        + otherAtA.json().get("access_token").asText()).status());
+    int quietNotices = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM logout_notices WHERE client_id = 'quiet'").mapTo(Integer.class).one());
+    assertEquals(0, quietNotices);
+    assertTrue(refreshes("app-a", otherAtA), "another person's session at the same app goes on");
+    assertNull(RECEIVED.get("/app-a").poll(1, TimeUnit.SECONDS), "and nobody told app a otherwise");
+  }
+
+  @Test
+  void a_failing_receiver_gets_the_notice_again_until_it_takes_it() throws Exception {
+    FAILURES_LEFT.set(2);
+    FLAKY_CALLS.set(0);
+    Http.Response tokens = signInTo("flaky", browser());
+    assertEquals(200, sesame.http().post("/v1/revoke", "token=" + tokens.json().get("refresh_token").asText(),
+        "Content-Type", "application/x-www-form-urlencoded", "Authorization", "Basic "
+            + java.util.Base64.getEncoder().encodeToString(("flaky:" + secrets.get("flaky"))
+            .getBytes(StandardCharsets.UTF_8))).status());
+    String token = RECEIVED.get("/flaky").poll(30, TimeUnit.SECONDS);
+    assertNotNull(token, "delivered after two refusals (503)");
+    assertEquals(3, FLAKY_CALLS.get());
+    assertEquals(sid(tokens), validated("flaky", token).getSessionID().getValue());
+    Map<String, Object> row = sesame.jdbi().withHandle(h -> h.createQuery(
+            "SELECT attempts, delivered_at IS NOT NULL AS delivered, last_error FROM logout_notices "
+                + "WHERE client_id = 'flaky'").mapToMap().one());
+    assertEquals(3, row.get("attempts"));
+    assertEquals(true, row.get("delivered"));
+    assertNull(row.get("last_error"));
+  }
+
+  @Test
+  void discovery_says_back_channel_logout_is_supported() {
+    var m = sesame.http().get("/.well-known/openid-configuration").json();
+    assertTrue(m.get("backchannel_logout_supported").asBoolean());
+    assertTrue(m.get("backchannel_logout_session_supported").asBoolean());
+  }
+
+}
