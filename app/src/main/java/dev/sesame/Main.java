@@ -3,6 +3,7 @@ package dev.sesame;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.oauth.AuthorizationCodes;
 import dev.sesame.oauth.BackchannelLogout;
+import dev.sesame.oauth.DynamicRegistration;
 import dev.sesame.oauth.AuthorizationRequests;
 import dev.sesame.common.FastCrypto;
 import dev.sesame.common.RedirectPolicy;
@@ -100,7 +101,8 @@ public final class Main implements AutoCloseable {
 
       http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
           passkeys, authorizationCodes, authorizationRequests, new Introspection(database.jdbi(), accessTokens, sessions, config.clientId()),
-          new ServiceKeys(database.jdbi()), clients, idTokens));
+          new ServiceKeys(database.jdbi()), clients, idTokens, config.dynamicRegistration()
+              .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit))));
     } catch (RuntimeException e) {
       close();
       throw e;

@@ -48,7 +48,8 @@ public record Config(
     Duration keyRotation,
     Duration keyPrepublish,
     String tokenAlg,
-    Optional<Path> clientsFile) {
+    Optional<Path> clientsFile,
+    Optional<RateLimit> dynamicRegistration) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
 
@@ -200,11 +201,14 @@ public record Config(
         .toUpperCase(Locale.ROOT));
 
     Optional<Path> clientsFile = r.optional("SESAME_CLIENTS_FILE", Reader::readableFile);
+    // RFC 7591 dynamic registration: off unless asked for; then public clients only, so many per client address.
+    boolean registration = r.get("SESAME_DYNAMIC_REGISTRATION", "off", s -> r.oneOf(s, "on", "off")).equals("on");
+    RateLimit registrationLimit = r.get("SESAME_RATE_LIMIT_REGISTRATION", "10/1h", RateLimit::parse);
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg,
-        clientsFile);
+        clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty());
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -246,6 +250,7 @@ public record Config(
     out.put("keyPrepublish", Durations.format(keyPrepublish));
     out.put("tokenAlg", tokenAlg);
     out.put("clientsFile", clientsFile.map(Path::toString).orElse("none"));
+    out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
     return out;
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.oauth.AuthorizationCodes;
 import dev.sesame.oauth.AuthorizationRequest;
 import dev.sesame.oauth.AuthorizationRequests;
+import dev.sesame.oauth.DynamicRegistration;
 import dev.sesame.common.ApiException;
 import dev.sesame.oauth.Client;
 import dev.sesame.oauth.Clients;
@@ -33,10 +34,13 @@ final class AuthorizeEndpoints {
   private final Clients clients;
   private final AuthorizationRequests requests;
   private final PageEndpoints hosted;
+  private final Optional<DynamicRegistration> registration;
 
   AuthorizeEndpoints(AuthorizationCodes codes, SessionService sessions, RequestAuth auth, SessionCookies cookies,
                      ClientIps clientIps, ObjectMapper mapper, Introspection introspection, ServiceKeys serviceKeys,
-                     Clients clients, AuthorizationRequests requests, PageEndpoints hosted) {
+                     Clients clients, AuthorizationRequests requests, PageEndpoints hosted,
+                     Optional<DynamicRegistration> registration) {
+    this.registration = registration;
     this.requests = requests;
     this.hosted = hosted;
     this.clients = clients;
@@ -265,6 +269,20 @@ final class AuthorizeEndpoints {
     Optional<Client> presenter = identifyClient(ctx, param);
     introspection.revoke(required(param, "token"), presenter.map(Client::clientId).orElse(null), clientIps.of(ctx));
     ctx.status(200).json(Map.of());
+  }
+
+  /** {@code POST /v1/register} (RFC 7591 §3): JSON client metadata → 201 with the registered client's. */
+  void register(Context ctx) {
+    Map<String, Object> metadata;
+    try {
+      metadata = mapper.readValue(ctx.bodyAsBytes(), new com.fasterxml.jackson.core.type.TypeReference<>() {});
+    } catch (java.io.IOException e) {
+      metadata = null;
+    }
+    if (metadata == null) {
+      throw ApiException.badRequest("invalid_client_metadata", "Send the client's metadata as a JSON object.");
+    }
+    ctx.status(201).json(registration.orElseThrow().register(metadata, clientIps.of(ctx)));
   }
 
   private Function<String, Optional<String>> params(Context ctx) {

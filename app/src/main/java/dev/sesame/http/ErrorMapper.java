@@ -27,7 +27,7 @@ final class ErrorMapper {
   private final Database database;
   /** The OAuth endpoints, answering in RFC 6749 §5.2's format. */
   static final java.util.Set<String> OAUTH_PATHS =
-      java.util.Set.of("/v1/token", "/v1/revoke", "/v1/introspect", "/v1/userinfo");
+      java.util.Set.of("/v1/token", "/v1/revoke", "/v1/introspect", "/v1/userinfo", "/v1/register");
 
   ErrorMapper(Database database) {
     this.database = database;
@@ -124,13 +124,17 @@ final class ErrorMapper {
             + detail.replace("\"", "'") + "\"");
       }
       case "invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
-           "unsupported_token_type" -> {
+           "unsupported_token_type", "invalid_client_metadata", "invalid_redirect_uri" -> { // last two: RFC 7591
         error = code;
         answer = 400;
       }
       case "invalid_refresh_token", "refresh_token_reused", "session_revoked", "session_expired" -> {
         error = "invalid_grant";
         answer = 400;
+      }
+      case "not_found", "method_not_allowed" -> { // e.g. registration switched off: not there, not a bad request
+        error = code;
+        answer = status;
       }
       case "rate_limited" -> {
         error = code;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.sesame.oauth.AuthorizationCodes;
 import dev.sesame.oauth.AuthorizationRequests;
+import dev.sesame.oauth.DynamicRegistration;
+import java.util.Optional;
 import dev.sesame.common.ApiException;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
@@ -37,7 +39,8 @@ public final class HttpServer implements AutoCloseable {
   public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
                          SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
                          AuthorizationCodes authorizationCodes, AuthorizationRequests authorizationRequests,
-                         Introspection introspection, ServiceKeys serviceKeys, Clients clients, IdTokens idTokens) {}
+                         Introspection introspection, ServiceKeys serviceKeys, Clients clients, IdTokens idTokens,
+                         Optional<DynamicRegistration> registration) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -57,9 +60,10 @@ public final class HttpServer implements AutoCloseable {
     PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
     PageEndpoints hosted = new PageEndpoints(pages);
     AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
-        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients(), s.authorizationRequests(), hosted);
+        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients(), s.authorizationRequests(), hosted,
+        s.registration());
     OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer(), s.idTokens(), s.clients(),
-        s.sessions(), cookies, clientIps, pages);
+        s.sessions(), cookies, clientIps, pages, s.registration().isPresent());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins());
     boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
@@ -115,6 +119,9 @@ public final class HttpServer implements AutoCloseable {
       c.routes.post("/v1/token", retry.once(authorize::token));
       c.routes.post("/v1/introspect", retry.once(authorize::introspect));
       c.routes.post("/v1/revoke", retry.once(authorize::revoke));
+      if (s.registration().isPresent()) {
+        c.routes.post("/v1/register", retry.once(authorize::register));
+      }
 
       c.routes.post("/v1/passkeys/register/options", retry.once(passkeys::startRegistration));
       c.routes.post("/v1/passkeys/register/verify", retry.once(passkeys::finishRegistration));

@@ -26,9 +26,12 @@ final class OpenIdEndpoints {
   private final SessionCookies cookies;
   private final ClientIps clientIps;
   private final Pages pages;
+  private final boolean registration;
 
   OpenIdEndpoints(RequestAuth auth, AccessTokens accessTokens, String issuer, IdTokens idTokens, Clients clients,
-                  SessionService sessions, SessionCookies cookies, ClientIps clientIps, Pages pages) {
+                  SessionService sessions, SessionCookies cookies, ClientIps clientIps, Pages pages,
+                  boolean registration) {
+    this.registration = registration;
     this.auth = auth;
     this.accessTokens = accessTokens;
     this.issuer = issuer;
@@ -54,6 +57,9 @@ final class OpenIdEndpoints {
     m.put("introspection_endpoint", issuer + "/v1/introspect");
     m.put("revocation_endpoint", issuer + "/v1/revoke");
     m.put("end_session_endpoint", issuer + "/logout");
+    if (registration) {
+      m.put("registration_endpoint", issuer + "/v1/register"); // RFC 7591, SESAME_DYNAMIC_REGISTRATION=on
+    }
     m.put("scopes_supported", ClientMetadata.SCOPES);
     m.put("response_types_supported", List.of("code"));
     m.put("response_modes_supported", List.of("query"));

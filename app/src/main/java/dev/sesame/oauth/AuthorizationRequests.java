@@ -199,6 +199,14 @@ public final class AuthorizationRequests {
     } else if (hostedPage) {
       prompt.add("select_account"); // the hosted page's older form: "Continue as …" when already signed in
     }
+    if (client.map(c -> c.source() == Client.Source.DYNAMIC).orElse(false)) {
+      // Anyone may register such a client: no silent single sign-on into it; the person confirms on the page.
+      if (prompt.contains("none")) {
+        throw new RefusedWithoutTarget("consent_required",
+            "This app registered itself: the person must confirm on the sign-in page.");
+      }
+      prompt.add("select_account");
+    }
     Long maxAge = null;
     String maxAgeValue = once.apply("max_age");
     if (maxAgeValue != null) {
@@ -216,7 +224,8 @@ public final class AuthorizationRequests {
       uiLocales = null;
     }
     return new AuthorizationRequest(client.map(Client::clientId).orElse(null),
-        client.map(Client::clientName).orElse(null), redirectUri, state, nonce, challenge, scopes,
+        client.map(c -> c.source() == Client.Source.DYNAMIC ? c.clientName() + " (registered itself; it gets "
+            + "you back at " + where(redirectUri) + ")" : c.clientName()).orElse(null), redirectUri, state, nonce, challenge, scopes,
         Set.copyOf(prompt), maxAge, loginHint, uiLocales, Instant.now());
   }
 
@@ -275,6 +284,12 @@ public final class AuthorizationRequests {
     }
     checkShape(redirectUri);
     return client;
+  }
+
+  /** Where a redirect URI leads, for people: its host, or its scheme for an app's own (RFC 8252 §7.1). */
+  private static String where(String redirectUri) {
+    URI uri = URI.create(redirectUri);
+    return uri.getHost() != null ? uri.getHost() : uri.getScheme() + ":";
   }
 
   /** A redirect target the answer's parameters can be added to unambiguously. */

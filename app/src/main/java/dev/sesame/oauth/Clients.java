@@ -92,6 +92,42 @@ public final class Clients {
     return new Issued(r.client(), r.secret().isPresent() ? Optional.empty() : secret);
   }
 
+  /** What dynamic registration may not set: secrets, and addresses Sesame would call or trust (SSRF, CORS). */
+  private static final List<String> NOT_SELF_SERVICE = List.of("client_secret", "backchannel_logout_uri",
+      "web_origins");
+
+  /**
+   * RFC 7591 dynamic registration: a public client only (PKCE, no secret), its id assigned here. Fields only an
+   * operator may set are refused; scope values Sesame does not know are left out (the answer says what was
+   * registered, §3.2.1).
+   */
+  public Issued registerDynamic(Map<String, ?> metadata) {
+    Map<String, Object> m = new LinkedHashMap<>(metadata);
+    Object method = m.getOrDefault("token_endpoint_auth_method", "none");
+    if (!"none".equals(method)) {
+      throw new ClientMetadata.Invalid("invalid_client_metadata", "Only public clients may register here: "
+          + "token_endpoint_auth_method none, with PKCE.");
+    }
+    for (String field : NOT_SELF_SERVICE) {
+      if (m.containsKey(field)) {
+        throw new ClientMetadata.Invalid("invalid_client_metadata", field + " cannot be set by dynamic "
+            + "registration; ask the operator to register the client.");
+      }
+    }
+    m.remove("client_id"); // assigned by the server (§3.2.1)
+    m.put("token_endpoint_auth_method", "none");
+    if (m.get("scope") instanceof String scope) {
+      List<String> known = java.util.Arrays.stream(scope.strip().split("\\s+"))
+          .filter(ClientMetadata.SCOPES::contains).distinct().toList();
+      if (known.isEmpty()) {
+        m.remove("scope");
+      } else {
+        m.put("scope", String.join(" ", known));
+      }
+    }
+    return create(m, Client.Source.DYNAMIC);
+  }
+
   /**
    * Changes some of a client's metadata ({@code changes} in RFC 7591 names; the rest is kept). A client that turns
    * confidential gets a new secret; one that turns public loses its secret.
