@@ -175,16 +175,39 @@ final class AuthorizeEndpoints {
             param.apply("redirect_uri").orElse(null), presenter, clientIps.of(ctx));
         cookies.respond(ctx, mayRefresh ? tokens : tokens.withoutRefreshToken());
       }
-      case "refresh_token" -> {
-        if (!mayRefresh) {
-          throw ApiException.badRequest("unauthorized_client", "This client may not use the refresh_token grant.");
-        }
-        cookies.respond(ctx, sessions.refresh(required(param, "refresh_token"),
-            presenter.map(Client::clientId).orElse(null), clientIps.of(ctx)));
-      }
+      case "refresh_token" -> refreshGrant(ctx, presenter, required(param, "refresh_token"));
       default -> throw ApiException.badRequest("unsupported_grant_type",
           "grant_type must be authorization_code or refresh_token.");
     }
+  }
+
+  /**
+   * {@code POST /v1/sessions/refresh}: the refresh_token grant of the first-party client in Sesame's own shape —
+   * {@code {"refresh_token"}}, or no body at all on Sesame's pages, whose refresh token is the session cookie
+   * (CSRF-checked) — with problem+json errors. The same grant as the token endpoint's, in {@link #refreshGrant}.
+   */
+  void sessionsRefresh(Context ctx) {
+    JsonBody body = JsonBody.ofOptional(ctx, mapper);
+    String refreshToken = body.optionalString("refresh_token").orElseGet(() -> {
+      String fromCookie = cookies.refreshToken(ctx).orElseThrow(() ->
+          ApiException.badRequest("invalid_request", "The field 'refresh_token' is required."));
+      auth.requireCsrfProof(ctx);
+      return fromCookie;
+    });
+    refreshGrant(ctx, Optional.empty(), refreshToken);
+  }
+
+  /**
+   * The refresh_token grant (RFC 6749 §6), the one implementation behind both routes: rotation and reuse detection
+   * in {@link SessionService#refresh}, the token bound to the client it was issued to ({@code presenter} empty: the
+   * first-party client), and only for a client that registered the grant.
+   */
+  private void refreshGrant(Context ctx, Optional<Client> presenter, String refreshToken) {
+    if (presenter.isPresent() && !presenter.get().grantTypes().contains("refresh_token")) {
+      throw ApiException.badRequest("unauthorized_client", "This client may not use the refresh_token grant.");
+    }
+    cookies.respond(ctx, sessions.refresh(refreshToken, presenter.map(Client::clientId).orElse(null),
+        clientIps.of(ctx)));
   }
 
   /**

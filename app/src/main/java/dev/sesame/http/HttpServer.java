@@ -107,7 +107,7 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/email/confirm", retry.once(email::confirmPage));
       c.routes.head("/email/confirm", retry.once(email::confirmPage));
 
-      c.routes.post("/v1/sessions/refresh", retry.once(sessions::refresh));
+      c.routes.post("/v1/sessions/refresh", retry.once(authorize::sessionsRefresh));
       c.routes.post("/v1/sessions/logout", retry.once(sessions::logout));
       c.routes.get("/v1/sessions", retry.once(sessions::list));
       c.routes.delete("/v1/sessions/{id}", retry.once(sessions::revoke));

@@ -27,21 +27,6 @@ final class SessionEndpoints {
   }
 
   /**
-   * {@code POST /v1/sessions/refresh {"refresh_token"}} → 200 token response with a new refresh token. Sesame's own
-   * pages send no body: their refresh token is the session cookie (CSRF-checked).
-   */
-  void refresh(Context ctx) {
-    JsonBody body = JsonBody.ofOptional(ctx, mapper);
-    String refreshToken = body.optionalString("refresh_token").orElseGet(() -> {
-      String fromCookie = cookies.refreshToken(ctx).orElseThrow(() ->
-          ApiException.badRequest("invalid_request", "The field 'refresh_token' is required."));
-      bearer.requireCsrfProof(ctx);
-      return fromCookie;
-    });
-    cookies.respond(ctx, sessions.refresh(refreshToken, clientIps.of(ctx)));
-  }
-
-  /**
    * {@code POST /v1/sessions/logout} (Bearer or cookie), optionally {@code {"all": true}} → 204; the session (or
    * every session of the user) and its refresh tokens stop working.
    */

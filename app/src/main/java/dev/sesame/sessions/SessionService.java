@@ -101,15 +101,8 @@ public final class SessionService {
   /**
    * Exchanges a refresh token for a new token response (RFC 6749 §6 with rotation, RFC 9700 §4.14.2). A token
    * presented again within the reuse grace of its first exchange gets an answer for the same session; later, it is
-   * reuse, and the whole session ends.
-   */
-  public TokenResponse refresh(String refreshToken, ClientInfo client) {
-    return refresh(refreshToken, null, client);
-  }
-
-  /**
-   * {@link #refresh(String, ClientInfo)} for a client: a refresh token works only for the client it was issued to
-   * ({@code clientId} null: the first-party client), RFC 6749 §6.
+   * reuse, and the whole session ends. It works only for the client it was issued to ({@code clientId} null: the
+   * first-party client).
    */
   public TokenResponse refresh(String refreshToken, String clientId, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
