@@ -132,7 +132,7 @@ final class ErrorMapper {
         error = "invalid_grant";
         answer = 400;
       }
-      case "not_found", "method_not_allowed" -> { // e.g. registration switched off: not there, not a bad request
+      case "not_found", "method_not_allowed", "origin_not_allowed" -> { // not there (registration off), or CORS
         error = code;
         answer = status;
       }

@@ -51,7 +51,7 @@ public final class HttpServer implements AutoCloseable {
     Pages pages = new Pages(config.rpName());
     SessionCookies cookies = new SessionCookies(config);
     RequestAuth auth = new RequestAuth(s.accessTokens(), s.sessions(), cookies, config.allowedOrigins());
-    Cors cors = new Cors(config.allowedOrigins());
+    Cors cors = new Cors(config.allowedOrigins(), s.clients()::isWebOrigin);
     ErrorMapper errors = new ErrorMapper(s.database());
     Retry retry = new Retry(s.database());
     EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies,
@@ -82,7 +82,7 @@ public final class HttpServer implements AutoCloseable {
 
       c.routes.before(ctx -> securityHeaders(ctx, config));
       c.routes.before("/v1/*", cors::allow);
-      c.routes.before("/.well-known/*", cors::allow);
+      c.routes.before("/.well-known/*", cors::allowAnyone);
       c.routes.options("/v1/*", cors::preflight);
 
       c.routes.get("/assets/{name}", assets::serve);

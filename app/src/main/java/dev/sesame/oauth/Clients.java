@@ -70,6 +70,38 @@ public final class Clients {
   /** What applying a clients file did. */
   public record FileResult(int changed, int unchanged, int deleted) {}
 
+  /** Answers of {@link #isWebOrigin} for a little while: CORS asks on every cross-origin call. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> webOriginsSeen =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final long WEB_ORIGIN_CACHE_NANOS = java.time.Duration.ofSeconds(30).toNanos();
+
+  /**
+   * Whether a registered client declared {@code origin} in its {@code web_origins} (so a browser-based client on it
+   * may call the token, UserInfo and revocation endpoints). Positive answers are kept 30 seconds; a changed client
+   * counts within that time.
+   */
+  public boolean isWebOrigin(String origin) {
+    Long seen = webOriginsSeen.get(origin);
+    if (seen != null && System.nanoTime() - seen < WEB_ORIGIN_CACHE_NANOS) {
+      return true;
+    }
+    if (origin.length() > 300) {
+      return false;
+    }
+    boolean declared = jdbi.withHandle(h -> h.createQuery(
+            "SELECT EXISTS (SELECT 1 FROM oauth_clients WHERE :origin = ANY (web_origins))")
+        .bind("origin", origin).mapTo(Boolean.class).one());
+    if (declared) {
+      if (webOriginsSeen.size() > 1000) {
+        webOriginsSeen.clear();
+      }
+      webOriginsSeen.put(origin, System.nanoTime());
+    } else {
+      webOriginsSeen.remove(origin);
+    }
+    return declared;
+  }
+
   public Optional<Client> find(String clientId) {
     return jdbi.withHandle(h -> ClientStore.find(h, clientId)).map(ClientStore.Stored::client);
   }
