@@ -1,7 +1,13 @@
 package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
+import dev.sesame.email.EmailEndpoints;
+import dev.sesame.http.Feature;
+import dev.sesame.http.Web;
 import dev.sesame.oauth.AuthorizationCodes;
+import dev.sesame.oauth.AuthorizationEndpoint;
+import dev.sesame.oauth.OpenIdEndpoints;
+import dev.sesame.oauth.TokenEndpoint;
 import dev.sesame.oauth.BackchannelLogout;
 import dev.sesame.oauth.DynamicRegistration;
 import dev.sesame.oauth.AuthorizationRequests;
@@ -36,6 +42,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,10 +106,20 @@ public final class Main implements AutoCloseable {
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
-      http = new HttpServer(new HttpServer.Services(config, database, emailSignIn, outbox, sessions, accessTokens,
-          passkeys, authorizationCodes, authorizationRequests, new Introspection(database.jdbi(), accessTokens, sessions, config.clientId()),
-          new ServiceKeys(database.jdbi()), clients, idTokens, config.dynamicRegistration()
-              .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit))));
+      Web web = Web.of(config, database, accessTokens, sessions);
+      Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
+      Optional<DynamicRegistration> registration = config.dynamicRegistration()
+          .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit));
+      List<Feature> features = List.of(
+          new EmailEndpoints(emailSignIn, outbox, authorizationRequests, web,
+              config.devMailbox() && config.publicUrlIsLocalhost()),
+          new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),
+          new TokenEndpoint(authorizationCodes, sessions, introspection, new ServiceKeys(database.jdbi()), clients,
+              registration, web),
+          new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, registration.isPresent(),
+              web));
+      http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
+          features, clients::isWebOrigin));
     } catch (RuntimeException e) {
       close();
       throw e;

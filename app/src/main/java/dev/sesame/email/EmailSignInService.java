@@ -11,6 +11,7 @@ import dev.sesame.config.RateLimit;
 import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
+import dev.sesame.users.EmailAddresses;
 import dev.sesame.users.Users;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;

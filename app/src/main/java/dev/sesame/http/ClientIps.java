@@ -13,19 +13,19 @@ import java.util.regex.Pattern;
  * the right-most {@code X-Forwarded-For} entry that is not itself a trusted proxy. Entries a client wrote (further
  * left) are never believed.
  */
-final class ClientIps {
+public final class ClientIps {
   private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+");
   private final List<Cidr> trustedProxies;
 
-  ClientIps(List<Cidr> trustedProxies) {
+  public ClientIps(List<Cidr> trustedProxies) {
     this.trustedProxies = trustedProxies;
   }
 
-  ClientInfo of(Context ctx) {
+  public ClientInfo of(Context ctx) {
     return new ClientInfo(ip(ctx), ctx.header("User-Agent"));
   }
 
-  String ip(Context ctx) {
+  public String ip(Context ctx) {
     String peer = ctx.req().getRemoteAddr();
     if (trustedProxies.isEmpty() || !trusted(peer)) {
       return peer;

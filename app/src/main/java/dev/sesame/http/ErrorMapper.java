@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * read. Unexpected exceptions become a 500 that carries only a reference; the stack trace goes to the log under the
  * same reference.
  */
-final class ErrorMapper {
+public final class ErrorMapper {
   private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
   static final String PROBLEM_JSON = "application/problem+json";
   /** Seconds a client is asked to wait when the database is unavailable: about two health probes. */
@@ -90,7 +90,7 @@ final class ErrorMapper {
   }
 
   /** Writes an error in the format of the endpoint it happened on. */
-  static void write(Context ctx, int status, String code, String detail) {
+  public static void write(Context ctx, int status, String code, String detail) {
     if (OAUTH_PATHS.contains(ctx.path())) {
       writeOAuth(ctx, status, code, detail);
       return;

@@ -1,25 +1,14 @@
 package dev.sesame.http;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.sesame.oauth.AuthorizationCodes;
-import dev.sesame.oauth.AuthorizationRequests;
-import dev.sesame.oauth.DynamicRegistration;
-import java.util.Optional;
 import dev.sesame.common.ApiException;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
-import dev.sesame.email.EmailSignInService;
-import dev.sesame.email.Outbox;
-import dev.sesame.oauth.Clients;
-import dev.sesame.tokens.IdTokens;
 import dev.sesame.passkeys.PasskeyService;
-import dev.sesame.oauth.ServiceKeys;
-import dev.sesame.oauth.Introspection;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import io.javalin.Javalin;
+import java.util.List;
+import java.util.function.Predicate;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import org.eclipse.jetty.server.Server;
@@ -35,38 +24,29 @@ public final class HttpServer implements AutoCloseable {
 
   private final Javalin app;
 
-  /** Everything the HTTP layer talks to, built by {@code Main}. */
-  public record Services(Config config, Database database, EmailSignInService emailSignIn, Outbox outbox,
-                         SessionService sessions, AccessTokens accessTokens, PasskeyService passkeys,
-                         AuthorizationCodes authorizationCodes, AuthorizationRequests authorizationRequests,
-                         Introspection introspection, ServiceKeys serviceKeys, Clients clients, IdTokens idTokens,
-                         Optional<DynamicRegistration> registration) {}
+  /**
+   * What the server itself serves — sessions, passkeys, the account page, well-known documents, assets — and the
+   * features that add their own routes (email sign-in, the OAuth/OpenID Connect protocol), built by {@code Main}.
+   *
+   * @param clientWebOrigin whether a registered client declared an origin (CORS for browser-based clients)
+   */
+  public record Services(Config config, Database database, Web web, SessionService sessions,
+                         AccessTokens accessTokens, PasskeyService passkeys, List<Feature> features,
+                         Predicate<String> clientWebOrigin) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
-    ObjectMapper mapper = new ObjectMapper()
-        .registerModule(new JavaTimeModule())
-        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
-    ClientIps clientIps = new ClientIps(config.trustedProxies());
-    Pages pages = new Pages(config.rpName());
-    SessionCookies cookies = new SessionCookies(config);
-    RequestAuth auth = new RequestAuth(s.accessTokens(), s.sessions(), cookies, config.allowedOrigins());
-    Cors cors = new Cors(config.allowedOrigins(), s.clients()::isWebOrigin);
+    Web web = s.web();
+    Retry retry = web.retry();
+    Cors cors = new Cors(config.allowedOrigins(), s.clientWebOrigin());
     ErrorMapper errors = new ErrorMapper(s.database());
-    Retry retry = new Retry(s.database());
-    EmailEndpoints email = new EmailEndpoints(s.emailSignIn(), s.outbox(), clientIps, mapper, pages, cookies,
-        s.authorizationRequests());
-    SessionEndpoints sessions = new SessionEndpoints(s.sessions(), auth, cookies, clientIps, mapper);
-    PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), auth, cookies, clientIps, mapper);
-    PageEndpoints hosted = new PageEndpoints(pages);
-    AuthorizeEndpoints authorize = new AuthorizeEndpoints(s.authorizationCodes(), s.sessions(), auth, cookies,
-        clientIps, mapper, s.introspection(), s.serviceKeys(), s.clients(), s.authorizationRequests(), hosted,
-        s.registration());
-    OpenIdEndpoints openId = new OpenIdEndpoints(auth, s.accessTokens(), config.issuer(), s.idTokens(), s.clients(),
-        s.sessions(), cookies, clientIps, pages, s.registration().isPresent());
+    SessionEndpoints sessions = new SessionEndpoints(s.sessions(), web.auth(), web.cookies(), web.clientIps(),
+        web.mapper());
+    PasskeyEndpoints passkeys = new PasskeyEndpoints(s.passkeys(), web.auth(), web.cookies(), web.clientIps(),
+        web.mapper());
+    PageEndpoints hosted = new PageEndpoints(web.pages());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
         config.passkeys().relatedOrigins());
-    boolean devMail = config.devMailbox() && config.publicUrlIsLocalhost();
 
     StaticAssets assets = new StaticAssets();
     this.app = Javalin.create(c -> {
@@ -78,7 +58,7 @@ public final class HttpServer implements AutoCloseable {
       c.jetty.threadPool = threadPool(config.databasePoolSize());
       c.http.maxRequestSize = MAX_BODY_BYTES;
       c.http.generateEtags = true;
-      c.jsonMapper(new io.javalin.json.JavalinJackson(mapper, false));
+      c.jsonMapper(new io.javalin.json.JavalinJackson(web.mapper(), false));
 
       c.routes.before(ctx -> securityHeaders(ctx, config));
       c.routes.before("/v1/*", cors::allow);
@@ -88,40 +68,17 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/assets/{name}", assets::serve);
       c.routes.head("/assets/{name}", assets::serve);
       c.routes.get("/", ctx -> ctx.redirect("/login"));
-      c.routes.get("/login", retry.once(authorize::login));
-      c.routes.get("/authorize", retry.once(authorize::authorizationEndpoint));
-      c.routes.post("/authorize", retry.once(authorize::authorizationEndpoint));
       c.routes.get("/account", retry.once(hosted::account));
 
       c.routes.get("/health", wellKnown::health);
       c.routes.get("/ready", wellKnown::ready);
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
-      c.routes.get("/.well-known/oauth-authorization-server", openId::configuration);
-      c.routes.get("/.well-known/openid-configuration", openId::configuration);
-      c.routes.get("/logout", retry.once(openId::logout));
-      c.routes.post("/logout", retry.once(openId::logout));
 
-      c.routes.post("/v1/email/start", retry.once(email::start));
-      c.routes.post("/v1/email/verify", retry.once(email::verify));
-      c.routes.get("/email/confirm", retry.once(email::confirmPage));
-      c.routes.head("/email/confirm", retry.once(email::confirmPage));
-
-      c.routes.post("/v1/sessions/refresh", retry.once(authorize::sessionsRefresh));
       c.routes.post("/v1/sessions/logout", retry.once(sessions::logout));
       c.routes.get("/v1/sessions", retry.once(sessions::list));
       c.routes.delete("/v1/sessions/{id}", retry.once(sessions::revoke));
       c.routes.get("/v1/me", retry.once(sessions::me));
-      c.routes.get("/v1/userinfo", retry.once(openId::userinfo));
-      c.routes.post("/v1/userinfo", retry.once(openId::userinfo));
-
-      c.routes.post("/v1/authorize", retry.once(authorize::authorize));
-      c.routes.post("/v1/token", retry.once(authorize::token));
-      c.routes.post("/v1/introspect", retry.once(authorize::introspect));
-      c.routes.post("/v1/revoke", retry.once(authorize::revoke));
-      if (s.registration().isPresent()) {
-        c.routes.post("/v1/register", retry.once(authorize::register));
-      }
 
       c.routes.post("/v1/passkeys/register/options", retry.once(passkeys::startRegistration));
       c.routes.post("/v1/passkeys/register/verify", retry.once(passkeys::finishRegistration));
@@ -131,8 +88,8 @@ public final class HttpServer implements AutoCloseable {
       c.routes.patch("/v1/me/passkeys/{id}", retry.once(passkeys::rename));
       c.routes.delete("/v1/me/passkeys/{id}", retry.once(passkeys::remove));
 
-      if (devMail) {
-        c.routes.get("/dev/mail", retry.once(email::devMail));
+      for (Feature feature : s.features()) {
+        feature.routes(c.routes);
       }
 
       c.routes.exception(ApiException.class, errors::api);

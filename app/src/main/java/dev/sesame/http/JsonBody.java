@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** A request's JSON object body, read with clear 4xx answers for every way it can be wrong. */
-final class JsonBody {
+public final class JsonBody {
   private final ObjectNode node;
 
   private JsonBody(ObjectNode node) {
@@ -17,14 +17,14 @@ final class JsonBody {
   }
 
   /** Like {@link #of}, but an empty body counts as {@code {}} (for requests whose fields are all optional). */
-  static JsonBody ofOptional(Context ctx, ObjectMapper mapper) {
+  public static JsonBody ofOptional(Context ctx, ObjectMapper mapper) {
     if (ctx.bodyAsBytes().length == 0) {
       return new JsonBody(mapper.createObjectNode());
     }
     return of(ctx, mapper);
   }
 
-  static JsonBody of(Context ctx, ObjectMapper mapper) {
+  public static JsonBody of(Context ctx, ObjectMapper mapper) {
     String contentType = ctx.contentType();
     if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
       throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.");
@@ -45,12 +45,12 @@ final class JsonBody {
     return new JsonBody(object);
   }
 
-  String requiredString(String field) {
+  public String requiredString(String field) {
     return optionalString(field).orElseThrow(() ->
         ApiException.badRequest("invalid_request", "The field '" + field + "' is required."));
   }
 
-  Optional<String> optionalString(String field) {
+  public Optional<String> optionalString(String field) {
     JsonNode value = node.get(field);
     if (value == null || value.isNull()) {
       return Optional.empty();
@@ -66,7 +66,7 @@ final class JsonBody {
   }
 
   /** A nested JSON object, returned as JSON text (e.g. a WebAuthn credential for the WebAuthn parser). */
-  String requiredObjectJson(String field) {
+  public String requiredObjectJson(String field) {
     JsonNode value = node.get(field);
     if (value == null || value.isNull()) {
       throw ApiException.badRequest("invalid_request", "The field '" + field + "' is required.");
@@ -77,7 +77,7 @@ final class JsonBody {
     return value.toString();
   }
 
-  Optional<Boolean> optionalBoolean(String field) {
+  public Optional<Boolean> optionalBoolean(String field) {
     JsonNode value = node.get(field);
     if (value == null || value.isNull()) {
       return Optional.empty();
@@ -88,7 +88,7 @@ final class JsonBody {
     return Optional.of(value.booleanValue());
   }
 
-  boolean has(String field) {
+  public boolean has(String field) {
     JsonNode value = node.get(field);
     return value != null && !value.isNull();
   }

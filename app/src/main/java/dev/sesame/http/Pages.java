@@ -5,18 +5,18 @@ import io.javalin.http.Context;
 import java.util.List;
 
 /** The shell of Sesame's own HTML pages: branded, no inline script (the CSP forbids it), one stylesheet. */
-final class Pages {
+public final class Pages {
   private final String rpName;
 
-  Pages(String rpName) {
+  public Pages(String rpName) {
     this.rpName = rpName;
   }
 
-  String rpName() {
+  public String rpName() {
     return rpName;
   }
 
-  void render(Context ctx, String title, String mainHtml, List<String> scripts) {
+  public void render(Context ctx, String title, String mainHtml, List<String> scripts) {
     StringBuilder scriptTags = new StringBuilder();
     for (String src : scripts) {
       scriptTags.append("<script type=\"module\" src=\"").append(Html.escape(src)).append("\"></script>\n");

@@ -16,8 +16,8 @@ import java.util.Optional;
  * no cross-site form can send, and no cross-origin script can send without a CORS preflight we only grant to
  * allowed origins).
  */
-final class RequestAuth {
-  static final String CSRF_HEADER = "X-Sesame-CSRF";
+public final class RequestAuth {
+  public static final String CSRF_HEADER = "X-Sesame-CSRF";
   private static final Map<String, String> CHALLENGE = Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\"");
 
   private final AccessTokens accessTokens;
@@ -25,7 +25,7 @@ final class RequestAuth {
   private final SessionCookies cookies;
   private final List<String> allowedOrigins;
 
-  RequestAuth(AccessTokens accessTokens, SessionService sessions, SessionCookies cookies,
+  public RequestAuth(AccessTokens accessTokens, SessionService sessions, SessionCookies cookies,
               List<String> allowedOrigins) {
     this.accessTokens = accessTokens;
     this.sessions = sessions;
@@ -34,10 +34,10 @@ final class RequestAuth {
   }
 
   /** A live session and the token's granted scope (null for first-party tokens): Bearer only, no cookies. */
-  record Bearer(SessionService.ActiveSession session, String scope) {}
+  public record Bearer(SessionService.ActiveSession session, String scope) {}
 
   /** {@code Authorization: Bearer <access token>} of a live session (OpenID Connect UserInfo, RFC 6750). */
-  Bearer requireBearer(Context ctx) {
+  public Bearer requireBearer(Context ctx) {
     String header = ctx.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() > 8192) {
       throw unauthenticated();
@@ -55,7 +55,7 @@ final class RequestAuth {
     return new Bearer(session, claims.scope());
   }
 
-  SessionService.ActiveSession require(Context ctx) {
+  public SessionService.ActiveSession require(Context ctx) {
     String header = ctx.header("Authorization");
     String token;
     if (header != null) {
@@ -88,7 +88,7 @@ final class RequestAuth {
    * when there is no cookie or its token has expired (the page can refresh it). For the authorization endpoint's
    * single sign-on: a navigation, so no CSRF proof applies.
    */
-  Optional<SessionService.ActiveSession> cookieSession(Context ctx) {
+  public Optional<SessionService.ActiveSession> cookieSession(Context ctx) {
     Optional<String> cookie = cookies.accessToken(ctx);
     if (cookie.isEmpty()) {
       return Optional.empty();
@@ -103,7 +103,7 @@ final class RequestAuth {
   }
 
   /** For requests that act on a cookie: safe methods pass; others need an allowed Origin and the CSRF header. */
-  void requireCsrfProof(Context ctx) {
+  public void requireCsrfProof(Context ctx) {
     String method = ctx.method().name();
     if (method.equals("GET") || method.equals("HEAD")) {
       return;

@@ -10,14 +10,14 @@ import io.javalin.http.Handler;
  * next requests succeed on fresh ones instead of failing one per dead connection. Anything else, and a second
  * failure, goes to the error mapper (503 when the database is unavailable).
  */
-final class Retry {
+public final class Retry {
   private final Database database;
 
-  Retry(Database database) {
+  public Retry(Database database) {
     this.database = database;
   }
 
-  Handler once(Handler handler) {
+  public Handler once(Handler handler) {
     return ctx -> {
       try {
         handler.handle(ctx);

@@ -14,8 +14,8 @@ import java.util.Optional;
  * {@code __Host-} prefix when the public URL is https. A page asks for cookie mode with
  * {@code X-Sesame-Session: cookie} on a same-origin sign-in; the refresh token then stays out of the JSON body.
  */
-final class SessionCookies {
-  static final String REQUEST_HEADER = "X-Sesame-Session";
+public final class SessionCookies {
+  public static final String REQUEST_HEADER = "X-Sesame-Session";
   private static final String REFRESH_PATH = "/v1/sessions";
 
   private final boolean secure;
@@ -25,7 +25,7 @@ final class SessionCookies {
   private final int accessMaxAge;
   private final int refreshMaxAge;
 
-  SessionCookies(Config config) {
+  public SessionCookies(Config config) {
     this.secure = config.https();
     String prefix = secure ? "__Host-" : "";
     // __Host- requires Path=/, so the refresh cookie (narrower path) uses __Secure- instead.
@@ -37,16 +37,16 @@ final class SessionCookies {
   }
 
   /** The page on Sesame's own origin asked to keep the session in cookies. */
-  boolean requested(Context ctx) {
+  public boolean requested(Context ctx) {
     return "cookie".equalsIgnoreCase(ctx.header(REQUEST_HEADER)) && ownOrigin.equals(ctx.header("Origin"));
   }
 
   /** Answers a sign-in: sets the cookies in cookie mode (and leaves the refresh token out of the body). */
-  void respond(Context ctx, TokenResponse tokens) {
+  public void respond(Context ctx, TokenResponse tokens) {
     respond(ctx, tokens, Map.of());
   }
 
-  void respond(Context ctx, TokenResponse tokens, Map<String, Object> extra) {
+  public void respond(Context ctx, TokenResponse tokens, Map<String, Object> extra) {
     boolean cookies = requested(ctx);
     if (cookies) {
       ctx.cookie(cookie(accessName, tokens.accessToken(), "/", accessMaxAge));
@@ -57,15 +57,15 @@ final class SessionCookies {
     ctx.json(body);
   }
 
-  Optional<String> accessToken(Context ctx) {
+  public Optional<String> accessToken(Context ctx) {
     return Optional.ofNullable(ctx.cookie(accessName)).filter(v -> !v.isBlank());
   }
 
-  Optional<String> refreshToken(Context ctx) {
+  public Optional<String> refreshToken(Context ctx) {
     return Optional.ofNullable(ctx.cookie(refreshName)).filter(v -> !v.isBlank());
   }
 
-  void clear(Context ctx) {
+  public void clear(Context ctx) {
     ctx.cookie(cookie(accessName, "", "/", 0));
     ctx.cookie(cookie(refreshName, "", REFRESH_PATH, 0));
   }

@@ -7,7 +7,7 @@ import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Config;
-import dev.sesame.email.EmailAddresses;
+import dev.sesame.users.EmailAddresses;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.users.User;

@@ -1,4 +1,4 @@
-package dev.sesame.http;
+package dev.sesame.email;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,17 +1,16 @@
-package dev.sesame.http;
+package dev.sesame.oauth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sesame.oauth.AuthorizationCodes;
-import dev.sesame.oauth.AuthorizationRequest;
-import dev.sesame.oauth.AuthorizationRequests;
-import dev.sesame.oauth.DynamicRegistration;
 import dev.sesame.common.ApiException;
-import dev.sesame.oauth.Client;
-import dev.sesame.oauth.Clients;
-import dev.sesame.sessions.TokenResponse;
-import dev.sesame.oauth.ServiceKeys;
-import dev.sesame.oauth.Introspection;
+import dev.sesame.http.ClientIps;
+import dev.sesame.http.Feature;
+import dev.sesame.http.JsonBody;
+import dev.sesame.http.RequestAuth;
+import dev.sesame.http.SessionCookies;
+import dev.sesame.http.Web;
 import dev.sesame.sessions.SessionService;
+import dev.sesame.sessions.TokenResponse;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.Locale;
 import java.util.Map;
@@ -19,142 +18,46 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The OAuth-shaped endpoints: {@code /v1/authorize} (hosted pages → app redirect with a code), {@code /v1/token},
- * {@code /v1/introspect} and {@code /v1/revoke}.
+ * The token endpoint (RFC 6749 §3.2) — the one place that issues tokens for a grant — and the endpoints that
+ * authenticate clients the same way: introspection (RFC 7662), revocation (RFC 7009) and dynamic registration
+ * (RFC 7591, when on). Also {@code /v1/sessions/refresh}, the first-party client's form of the refresh grant.
  */
-final class AuthorizeEndpoints {
+public final class TokenEndpoint implements Feature {
   private final AuthorizationCodes codes;
   private final SessionService sessions;
+  private final Introspection introspection;
+  private final ServiceKeys serviceKeys;
+  private final Clients clients;
+  private final Optional<DynamicRegistration> registration;
   private final RequestAuth auth;
   private final SessionCookies cookies;
   private final ClientIps clientIps;
   private final ObjectMapper mapper;
-  private final Introspection introspection;
-  private final ServiceKeys serviceKeys;
-  private final Clients clients;
-  private final AuthorizationRequests requests;
-  private final PageEndpoints hosted;
-  private final Optional<DynamicRegistration> registration;
+  private final Web web;
 
-  AuthorizeEndpoints(AuthorizationCodes codes, SessionService sessions, RequestAuth auth, SessionCookies cookies,
-                     ClientIps clientIps, ObjectMapper mapper, Introspection introspection, ServiceKeys serviceKeys,
-                     Clients clients, AuthorizationRequests requests, PageEndpoints hosted,
-                     Optional<DynamicRegistration> registration) {
-    this.registration = registration;
-    this.requests = requests;
-    this.hosted = hosted;
-    this.clients = clients;
-    this.introspection = introspection;
-    this.serviceKeys = serviceKeys;
+  public TokenEndpoint(AuthorizationCodes codes, SessionService sessions, Introspection introspection,
+                       ServiceKeys serviceKeys, Clients clients, Optional<DynamicRegistration> registration, Web web) {
     this.codes = codes;
     this.sessions = sessions;
-    this.auth = auth;
-    this.cookies = cookies;
-    this.clientIps = clientIps;
-    this.mapper = mapper;
+    this.introspection = introspection;
+    this.serviceKeys = serviceKeys;
+    this.clients = clients;
+    this.registration = registration;
+    this.auth = web.auth();
+    this.cookies = web.cookies();
+    this.clientIps = web.clientIps();
+    this.mapper = web.mapper();
+    this.web = web;
   }
 
-  /**
-   * {@code GET|POST /authorize}: the OpenID Connect authorization endpoint (Core §3.1.2). A bad client or redirect
-   * URI gets a page; any other refusal goes back to the client. A browser already signed in on Sesame's pages goes
-   * straight back with a code (single sign-on) unless {@code prompt} or {@code max_age} asks for a new sign-in;
-   * otherwise the sign-in page opens with the request sealed into it.
-   */
-  void authorizationEndpoint(Context ctx) {
-    answer(ctx, false);
-  }
-
-  /**
-   * {@code GET /login}: the hosted sign-in page. With an app's {@code redirectTo} (or {@code redirect_uri}) it is an
-   * authorization request in the page's older form (the first-party client by default, "Continue as …" when
-   * already signed in).
-   */
-  void login(Context ctx) {
-    boolean forApp = java.util.stream.Stream.of("redirectTo", "redirect_uri", "client_id", "state", "code_challenge",
-        "response_type").anyMatch(name -> ctx.queryParam(name) != null);
-    if (!forApp) {
-      ctx.header("Cache-Control", "no-store");
-      hosted.signIn(ctx, null, null);
-      return;
-    }
-    answer(ctx, true);
-  }
-
-  private void answer(Context ctx, boolean hostedPage) {
-    ctx.header("Cache-Control", "no-store");
-    boolean post = ctx.method().name().equals("POST");
-    if (post) {
-      ctx.bodyAsBytes(); // enforces the size limit before the form is parsed
-    }
-    AuthorizationRequest request;
-    try {
-      request = requests.check(name -> post ? ctx.formParams(name) : ctx.queryParams(name), hostedPage);
-    } catch (AuthorizationRequests.NotRedirectable e) {
-      hosted.refused(ctx, e.getMessage());
-      return;
-    } catch (AuthorizationRequests.Refused e) {
-      ctx.redirect(e.redirect());
-      return;
-    }
-    if (!request.prompt().contains("select_account")) {
-      Optional<SessionService.ActiveSession> current = auth.cookieSession(ctx);
-      if (current.isPresent()) {
-        try {
-          ctx.redirect(codes.authorize(current.get(), request));
-          return;
-        } catch (AuthorizationCodes.LoginRequired e) {
-          if (request.promptNone()) {
-            ctx.redirect(loginRequired(request));
-            return;
-          }
-        }
-      }
-    }
-    hosted.signIn(ctx, request, requests.seal(request));
-  }
-
-  private String loginRequired(AuthorizationRequest request) {
-    return requests.errorRedirect(request.redirectUri(), request.state(), "login_required",
-        "The person is not signed in, or must sign in again.");
-  }
-
-  /**
-   * {@code POST /v1/authorize}: the sign-in page's last step, with {@code {"request"}} (the sealed request the page
-   * was opened with) or the older fields {@code {"clientId"?, "redirectTo", "state"?, "codeChallenge"?,
-   * "codeChallengeMethod"?, "scope"?, "nonce"?}} → {@code {"redirect"}}: where to send the browser. A
-   * {@code prompt=none} request always answers with a redirect ({@code login_required} without a fitting session);
-   * otherwise a sign-in too old for the request is 403 {@code login_required}.
-   */
-  void authorize(Context ctx) {
-    JsonBody body = JsonBody.of(ctx, mapper);
-    AuthorizationRequest request;
-    if (body.has("request")) {
-      request = requests.open(body.requiredString("request")).orElseThrow(() -> ApiException.badRequest(
-          "invalid_request", "This sign-in request has expired or is not valid. Go back to the app and start again."));
-    } else {
-      request = requests.checkFields(body.optionalString("clientId").orElse(null), body.requiredString("redirectTo"),
-          body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
-          body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
-          body.optionalString("nonce").orElse(null));
-    }
-    SessionService.ActiveSession session;
-    try {
-      session = auth.require(ctx);
-    } catch (ApiException e) {
-      if (request.promptNone() && e.status() == 401) {
-        ctx.json(Map.of("redirect", loginRequired(request)));
-        return;
-      }
-      throw e;
-    }
-    try {
-      ctx.json(Map.of("redirect", codes.authorize(session, request)));
-    } catch (AuthorizationCodes.LoginRequired e) {
-      if (request.promptNone()) {
-        ctx.json(Map.of("redirect", loginRequired(request)));
-        return;
-      }
-      throw new ApiException(403, "login_required", "Sign in again to continue to the app.");
+  @Override
+  public void routes(RoutesConfig routes) {
+    routes.post("/v1/token", web.retry().once(this::token));
+    routes.post("/v1/sessions/refresh", web.retry().once(this::sessionsRefresh));
+    routes.post("/v1/introspect", web.retry().once(this::introspect));
+    routes.post("/v1/revoke", web.retry().once(this::revoke));
+    if (registration.isPresent()) {
+      routes.post("/v1/register", web.retry().once(this::register));
     }
   }
 
@@ -162,7 +65,7 @@ final class AuthorizeEndpoints {
    * The OAuth token endpoint (RFC 6749 §3.2), form-encoded or JSON: {@code authorization_code} with
    * {@code code}, {@code code_verifier} and optionally {@code redirect_uri}; or {@code refresh_token}.
    */
-  void token(Context ctx) {
+  public void token(Context ctx) {
     Function<String, Optional<String>> param = params(ctx);
     String grantType = param.apply("grant_type").orElseThrow(() ->
         ApiException.badRequest("invalid_request", "grant_type is required."));
@@ -186,7 +89,7 @@ final class AuthorizeEndpoints {
    * {@code {"refresh_token"}}, or no body at all on Sesame's pages, whose refresh token is the session cookie
    * (CSRF-checked) — with problem+json errors. The same grant as the token endpoint's, in {@link #refreshGrant}.
    */
-  void sessionsRefresh(Context ctx) {
+  public void sessionsRefresh(Context ctx) {
     JsonBody body = JsonBody.ofOptional(ctx, mapper);
     String refreshToken = body.optionalString("refresh_token").orElseGet(() -> {
       String fromCookie = cookies.refreshToken(ctx).orElseThrow(() ->
@@ -263,7 +166,7 @@ final class AuthorizeEndpoints {
    * token endpoint), and then learns only about its own tokens (§4: anything else is {@code active: false}); or with
    * a Sesame service key ({@code Authorization: Bearer sk_…}), a backend that may ask about any token.
    */
-  void introspect(Context ctx) {
+  public void introspect(Context ctx) {
     Function<String, Optional<String>> param = params(ctx);
     String authorization = ctx.header("Authorization");
     String onlyFor = null;
@@ -287,7 +190,7 @@ final class AuthorizeEndpoints {
    * (authenticated as at the token endpoint; no authentication at all is the first-party client). A token of
    * another client, unknown or already invalid changes nothing and gets the same 200 (§2.2).
    */
-  void revoke(Context ctx) {
+  public void revoke(Context ctx) {
     Function<String, Optional<String>> param = params(ctx);
     Optional<Client> presenter = identifyClient(ctx, param);
     introspection.revoke(required(param, "token"), presenter.map(Client::clientId).orElse(null), clientIps.of(ctx));
@@ -295,7 +198,7 @@ final class AuthorizeEndpoints {
   }
 
   /** {@code POST /v1/register} (RFC 7591 §3): JSON client metadata → 201 with the registered client's. */
-  void register(Context ctx) {
+  public void register(Context ctx) {
     Map<String, Object> metadata;
     try {
       metadata = mapper.readValue(ctx.bodyAsBytes(), new com.fasterxml.jackson.core.type.TypeReference<>() {});

@@ -1,4 +1,4 @@
-package dev.sesame.email;
+package dev.sesame.users;
 
 import dev.sesame.common.ApiException;
 import java.net.IDN;

@@ -1,10 +1,14 @@
-package dev.sesame.http;
+package dev.sesame.oauth;
 
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
-import dev.sesame.oauth.Client;
-import dev.sesame.oauth.ClientMetadata;
-import dev.sesame.oauth.Clients;
+import dev.sesame.http.ClientIps;
+import dev.sesame.http.Feature;
+import dev.sesame.http.Pages;
+import dev.sesame.http.RequestAuth;
+import dev.sesame.http.SessionCookies;
+import dev.sesame.http.Web;
+import io.javalin.config.RoutesConfig;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.IdTokens;
 import java.util.Optional;
@@ -16,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /** OpenID Connect Discovery 1.0, UserInfo (Core 1.0 §5.3) and RP-Initiated Logout 1.0. */
-final class OpenIdEndpoints {
+public final class OpenIdEndpoints implements Feature {
   private final RequestAuth auth;
   private final AccessTokens accessTokens;
   private final String issuer;
@@ -28,26 +32,38 @@ final class OpenIdEndpoints {
   private final Pages pages;
   private final boolean registration;
 
-  OpenIdEndpoints(RequestAuth auth, AccessTokens accessTokens, String issuer, IdTokens idTokens, Clients clients,
-                  SessionService sessions, SessionCookies cookies, ClientIps clientIps, Pages pages,
-                  boolean registration) {
-    this.registration = registration;
-    this.auth = auth;
+  private final Web web;
+
+  public OpenIdEndpoints(AccessTokens accessTokens, String issuer, IdTokens idTokens, Clients clients,
+                         SessionService sessions, boolean registration, Web web) {
+    this.auth = web.auth();
     this.accessTokens = accessTokens;
     this.issuer = issuer;
     this.idTokens = idTokens;
     this.clients = clients;
     this.sessions = sessions;
-    this.cookies = cookies;
-    this.clientIps = clientIps;
-    this.pages = pages;
+    this.cookies = web.cookies();
+    this.clientIps = web.clientIps();
+    this.pages = web.pages();
+    this.registration = registration;
+    this.web = web;
+  }
+
+  @Override
+  public void routes(RoutesConfig routes) {
+    routes.get("/.well-known/oauth-authorization-server", this::configuration);
+    routes.get("/.well-known/openid-configuration", this::configuration);
+    routes.get("/logout", web.retry().once(this::logout));
+    routes.post("/logout", web.retry().once(this::logout));
+    routes.get("/v1/userinfo", web.retry().once(this::userinfo));
+    routes.post("/v1/userinfo", web.retry().once(this::userinfo));
   }
 
   /**
    * {@code GET /.well-known/openid-configuration} (Discovery 1.0 §3) and {@code /.well-known/oauth-authorization-server}
    * (RFC 8414): the same document, saying what this server does and only that.
    */
-  void configuration(Context ctx) {
+  public void configuration(Context ctx) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("issuer", issuer);
     m.put("authorization_endpoint", issuer + "/authorize");
@@ -94,7 +110,7 @@ final class OpenIdEndpoints {
    * one the client registered, exactly — anything else gets a page, never a redirect. A hint is required: without
    * one, any page could sign people out.
    */
-  void logout(Context ctx) {
+  public void logout(Context ctx) {
     java.util.function.Function<String, String> param = name -> {
       String v = ctx.method().name().equals("POST") ? ctx.formParam(name) : ctx.queryParam(name);
       return v == null || v.isBlank() ? null : v;
@@ -160,7 +176,7 @@ final class OpenIdEndpoints {
    * {@code email_verified} when the token's scope includes {@code email} (a first-party token, which has no scope,
    * always does). A bad or ended token is 401 with {@code WWW-Authenticate: Bearer error="invalid_token"}.
    */
-  void userinfo(Context ctx) {
+  public void userinfo(Context ctx) {
     RequestAuth.Bearer bearer = auth.requireBearer(ctx);
     User user = bearer.session().user();
     Map<String, Object> out = new LinkedHashMap<>();

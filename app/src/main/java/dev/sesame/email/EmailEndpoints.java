@@ -1,10 +1,16 @@
-package dev.sesame.http;
+package dev.sesame.email;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.Html;
-import dev.sesame.email.EmailSignInService;
-import dev.sesame.email.Outbox;
+import dev.sesame.http.ClientIps;
+import dev.sesame.http.ErrorMapper;
+import dev.sesame.http.Feature;
+import dev.sesame.http.JsonBody;
+import dev.sesame.http.Pages;
+import dev.sesame.http.SessionCookies;
+import dev.sesame.http.Web;
+import io.javalin.config.RoutesConfig;
 import dev.sesame.oauth.AuthorizationRequests;
 import io.javalin.http.Context;
 import java.time.ZoneOffset;
@@ -13,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /v1/email/*}, the link's confirm page, and the development mailbox. */
-final class EmailEndpoints {
+public final class EmailEndpoints implements Feature {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
   private final EmailSignInService emailSignIn;
@@ -24,15 +30,32 @@ final class EmailEndpoints {
   private final SessionCookies cookies;
   private final AuthorizationRequests requests;
 
-  EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, ClientIps clientIps, ObjectMapper mapper,
-                 Pages pages, SessionCookies cookies, AuthorizationRequests requests) {
-    this.requests = requests;
+  private final Web web;
+  private final boolean devMailbox;
+
+  /** @param devMailbox serve {@code /dev/mail} (no SMTP, a localhost public URL) */
+  public EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, AuthorizationRequests requests, Web web,
+                        boolean devMailbox) {
     this.emailSignIn = emailSignIn;
     this.outbox = outbox;
-    this.clientIps = clientIps;
-    this.mapper = mapper;
-    this.pages = pages;
-    this.cookies = cookies;
+    this.requests = requests;
+    this.web = web;
+    this.clientIps = web.clientIps();
+    this.mapper = web.mapper();
+    this.pages = web.pages();
+    this.cookies = web.cookies();
+    this.devMailbox = devMailbox;
+  }
+
+  @Override
+  public void routes(RoutesConfig routes) {
+    routes.post("/v1/email/start", web.retry().once(this::start));
+    routes.post("/v1/email/verify", web.retry().once(this::verify));
+    routes.get("/email/confirm", web.retry().once(this::confirmPage));
+    routes.head("/email/confirm", web.retry().once(this::confirmPage));
+    if (devMailbox) {
+      routes.get("/dev/mail", web.retry().once(this::devMail));
+    }
   }
 
   /**
