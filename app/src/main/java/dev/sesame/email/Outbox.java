@@ -26,8 +26,7 @@ public final class Outbox {
   private final Jdbi jdbi;
   private final Mailer mailer;
   private final boolean keepBodies;
-  private final Object wake = new Object();
-  private volatile boolean pending;
+  private final dev.sesame.common.Wakeup wake = new dev.sesame.common.Wakeup();
   private volatile boolean stopping;
 
   /**
@@ -59,10 +58,7 @@ public final class Outbox {
 
   /** Wakes this node's sender after a commit instead of waiting for its next poll. */
   public void nudge() {
-    synchronized (wake) {
-      pending = true;
-      wake.notifyAll();
-    }
+    wake.nudge();
   }
 
   /** The newest messages, for the development mailbox. */
@@ -251,16 +247,8 @@ public final class Outbox {
             continue;
           }
         }
-        synchronized (wake) {
-          if (!pending && running) {
-            try {
-              wake.wait(pollInterval.toMillis());
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              return;
-            }
-          }
-          pending = false;
+        if (running && !wake.await(pollInterval)) {
+          return;
         }
       }
     }

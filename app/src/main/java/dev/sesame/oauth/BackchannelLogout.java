@@ -1,5 +1,6 @@
 package dev.sesame.oauth;
 
+import dev.sesame.common.Wakeup;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.IdTokens;
 import java.io.IOException;
@@ -38,8 +39,7 @@ public final class BackchannelLogout implements SessionService.EndListener {
   private final IdTokens idTokens;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .followRedirects(HttpClient.Redirect.NEVER).build(); // §2.5: the RP answers itself; a redirect is a failure
-  private final Object wake = new Object();
-  private volatile boolean pending;
+  private final Wakeup wake = new Wakeup();
   private volatile boolean running = true;
   private Thread thread;
 
@@ -155,10 +155,7 @@ public final class BackchannelLogout implements SessionService.EndListener {
   }
 
   public void nudge() {
-    synchronized (wake) {
-      pending = true;
-      wake.notifyAll();
-    }
+    wake.nudge();
   }
 
   /** Starts this node's sender; closing it lets the current delivery finish. */
@@ -182,16 +179,8 @@ public final class BackchannelLogout implements SessionService.EndListener {
       } catch (RuntimeException e) {
         log.warn("Back-channel logout sender: {}", e.getMessage()); // e.g. the database restarting
       }
-      synchronized (wake) {
-        if (!pending && running) {
-          try {
-            wake.wait(pollInterval.toMillis());
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
-        }
-        pending = false;
+      if (running && !wake.await(pollInterval)) {
+        return;
       }
     }
   }
