@@ -30,10 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Real OpenID Connect client libraries with their standard configuration only — Node's openid-client 6, Express's
- * express-openid-connect 3 (examples/express) and Python's Authlib from Debian (examples/flask) — each signing a
- * person in through Sesame in headless Chromium: first by email code (real SMTP) with a passkey created on the way
- * (virtual platform authenticator), then with that passkey on another browser profile; RP-initiated logout; single
- * sign-on from one app to the next; {@code prompt=none} without a session.
+ * express-openid-connect 3 (examples/express), Python's Authlib from Debian (examples/flask) and Java's nimbus
+ * oauth2-oidc-sdk — each signing a person in through Sesame in headless Chromium: first by email code (real SMTP)
+ * with a passkey created on the way (virtual platform authenticator), then with that passkey on another browser
+ * profile; RP-initiated logout; single sign-on from one app to the next; {@code prompt=none} without a session; the
+ * email's link opened on another device.
  */
 class OidcLibrariesIT {
   @RegisterExtension
@@ -46,6 +47,8 @@ class OidcLibrariesIT {
   static TestServer sesame;
   static Browsers browsers;
   static MailInbox inbox;
+  static dev.sesame.support.AppServer nimbusApp; // where the nimbus client's browser lands: its /callback
+  static String nimbusSecret;
 
   @BeforeAll
   static void start() throws Exception {
@@ -67,6 +70,10 @@ class OidcLibrariesIT {
           "grant_types", List.of("authorization_code", "refresh_token")), Client.Source.MANAGED)
           .secret().orElseThrow());
     }
+    nimbusApp = new dev.sesame.support.AppServer(Map.of());
+    nimbusSecret = clients.create(Map.of("client_id", "nimbus", "redirect_uris",
+        List.of(nimbusApp.origin() + "/callback"), "grant_types", List.of("authorization_code", "refresh_token")),
+        Client.Source.MANAGED).secret().orElseThrow();
     AppProcesses.requirePythonModules("flask, jwt, authlib, requests",
         "python3-flask python3-jwt python3-cryptography python3-authlib python3-requests");
     Path openidClient = Path.of("src/test/oidc/openid-client").toAbsolutePath();
@@ -89,6 +96,9 @@ class OidcLibrariesIT {
   @AfterAll
   static void stop() throws Exception {
     PROCESSES.close();
+    if (nimbusApp != null) {
+      nimbusApp.close();
+    }
     if (browsers != null) {
       browsers.close();
     }
@@ -232,6 +242,111 @@ class OidcLibrariesIT {
       page.navigate(app("openid-client") + "/login?prompt=none");
       page.waitForURL(url -> url.startsWith(app("openid-client") + "/callback"));
       assertEquals("login_required", shown(page).get("error").asText());
+    }
+  }
+
+  @Test
+  void the_email_link_opened_on_another_device_ends_at_the_app_there() throws Exception {
+    String email = newEmail();
+    try (BrowserContext laptop = browsers.desktop(); BrowserContext phone = browsers.phone()) {
+      Page first = laptop.newPage();
+      first.navigate(app("openid-client") + "/login");
+      first.waitForSelector("sesame-auth #email");
+      first.fill("sesame-auth #email", email);
+      first.click("sesame-auth button:has-text('Continue with email')");
+      first.waitForSelector("sesame-auth #code");
+      // The person opens the email on their phone and taps the link.
+      Page other = phone.newPage();
+      other.navigate(inbox.next(email).link());
+      other.click("#confirm button");
+      JsonNode signedIn = identity(other, "openid-client");
+      assertEquals(email, signedIn.get("email").asText(), "the sealed request travelled with the email");
+      assertTrue(signedIn.get("nonce").asBoolean());
+    }
+  }
+
+  /**
+   * Java's nimbus oauth2-oidc-sdk as the relying party, in the test itself: it builds the request and, after a real
+   * sign-in in Chromium (email code, then a passkey on another profile), parses the redirect, exchanges the code,
+   * validates the ID token and reads UserInfo.
+   */
+  @Test
+  void nimbus_signs_a_person_in_by_email_and_then_by_passkey() throws Exception {
+    com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata provider =
+        com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata.resolve(
+            new com.nimbusds.oauth2.sdk.id.Issuer(sesame.url()));
+    String email = newEmail();
+    JsonObject passkey;
+    String sub;
+    try (BrowserContext context = browsers.desktop()) {
+      Page page = context.newPage();
+      VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page);
+      NimbusSignIn signIn = new NimbusSignIn(provider);
+      page.navigate(signIn.request().toString());
+      signInByEmail(page, email);
+      page.click("sesame-auth #create-passkey");
+      sub = signIn.finish(page, email);
+      passkey = authenticator.credentials().get(0).getAsJsonObject();
+    }
+    try (BrowserContext context = browsers.desktop()) {
+      Page page = context.newPage();
+      VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page, false);
+      authenticator.add(passkey);
+      NimbusSignIn signIn = new NimbusSignIn(provider);
+      page.navigate(signIn.request().toString());
+      page.waitForSelector("sesame-auth #passkey");
+      authenticator.present();
+      page.click("sesame-auth #passkey");
+      assertEquals(sub, signIn.finish(page, email), "the same person, by passkey");
+    }
+  }
+
+  /** One sign-in as nimbus does it: request with state, nonce and PKCE; then the code, tokens and UserInfo. */
+  static final class NimbusSignIn {
+    final com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata provider;
+    final com.nimbusds.oauth2.sdk.id.State state = new com.nimbusds.oauth2.sdk.id.State();
+    final com.nimbusds.openid.connect.sdk.Nonce nonce = new com.nimbusds.openid.connect.sdk.Nonce();
+    final com.nimbusds.oauth2.sdk.pkce.CodeVerifier verifier = new com.nimbusds.oauth2.sdk.pkce.CodeVerifier();
+    final java.net.URI callback = java.net.URI.create(nimbusApp.origin() + "/callback");
+
+    NimbusSignIn(com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata provider) {
+      this.provider = provider;
+    }
+
+    java.net.URI request() {
+      return new com.nimbusds.openid.connect.sdk.AuthenticationRequest.Builder(
+          new com.nimbusds.oauth2.sdk.ResponseType("code"), new com.nimbusds.oauth2.sdk.Scope("openid", "email"),
+          new com.nimbusds.oauth2.sdk.id.ClientID("nimbus"), callback)
+          .endpointURI(provider.getAuthorizationEndpointURI()).state(state).nonce(nonce)
+          .codeChallenge(verifier, com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod.S256).build().toURI();
+    }
+
+    /** Waits for the browser at the callback; returns the validated ID token's subject. */
+    String finish(Page page, String email) throws Exception {
+      page.waitForURL(url -> url.startsWith(callback.toString()));
+      com.nimbusds.openid.connect.sdk.AuthenticationSuccessResponse success =
+          com.nimbusds.openid.connect.sdk.AuthenticationResponseParser.parse(java.net.URI.create(page.url()))
+              .toSuccessResponse();
+      assertEquals(state, success.getState());
+      assertEquals(provider.getIssuer(), success.getIssuer());
+      com.nimbusds.openid.connect.sdk.OIDCTokenResponse tokens = (com.nimbusds.openid.connect.sdk.OIDCTokenResponse)
+          com.nimbusds.openid.connect.sdk.OIDCTokenResponseParser.parse(new com.nimbusds.oauth2.sdk.TokenRequest(
+              provider.getTokenEndpointURI(), new com.nimbusds.oauth2.sdk.auth.ClientSecretBasic(
+                  new com.nimbusds.oauth2.sdk.id.ClientID("nimbus"),
+                  new com.nimbusds.oauth2.sdk.auth.Secret(nimbusSecret)),
+              new com.nimbusds.oauth2.sdk.AuthorizationCodeGrant(success.getAuthorizationCode(), callback, verifier))
+              .toHTTPRequest().send()).toSuccessResponse();
+      com.nimbusds.openid.connect.sdk.claims.IDTokenClaimsSet claims =
+          new com.nimbusds.openid.connect.sdk.validators.IDTokenValidator(provider.getIssuer(),
+              new com.nimbusds.oauth2.sdk.id.ClientID("nimbus"), com.nimbusds.jose.JWSAlgorithm.RS256,
+              provider.getJWKSetURI().toURL()).validate(tokens.getOIDCTokens().getIDToken(), nonce);
+      com.nimbusds.openid.connect.sdk.UserInfoSuccessResponse info =
+          com.nimbusds.openid.connect.sdk.UserInfoResponse.parse(new com.nimbusds.openid.connect.sdk.UserInfoRequest(
+              provider.getUserInfoEndpointURI(), tokens.getOIDCTokens().getBearerAccessToken()).toHTTPRequest()
+              .send()).toSuccessResponse();
+      assertEquals(claims.getSubject(), info.getUserInfo().getSubject());
+      assertEquals(email, info.getUserInfo().getEmailAddress());
+      return claims.getSubject().getValue();
     }
   }
 }
