@@ -41,7 +41,7 @@ class BackchannelLogoutTest {
   static final SesameServer sesame = SesameServer.withDefaults();
   static HttpServer receiver;
   static final Map<String, BlockingQueue<String>> RECEIVED = Map.of("/app-a", new LinkedBlockingQueue<>(),
-      "/app-b", new LinkedBlockingQueue<>(), "/flaky", new LinkedBlockingQueue<>());
+      "/app-b", new LinkedBlockingQueue<>(), "/race", new LinkedBlockingQueue<>(), "/flaky", new LinkedBlockingQueue<>());
   static final AtomicInteger FAILURES_LEFT = new AtomicInteger();
   static final AtomicInteger FLAKY_CALLS = new AtomicInteger();
   static Clients clients;
@@ -69,7 +69,7 @@ class BackchannelLogoutTest {
     });
     receiver.start();
     clients = new Clients(sesame.jdbi(), "default");
-    for (String name : List.of("app-a", "app-b", "flaky", "quiet")) {
+    for (String name : List.of("app-a", "app-b", "race", "flaky", "quiet")) {
       Map<String, Object> metadata = new java.util.HashMap<>(Map.of("client_id", name, "redirect_uris",
           List.of("https://" + name + ".example/cb"), "post_logout_redirect_uris",
           List.of("https://" + name + ".example/bye"), "grant_types",
@@ -208,4 +208,34 @@ class BackchannelLogoutTest {
     assertTrue(m.get("backchannel_logout_session_supported").asBoolean());
   }
 
+
+  @Test
+  void senders_on_several_nodes_deliver_each_notice_once() throws Exception {
+    // 24 sessions of client "race" end at once (written as the ending transactions write them); the server's own
+    // sender and two more, as other nodes would run them, race for the notices.
+    int count = 24;
+    sesame.jdbi().useHandle(h -> {
+      for (int i = 0; i < count; i++) {
+        h.execute("INSERT INTO logout_notices (client_id, uri, user_id, session_id) SELECT client_id, "
+            + "backchannel_logout_uri, gen_random_uuid(), gen_random_uuid() FROM oauth_clients WHERE client_id = 'race'");
+      }
+    });
+    dev.sesame.tokens.IdTokens idTokens = new dev.sesame.tokens.IdTokens(
+        dev.sesame.support.TestServer.signingKeys(sesame.server()), sesame.url(), java.time.Duration.ofMinutes(5));
+    BackchannelLogout otherNode = new BackchannelLogout(sesame.jdbi(), idTokens);
+    BackchannelLogout thirdNode = new BackchannelLogout(sesame.jdbi(), idTokens);
+    dev.sesame.support.Parallel.run(List.of(otherNode::deliverDue, thirdNode::deliverDue, otherNode::deliverDue,
+        thirdNode::deliverDue));
+    java.util.Set<String> sids = new java.util.HashSet<>();
+    for (int i = 0; i < count; i++) {
+      String token = RECEIVED.get("/race").poll(20, TimeUnit.SECONDS);
+      assertNotNull(token, "notice " + i);
+      sids.add(validated("race", token).getSessionID().getValue());
+    }
+    assertEquals(count, sids.size(), "every session's notice");
+    assertNull(RECEIVED.get("/race").poll(2, TimeUnit.SECONDS), "and none twice");
+    int undelivered = sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM logout_notices "
+        + "WHERE client_id = 'race' AND delivered_at IS NULL").mapTo(Integer.class).one());
+    assertEquals(0, undelivered);
+  }
 }

@@ -292,4 +292,23 @@ class ClientCodeFlowTest {
     dev.sesame.support.Problems.assertOAuthError(token(Map.of("grant_type", "refresh_token", "refresh_token",
         current), "Authorization", basic("my-app", confidentialSecret)), 400, "invalid_grant");
   }
+
+  @Test
+  void a_code_exchanged_by_many_requests_at_once_works_once_and_its_session_is_revoked() throws Exception {
+    JsonNode signedIn = DevMailbox.signIn(http, "race-" + UUID.randomUUID() + "@example.com");
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    List<Http.Response> answers = dev.sesame.support.Parallel.run(java.util.Collections.nCopies(8,
+        () -> token(exchange(code), "Authorization", basic("my-app", confidentialSecret))));
+    List<Http.Response> ok = answers.stream().filter(r -> r.status() == 200).toList();
+    assertEquals(1, ok.size(), answers.toString());
+    for (Http.Response r : answers) {
+      if (r.status() != 200) {
+        dev.sesame.support.Problems.assertOAuthError(r, 400, "invalid_grant");
+      }
+    }
+    // RFC 6749 §4.1.2: the code was presented again, so what it issued is revoked.
+    Http.Response me = http.get("/v1/userinfo", "Authorization", "Bearer "
+        + ok.get(0).json().get("access_token").asText());
+    assertEquals(401, me.status(), me.body());
+  }
 }
