@@ -1,5 +1,6 @@
 package dev.sesame;
 
+import dev.sesame.admin.AdminCommands;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.oauth.ClientCommands;
@@ -17,9 +18,15 @@ final class Cli {
   static final String USAGE = """
       usage: java -jar sesame.jar [command]
         (no command)                 run the server
-        service-key create NAME      create a key for a backend service; it is printed once
+        service-key create NAME [--scopes S,…]
+                                     create a key for a backend service; it is printed once. Without scopes it
+                                     may introspect tokens; scopes open the admin API: users:read, users:write,
+                                     stats:read, audit:read, clients:read, clients:write
         service-key list             list service keys
         service-key revoke NAME      revoke a service key
+        admin grant EMAIL            give the person the admin role (the console; they sign in with a passkey)
+        admin revoke EMAIL           take it back
+        admin list                   list administrators
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
       """ + ClientCommands.USAGE;
@@ -37,8 +44,11 @@ final class Cli {
         return ClientCommands.run(new Clients(database.jdbi(), config.clientId()), args.subList(1, args.size()), out, err);
       }
     }
-    if (!List.of("service-key create", "service-key list", "service-key revoke", "keys rotate", "keys list")
-        .contains(command) || (command.endsWith("create") || command.endsWith("revoke")) && args.size() != 3) {
+    boolean scoped = command.equals("service-key create") && args.size() == 5 && args.get(3).equals("--scopes");
+    if (!List.of("service-key create", "service-key list", "service-key revoke", "keys rotate", "keys list",
+        "admin grant", "admin revoke", "admin list").contains(command)
+        || (command.endsWith("create") || command.endsWith("revoke") || command.endsWith("grant"))
+        && args.size() != 3 && !scoped) {
       err.println(USAGE);
       return 2;
     }
@@ -46,11 +56,12 @@ final class Cli {
       ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       switch (command) {
         case "service-key create" -> {
-          String key = serviceKeys.create(args.get(2));
+          String key = serviceKeys.create(args.get(2), scoped ? List.of(args.get(4).split(",")) : List.of());
           err.println("Service key '" + args.get(2) + "' created. It is shown once; store it as a secret:");
           out.println(key);
         }
-        case "service-key list" -> serviceKeys.list().forEach(k -> out.println(k.name() + "\tcreated "
+        case "service-key list" -> serviceKeys.list().forEach(k -> out.println(k.name() + "\t"
+            + (k.scopes().isEmpty() ? "introspection" : String.join(",", k.scopes())) + "\tcreated "
             + k.createdAt() + "\tlast used " + (k.lastUsedAt() == null ? "never" : k.lastUsedAt())
             + (k.revokedAt() == null ? "" : "\trevoked " + k.revokedAt())));
         case "service-key revoke" -> {
@@ -59,6 +70,12 @@ final class Cli {
             return 1;
           }
           out.println("Revoked service key '" + args.get(2) + "'.");
+        }
+        case "admin grant", "admin revoke" -> {
+          return AdminCommands.setRole(database.jdbi(), args.get(2), command.equals("admin grant"), out, err);
+        }
+        case "admin list" -> {
+          return AdminCommands.list(database.jdbi(), out);
         }
         case "keys rotate" -> {
           SigningKeys keys = signingKeys(database, config);

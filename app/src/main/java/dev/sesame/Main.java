@@ -1,7 +1,9 @@
 package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
+import dev.sesame.admin.AdminEndpoints;
 import dev.sesame.email.EmailEndpoints;
+import dev.sesame.users.UserDirectory;
 import dev.sesame.http.Feature;
 import dev.sesame.http.Web;
 import dev.sesame.oauth.AuthorizationCodes;
@@ -107,6 +109,7 @@ public final class Main implements AutoCloseable {
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
       Web web = Web.of(config, database, accessTokens, sessions);
+      ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
       Optional<DynamicRegistration> registration = config.dynamicRegistration()
           .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit));
@@ -114,10 +117,12 @@ public final class Main implements AutoCloseable {
           new EmailEndpoints(emailSignIn, outbox, authorizationRequests, web,
               config.devMailbox() && config.publicUrlIsLocalhost()),
           new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),
-          new TokenEndpoint(authorizationCodes, sessions, introspection, new ServiceKeys(database.jdbi()), clients,
+          new TokenEndpoint(authorizationCodes, sessions, introspection, serviceKeys, clients,
               registration, web),
           new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, registration.isPresent(),
-              web));
+              web),
+          new AdminEndpoints(new UserDirectory(database.jdbi()), sessions, passkeys, emailSignIn, audit, serviceKeys,
+              database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin));
     } catch (RuntimeException e) {

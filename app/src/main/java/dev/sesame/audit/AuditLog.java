@@ -26,7 +26,13 @@ public final class AuditLog {
     PASSKEY_REMOVED("passkey.removed"),
     PASSKEY_SIGN_IN_SUCCEEDED("passkey.sign_in.succeeded"),
     PASSKEY_SIGN_IN_FAILED("passkey.sign_in.failed"),
-    PASSKEY_CLONE_SUSPECTED("passkey.clone_suspected");
+    PASSKEY_CLONE_SUSPECTED("passkey.clone_suspected"),
+    ADMIN_ROLE_GRANTED("admin.role_granted"),
+    ADMIN_ROLE_REVOKED("admin.role_revoked"),
+    USER_DISABLED("user.disabled"),
+    USER_ENABLED("user.enabled"),
+    USER_ERASED("user.erased"),
+    USER_CREATED_BY_ADMIN("user.created_by_admin");
 
     private final String name;
 
@@ -50,12 +56,43 @@ public final class AuditLog {
    * (see {@link #bind}) and the statement's own {@code :userId}, {@code :sessionId} and {@code :ip}.
    */
   public static final String INSERT = """
-      INSERT INTO audit_events (type, user_id, session_id, ip, details)
-      VALUES (:auditType, :userId, :sessionId, :ip, CAST(:auditDetails AS jsonb))""";
+      INSERT INTO audit_events (type, user_id, session_id, ip, details, actor)
+      VALUES (:auditType, :userId, :sessionId, :ip, CAST(:auditDetails AS jsonb), :auditActor)""";
 
   /** Binds {@link #INSERT}'s own parameters. */
   public static <S extends SqlStatement<S>> S bind(S statement, Event event) {
-    return statement.bind("auditType", event.type().eventName()).bind("auditDetails", json(event.details()));
+    return statement.bind("auditType", event.type().eventName()).bind("auditDetails", json(event.details()))
+        .bind("auditActor", ACTOR.get());
+  }
+
+  /** Who is acting on this thread, when it is not the person themselves (an operator). */
+  private static final ThreadLocal<String> ACTOR = new ThreadLocal<>();
+
+  /**
+   * Runs {@code action} with every audit event it records (by any feature, in any statement on this thread) naming
+   * {@code actor}: {@code key:<name>} for a service key, {@code admin:<user id>} for a person in the console,
+   * {@code cli} for a command. Requests run on one thread, so the events of an admin action carry its actor.
+   */
+  public static void actingAs(String actor, Runnable action) {
+    actingAs(actor, () -> {
+      action.run();
+      return null;
+    });
+  }
+
+  /** {@link #actingAs(String, Runnable)} with a result. */
+  public static <T> T actingAs(String actor, java.util.function.Supplier<T> action) {
+    String outer = ACTOR.get();
+    ACTOR.set(actor);
+    try {
+      return action.get();
+    } finally {
+      if (outer == null) {
+        ACTOR.remove();
+      } else {
+        ACTOR.set(outer);
+      }
+    }
   }
 
   public void record(Handle handle, Type type, UUID userId, UUID sessionId, String ip, Map<String, ?> details) {
@@ -71,6 +108,40 @@ public final class AuditLog {
       return JSON.writeValueAsString(details);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("audit details must be plain values", e);
+    }
+  }
+
+  /**
+   * Keeps a person's events but nothing that identifies them beyond their (random) user id: the address and the
+   * details go (erasing an account).
+   */
+  public static void pseudonymize(Handle h, UUID userId) {
+    h.createUpdate("UPDATE audit_events SET ip = NULL, details = '{}'::jsonb WHERE user_id = :userId")
+        .bind("userId", userId).execute();
+  }
+
+  /** One event as operators read it. */
+  public record Recorded(long id, java.time.Instant occurredAt, String type, UUID userId, UUID sessionId, String ip,
+                         String actor, Map<String, Object> details) {}
+
+  /** The newest events of a user, newest first. */
+  public static java.util.List<Recorded> recent(Handle h, UUID userId, int limit) {
+    return h.createQuery("""
+            SELECT id, occurred_at, type, user_id, session_id, ip, actor, details::text AS details
+            FROM audit_events WHERE user_id = :userId ORDER BY occurred_at DESC, id DESC LIMIT :limit
+            """)
+        .bind("userId", userId).bind("limit", limit)
+        .map((rs, ctx) -> new Recorded(rs.getLong("id"), dev.sesame.db.Sql.instant(rs, "occurred_at"),
+            rs.getString("type"), rs.getObject("user_id", UUID.class), rs.getObject("session_id", UUID.class),
+            rs.getString("ip"), rs.getString("actor"), details(rs.getString("details"))))
+        .list();
+  }
+
+  private static Map<String, Object> details(String json) {
+    try {
+      return JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<>() {});
+    } catch (JsonProcessingException e) {
+      return Map.of();
     }
   }
 }

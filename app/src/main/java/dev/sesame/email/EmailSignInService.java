@@ -97,12 +97,14 @@ public final class EmailSignInService {
     String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
     Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
     // The flow and its email in one statement (atomic without a transaction, one round trip); both expire at
-    // :expiresAt, which Outbox.bind sets.
+    // :expiresAt, which Outbox.bind sets. A disabled account gets neither, and the same answer as anyone.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
-              WITH flow AS (
+              WITH allowed AS (
+                SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = :email AND disabled_at IS NOT NULL) AS ok),
+              flow AS (
                 INSERT INTO email_flows (id, email, token_hash, code_hash, authorization_request, expires_at, ip)
-                VALUES (:id, :email, :tokenHash, :codeHash, :request, :expiresAt, :ip))
-              """ + Outbox.INSERT), message, expiresAt)
+                SELECT :id, :email, :tokenHash, :codeHash, :request, :expiresAt, :ip FROM allowed WHERE ok)
+              """ + Outbox.INSERT_IF_ALLOWED), message, expiresAt)
         .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
         .bind("codeHash", codeHash(flowId, code))
         .bind("request", authorizationRequest)
@@ -110,6 +112,18 @@ public final class EmailSignInService {
         .execute());
     outbox.nudge();
     return new Started(flowId, config.emailTtl().getSeconds());
+  }
+
+  /**
+   * Forgets an address (erasing an account): its sign-in flows and every email to it, pending or sent, within the
+   * caller's transaction.
+   */
+  public void forget(org.jdbi.v3.core.Handle h, String email) {
+    h.createUpdate("""
+            WITH flows AS (DELETE FROM email_flows WHERE email = lower(:email))
+            DELETE FROM email_outbox WHERE lower(recipient) = lower(:email)
+            """)
+        .bind("email", email).execute();
   }
 
   /** What the link's confirm page shows; never consumes the flow (mail scanners open links too). */
@@ -228,7 +242,14 @@ public final class EmailSignInService {
                            FOR UPDATE SKIP LOCKED)
               """)
           .bind("id", flow.id()).bind("email", flow.email()).execute();
-      Users.SignedIn signedIn = Users.signInVerifiedEmail(h, UUID.randomUUID(), flow.email());
+      Optional<Users.SignedIn> verified = Users.signInVerifiedEmail(h, UUID.randomUUID(), flow.email());
+      if (verified.isEmpty()) {
+        // Disabled (after this email was sent): the same answer as an expired link, nothing more.
+        auditFailure(h, flow, "account_disabled", code != null, client);
+        return Outcome.refused(new ApiException(410, "flow_expired",
+            "This sign-in link or code has expired. Request a new email."));
+      }
+      Users.SignedIn signedIn = verified.get();
       if (signedIn.created()) {
         audit.record(h, AuditLog.Type.USER_CREATED, signedIn.user().id(), null, client.ip(), Map.of("via", "email"));
       }

@@ -43,13 +43,13 @@ public final class Outbox {
                               Instant createdAt, String status) {}
 
   /**
-   * The INSERT of a message, also usable as a data-modifying CTE so a message is queued in the same statement as
-   * the change it belongs to; binds {@code :recipient}, {@code :subject}, {@code :text}, {@code :html} and
-   * {@code :expiresAt} (see {@link #bind}).
+   * The INSERT of a message, usable as the last part of a statement whose CTE {@code allowed} says whether to send
+   * ({@code ok}), so a message is queued in the same statement as the change it belongs to; binds
+   * {@code :recipient}, {@code :subject}, {@code :text}, {@code :html} and {@code :expiresAt} (see {@link #bind}).
    */
-  static final String INSERT = """
+  static final String INSERT_IF_ALLOWED = """
       INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
-      VALUES (:recipient, :subject, :text, :html, :expiresAt)""";
+      SELECT :recipient, :subject, :text, :html, :expiresAt FROM allowed WHERE ok""";
 
   static <S extends SqlStatement<S>> S bind(S statement, Mailer.OutgoingEmail email, Instant expiresAt) {
     return statement.bind("recipient", email.recipient()).bind("subject", email.subject())

@@ -108,7 +108,7 @@ public final class HttpServer implements AutoCloseable {
     if (config.https()) {
       ctx.header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     }
-    if (ctx.path().startsWith("/v1/")) {
+    if (ctx.path().startsWith("/v1/") || ctx.path().startsWith("/admin/")) {
       ctx.header("Cache-Control", "no-store"); // token responses must never be cached (RFC 6749 §5.1)
     }
   }

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Keys that backend services use to call Sesame (token introspection), sent as {@code Authorization: Bearer}.
+ * Keys that backend services use to call Sesame, sent as {@code Authorization: Bearer}: token introspection, and
+ * with scopes the admin API.
  * Created from the command line, shown once, stored only as a SHA-256 hash; listable and revocable by name.
  */
 public final class ServiceKeys {
@@ -22,19 +23,42 @@ public final class ServiceKeys {
     this.jdbi = jdbi;
   }
 
-  public record ServiceKey(String name, Instant createdAt, Instant lastUsedAt, Instant revokedAt) {}
+  public record ServiceKey(String name, List<String> scopes, Instant createdAt, Instant lastUsedAt,
+                           Instant revokedAt) {}
 
-  /** Creates a key and returns it; this is the only time it can be seen. */
+  /** A live key that authenticated a request: its name (the audit's actor) and what it may do. */
+  public record Caller(String name, List<String> scopes) {
+    public boolean may(String scope) {
+      return scopes.contains(scope);
+    }
+  }
+
+  /** What a key may do in the admin API besides introspection, which every key may. */
+  public static final List<String> SCOPES = List.of("users:read", "users:write", "stats:read", "audit:read",
+      "clients:read", "clients:write");
+
+  /** Creates a key for introspection only and returns it; this is the only time it can be seen. */
   public String create(String name) {
+    return create(name, List.of());
+  }
+
+  /** Creates a key with admin API {@code scopes} (see {@link #SCOPES}); shown once. */
+  public String create(String name, List<String> scopes) {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("a service key name is 1-64 of a-z, 0-9, '.', '_', '-', got '" + name + "'");
     }
+    for (String scope : scopes) {
+      if (!SCOPES.contains(scope)) {
+        throw new IllegalArgumentException("scopes may be " + String.join(", ", SCOPES) + "; not '" + scope + "'");
+      }
+    }
     String key = PREFIX + Secrets.randomToken(32);
     int inserted = jdbi.withHandle(h -> h.createUpdate("""
-            INSERT INTO service_keys (name, key_hash) VALUES (:name, :hash)
+            INSERT INTO service_keys (name, key_hash, scopes) VALUES (:name, :hash, :scopes)
             ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING
             """)
-        .bind("name", name).bind("hash", Secrets.sha256(key)).execute());
+        .bind("name", name).bind("hash", Secrets.sha256(key))
+        .bind("scopes", scopes.stream().distinct().toArray(String[]::new)).execute());
     if (inserted == 0) {
       throw new IllegalArgumentException("a service key named '" + name + "' exists already; revoke it first");
     }
@@ -43,7 +67,8 @@ public final class ServiceKeys {
 
   public List<ServiceKey> list() {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM service_keys ORDER BY name, created_at")
-        .map((rs, ctx) -> new ServiceKey(rs.getString("name"), Sql.instant(rs, "created_at"),
+        .map((rs, ctx) -> new ServiceKey(rs.getString("name"), Sql.strings(rs, "scopes"),
+            Sql.instant(rs, "created_at"),
             Sql.instant(rs, "last_used_at"),
             Sql.instant(rs, "revoked_at")))
         .list());
@@ -61,16 +86,17 @@ public final class ServiceKeys {
       java.util.Map.of("WWW-Authenticate", "Bearer realm=\"sesame\"");
 
   /** Checks {@code Authorization: Bearer sk_…}; 401 {@code invalid_client} unless it is a live service key. */
-  public String authenticate(String authorization) {
+  public Caller authenticate(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer " + PREFIX, 0, 7 + PREFIX.length())) {
       throw new ApiException(401, "invalid_client", "Call this endpoint with 'Authorization: Bearer <service key>'.",
           CHALLENGE);
     }
     byte[] hash = Secrets.sha256(authorization.substring(7).strip());
     return jdbi.withHandle(h -> h.createQuery("""
-            UPDATE service_keys SET last_used_at = now() WHERE key_hash = :hash AND revoked_at IS NULL RETURNING name
+            UPDATE service_keys SET last_used_at = now() WHERE key_hash = :hash AND revoked_at IS NULL
+            RETURNING name, scopes
             """)
-        .bind("hash", hash).mapTo(String.class).findOne())
+        .bind("hash", hash).map((rs, ctx) -> new Caller(rs.getString("name"), Sql.strings(rs, "scopes"))).findOne())
         .orElseThrow(() -> new ApiException(401, "invalid_client", "The service key is not valid.", CHALLENGE));
   }
 }

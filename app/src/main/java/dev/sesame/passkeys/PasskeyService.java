@@ -294,7 +294,8 @@ public final class PasskeyService {
               SELECT EXISTS (SELECT 1 FROM spent) AS fresh, k.*
               FROM (SELECT 1) one LEFT JOIN LATERAL (
                 SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
-                       p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle
+                       p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle,
+                       u.disabled_at IS NOT NULL AS disabled
                 FROM passkeys p JOIN users u ON u.id = p.user_id
                 WHERE p.credential_id = :credentialId
                 FOR UPDATE OF p) k ON true
@@ -317,6 +318,13 @@ public final class PasskeyService {
             "This passkey is not registered here. It may have been removed."));
       }
       Owned owned = found.get();
+      if (Boolean.TRUE.equals(r.get("disabled"))) {
+        // A disabled account: the answer of another refused passkey, nothing more (not "unknown", which would make
+        // the browser forget the passkey).
+        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "account_disabled", client);
+        return Outcome.refused(ApiException.unauthorized("credential_not_allowed",
+            "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account."));
+      }
       SignInChallenges.Audience audience = ceremony.audience();
       if (audience.hinted() && !audience.userId().map(owned.userId()::equals).orElse(false)) {
         // §7.2 step 5: options that listed one person's passkeys are answered by one of them, nobody else's.

@@ -67,7 +67,8 @@ public final class SessionService {
                             String device, boolean current) {}
 
   /** A session that is neither revoked nor expired, with its user. */
-  public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt, Instant authTime) {}
+  public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt, Instant authTime,
+                              List<String> amr) {}
 
   /** A presented refresh token with its session and user, as one locked read returns them. */
   private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
@@ -180,14 +181,15 @@ public final class SessionService {
   /** The session behind an access token, if it is still alive. */
   public Optional<ActiveSession> findActive(UUID sessionId) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at, s.auth_time,
+            SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at, s.auth_time, s.amr,
                    u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
             FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id = :id AND s.revoked_at IS NULL AND s.expires_at > now()
             """)
         .bind("id", sessionId)
         .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class), Users.map(rs),
-            rs.getString("auth_method"), Sql.instant(rs, "session_created_at"), Sql.instant(rs, "auth_time")))
+            rs.getString("auth_method"), Sql.instant(rs, "session_created_at"), Sql.instant(rs, "auth_time"),
+            Sql.strings(rs, "amr")))
         .findOne());
   }
 
@@ -256,13 +258,19 @@ public final class SessionService {
 
   /** Signs the user out everywhere. */
   public void logoutAll(UUID userId, ClientInfo client) {
-    jdbi.useTransaction(h -> {
-      List<UUID> ids = h.createQuery("SELECT id FROM sessions WHERE user_id = :userId AND revoked_at IS NULL")
-          .bind("userId", userId).mapTo(UUID.class).list();
-      for (UUID id : ids) {
-        revoke(h, loadSession(h, id), "logout_all", client);
+    jdbi.useTransaction(h -> endAll(h, userId, "logout_all", client));
+  }
+
+  /** Ends every live session of the user within the caller's transaction (apps are told, see EndListener). */
+  public void endAll(Handle h, UUID userId, String reason, ClientInfo client) {
+    List<UUID> ids = h.createQuery("SELECT id FROM sessions WHERE user_id = :userId AND revoked_at IS NULL")
+        .bind("userId", userId).mapTo(UUID.class).list();
+    for (UUID id : ids) {
+      SessionRow session = loadSession(h, id);
+      if (session.revokedAt() == null) { // a child may have ended with its origin just now
+        revoke(h, session, reason, client);
       }
-    });
+    }
   }
 
   /** Signs a session out: its refresh tokens stop working and Sesame's endpoints refuse its access tokens. */

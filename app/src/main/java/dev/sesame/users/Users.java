@@ -32,16 +32,127 @@ public final class Users {
 
   /**
    * Records a verified sign-in for {@code email}, creating the user the first time ({@code xmax = 0} only for a
-   * freshly inserted row).
+   * freshly inserted row); empty when the account is disabled.
    */
-  public static SignedIn signInVerifiedEmail(Handle h, UUID newId, String email) {
+  public static Optional<SignedIn> signInVerifiedEmail(Handle h, UUID newId, String email) {
     return h.createQuery("""
             INSERT INTO users (id, email, email_verified, last_sign_in_at) VALUES (:newId, lower(:email), true, now())
             ON CONFLICT (lower(email)) DO UPDATE SET email_verified = true, last_sign_in_at = now()
+              WHERE users.disabled_at IS NULL
             RETURNING id, email, email_verified, created_at, last_sign_in_at, (xmax = 0) AS created
             """)
         .bind("newId", newId).bind("email", email)
-        .map((rs, ctx) -> new SignedIn(map(rs), rs.getBoolean("created"))).one();
+        .map((rs, ctx) -> new SignedIn(map(rs), rs.getBoolean("created"))).findOne();
+  }
+
+  /** The admin role: the console and the admin API (granted with {@code admin grant EMAIL}). */
+  public static final String ADMIN = "admin";
+
+  /** Gives or takes a role; the user, or empty when there is no account with that email. */
+  public static Optional<User> setRole(Handle h, String email, String role, boolean granted) {
+    return h.createQuery(granted ? """
+            UPDATE users SET roles = CASE WHEN :role = ANY (roles) THEN roles ELSE array_append(roles, :role) END
+            WHERE lower(email) = lower(:email) RETURNING """ + " " + COLUMNS : """
+            UPDATE users SET roles = array_remove(roles, :role)
+            WHERE lower(email) = lower(:email) RETURNING """ + " " + COLUMNS)
+        .bind("role", role).bind("email", email).map((rs, ctx) -> map(rs)).findOne();
+  }
+
+  public static boolean hasRole(Handle h, UUID userId, String role) {
+    return h.createQuery("SELECT EXISTS (SELECT 1 FROM users WHERE id = :id AND :role = ANY (roles))")
+        .bind("id", userId).bind("role", role).mapTo(Boolean.class).one();
+  }
+
+  /** The people holding {@code role}, by email. */
+  public static java.util.List<User> withRole(Handle h, String role) {
+    return h.createQuery("SELECT " + COLUMNS + " FROM users WHERE :role = ANY (roles) ORDER BY email")
+        .bind("role", role).map((rs, ctx) -> map(rs)).list();
+  }
+
+  /** A user as the admin list shows them. */
+  public record Listed(User user, java.util.List<String> roles, int passkeys, java.time.Instant disabledAt) {}
+
+  /** Disables (signing in is refused) or enables an account; false when there is no such user. */
+  public static boolean setDisabled(Handle h, UUID id, boolean disabled) {
+    return h.createUpdate(disabled
+            ? "UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = :id"
+            : "UPDATE users SET disabled_at = NULL WHERE id = :id")
+        .bind("id", id).execute() > 0;
+  }
+
+  public static boolean isDisabled(Handle h, String email) {
+    return h.createQuery("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(:email) "
+            + "AND disabled_at IS NOT NULL)")
+        .bind("email", email).mapTo(Boolean.class).one();
+  }
+
+  /** A new account for {@code email} (not yet verified: the first sign-in verifies it); empty when one exists. */
+  public static Optional<User> create(Handle h, UUID id, String email) {
+    return h.createQuery("INSERT INTO users (id, email) VALUES (:id, lower(:email)) "
+            + "ON CONFLICT (lower(email)) DO NOTHING RETURNING " + COLUMNS)
+        .bind("id", id).bind("email", email).map((rs, ctx) -> map(rs)).findOne();
+  }
+
+  /** Deletes the account row; its passkeys, sessions and ceremonies go with it (foreign keys). */
+  public static boolean delete(Handle h, UUID id) {
+    return h.createUpdate("DELETE FROM users WHERE id = :id").bind("id", id).execute() > 0;
+  }
+
+  /** Where a page of the admin list starts: after this creation time and id. */
+  public record Cursor(java.time.Instant createdAt, UUID id) {}
+
+  /**
+   * Filters of the admin list; null or empty fields don't filter. {@code emailPrefix} is matched case-insensitively
+   * as a prefix (an index serves it); {@code hasPasskey} false: people who sign in by email only.
+   */
+  public record Filter(String emailPrefix, UUID id, Boolean hasPasskey, Boolean disabled,
+                       java.time.Instant createdFrom,
+                       java.time.Instant createdTo, java.time.Instant signedInFrom, java.time.Instant signedInTo) {}
+
+  /**
+   * A page of users in creation order after {@code after} (keyset paging: as fast on the millionth row as on the
+   * first), at most {@code limit}; one round trip.
+   */
+  public static java.util.List<Listed> page(Handle h, Filter f, Cursor after, int limit) {
+    StringBuilder sql = new StringBuilder("""
+        SELECT u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at, u.roles, u.disabled_at,
+               (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys
+        FROM users u WHERE true""");
+    java.util.Map<String, Object> binds = new java.util.HashMap<>();
+    if (f.emailPrefix() != null && !f.emailPrefix().isEmpty()) {
+      sql.append(" AND lower(u.email) LIKE :prefix ESCAPE '\\'");
+      binds.put("prefix", f.emailPrefix().toLowerCase(java.util.Locale.ROOT).replace("\\", "\\\\")
+          .replace("%", "\\%").replace("_", "\\_") + "%");
+    }
+    if (f.disabled() != null) {
+      sql.append(f.disabled() ? " AND u.disabled_at IS NOT NULL" : " AND u.disabled_at IS NULL");
+    }
+    if (f.id() != null) {
+      sql.append(" AND u.id = :id");
+      binds.put("id", f.id());
+    }
+    if (f.hasPasskey() != null) {
+      sql.append(f.hasPasskey() ? " AND" : " AND NOT").append(" EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)");
+    }
+    String[][] ranges = {{"created_at", "createdFrom", ">="}, {"created_at", "createdTo", "<"},
+        {"last_sign_in_at", "signedInFrom", ">="}, {"last_sign_in_at", "signedInTo", "<"}};
+    java.time.Instant[] values = {f.createdFrom(), f.createdTo(), f.signedInFrom(), f.signedInTo()};
+    for (int i = 0; i < ranges.length; i++) {
+      if (values[i] != null) {
+        sql.append(" AND u.").append(ranges[i][0]).append(' ').append(ranges[i][2]).append(" :").append(ranges[i][1]);
+        binds.put(ranges[i][1], values[i]);
+      }
+    }
+    if (after != null) {
+      sql.append(" AND (u.created_at, u.id) > (:afterCreated, :afterId)");
+      binds.put("afterCreated", after.createdAt());
+      binds.put("afterId", after.id());
+    }
+    sql.append(" ORDER BY u.created_at, u.id LIMIT :limit");
+    binds.put("limit", limit);
+    return h.createQuery(sql.toString()).bindMap(binds)
+        .map((rs, ctx) -> new Listed(map(rs), Sql.strings(rs, "roles"), rs.getInt("passkeys"),
+            Sql.instant(rs, "disabled_at"))).list();
   }
 
   public static User map(ResultSet rs) throws SQLException {

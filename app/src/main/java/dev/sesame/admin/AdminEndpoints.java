@@ -1,0 +1,292 @@
+package dev.sesame.admin;
+
+import dev.sesame.audit.AuditLog;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.email.EmailSignInService;
+import dev.sesame.http.Feature;
+import dev.sesame.http.JsonBody;
+import dev.sesame.http.Web;
+import dev.sesame.oauth.ServiceKeys;
+import dev.sesame.passkeys.PasskeyService;
+import dev.sesame.sessions.SessionService;
+import dev.sesame.users.EmailAddresses;
+import dev.sesame.users.UserDirectory;
+import dev.sesame.users.Users;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The admin API, {@code /admin/v1/…}: people and what they hold (passkeys, sessions, recent events), and the actions
+ * an operator takes for them. It calls the features' services, never their tables; every change runs
+ * {@link AuditLog#actingAs} so the events it causes name the operator.
+ */
+public final class AdminEndpoints implements Feature {
+  static final int MAX_PAGE = 200;
+
+  private final UserDirectory users;
+  private final SessionService sessions;
+  private final PasskeyService passkeys;
+  private final EmailSignInService emailSignIn;
+  private final AuditLog audit;
+  private final Jdbi jdbi;
+  private final AdminAuth auth;
+  private final Web web;
+
+  public AdminEndpoints(UserDirectory users, SessionService sessions, PasskeyService passkeys,
+                        EmailSignInService emailSignIn, AuditLog audit, ServiceKeys serviceKeys, Jdbi jdbi, Web web) {
+    this.emailSignIn = emailSignIn;
+    this.audit = audit;
+    this.users = users;
+    this.sessions = sessions;
+    this.passkeys = passkeys;
+    this.jdbi = jdbi;
+    this.auth = new AdminAuth(serviceKeys, web.auth(), users);
+    this.web = web;
+  }
+
+  @Override
+  public void routes(RoutesConfig routes) {
+    routes.get("/admin/v1/users", web.retry().once(this::listUsers));
+    routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
+    routes.post("/admin/v1/users", web.retry().once(this::createUser));
+    routes.delete("/admin/v1/users/{id}", web.retry().once(this::eraseUser));
+    routes.post("/admin/v1/users/{id}/disable", web.retry().once(ctx -> setDisabled(ctx, true)));
+    routes.post("/admin/v1/users/{id}/enable", web.retry().once(ctx -> setDisabled(ctx, false)));
+    routes.post("/admin/v1/users/{id}/sign-in-email", web.retry().once(this::sendSignInEmail));
+    routes.post("/admin/v1/users/{id}/sessions/revoke", web.retry().once(this::revokeSessions));
+    routes.delete("/admin/v1/users/{id}/passkeys/{passkeyId}", web.retry().once(this::removePasskey));
+  }
+
+  /**
+   * {@code GET /admin/v1/users?email=&id=&has_passkey=&created_from=&created_to=&signed_in_from=&signed_in_to=
+   * &cursor=&limit=} ({@code users:read}) → {@code {"users": […], "next": cursor or null}}, in creation order.
+   */
+  void listUsers(Context ctx) {
+    auth.require(ctx, "users:read");
+    int limit = ctx.queryParam("limit") == null ? 50 : intParam(ctx, "limit", 1, MAX_PAGE);
+    Users.Filter filter = new Users.Filter(ctx.queryParam("email"), optionalUuid(ctx, "id"),
+        optionalBoolean(ctx, "has_passkey"), optionalBoolean(ctx, "disabled"), instant(ctx, "created_from"), instant(ctx, "created_to"),
+        instant(ctx, "signed_in_from"), instant(ctx, "signed_in_to"));
+    List<Users.Listed> page = users.page(filter, cursor(ctx.queryParam("cursor")), limit + 1);
+    boolean more = page.size() > limit;
+    List<Users.Listed> shown = more ? page.subList(0, limit) : page;
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("users", shown.stream().map(AdminEndpoints::view).toList());
+    Users.Listed last = shown.isEmpty() ? null : shown.get(shown.size() - 1);
+    out.put("next", more ? encode(new Users.Cursor(last.user().createdAt(), last.user().id())) : null);
+    ctx.json(out);
+  }
+
+  /** {@code GET /admin/v1/users/{id}} ({@code users:read}): the person, passkeys, sessions and recent events. */
+  void getUser(Context ctx) {
+    auth.require(ctx, "users:read");
+    Users.Listed user = existing(ctx);
+    UUID id = user.user().id();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("user", view(user));
+    out.put("passkeys", passkeys.list(id));
+    out.put("sessions", sessions.list(id, null));
+    out.put("events", jdbi.withHandle(h -> AuditLog.recent(h, id, 50)));
+    ctx.json(out);
+  }
+
+  /** {@code POST /admin/v1/users/{id}/sessions/revoke} ({@code users:write}) → 204: signed out everywhere. */
+  void revokeSessions(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    UUID id = existing(ctx).user().id();
+    ClientInfo client = web.clientIps().of(ctx);
+    AuditLog.actingAs(actor, () -> sessions.logoutAll(id, client));
+    ctx.status(204);
+  }
+
+  /**
+   * {@code DELETE /admin/v1/users/{id}/passkeys/{passkeyId}} ({@code users:write}) → 204: for someone who lost the
+   * device. Their sessions are left alone; revoke them too if the device may be in other hands.
+   */
+  void removePasskey(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    UUID id = existing(ctx).user().id();
+    ClientInfo client = web.clientIps().of(ctx);
+    AuditLog.actingAs(actor, () -> passkeys.remove(id, ctx.pathParam("passkeyId"), client));
+    ctx.status(204);
+  }
+
+  /**
+   * {@code POST /admin/v1/users {"email", "invite"?}} ({@code users:write}) → 201 the new person; with
+   * {@code invite: true} they get a sign-in email (link and code) now. 409 {@code user_exists} for a taken address.
+   */
+  void createUser(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    JsonBody body = JsonBody.of(ctx, web.mapper());
+    String email = EmailAddresses.normalize(body.requiredString("email"));
+    boolean invite = body.optionalBoolean("invite").orElse(false);
+    ClientInfo client = web.clientIps().of(ctx);
+    UUID id = AuditLog.actingAs(actor, () -> jdbi.inTransaction(h -> {
+      dev.sesame.users.User created = Users.create(h, UUID.randomUUID(), email).orElseThrow(() ->
+          new ApiException(409, "user_exists", "There is already an account with this email."));
+      audit.record(h, AuditLog.Type.USER_CREATED_BY_ADMIN, created.id(), null, client.ip(),
+          Map.of("invited", invite));
+      return created.id();
+    }));
+    if (invite) {
+      AuditLog.actingAs(actor, () -> emailSignIn.start(email, null, client));
+    }
+    ctx.status(201).json(view(users.find(id).orElseThrow()));
+  }
+
+  /**
+   * {@code POST /admin/v1/users/{id}/disable} and {@code …/enable} ({@code users:write}) → 200 the person. Disabling
+   * ends every session (apps are told) and refuses every sign-in from then on with the answer any failed sign-in
+   * gets; enabling lets them sign in again (their passkeys are kept).
+   */
+  void setDisabled(Context ctx, boolean disabled) {
+    String actor = auth.require(ctx, "users:write");
+    UUID id = existing(ctx).user().id();
+    ClientInfo client = web.clientIps().of(ctx);
+    AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
+      Users.setDisabled(h, id, disabled);
+      if (disabled) {
+        sessions.endAll(h, id, "user_disabled", client);
+      }
+      audit.record(h, disabled ? AuditLog.Type.USER_DISABLED : AuditLog.Type.USER_ENABLED, id, null, client.ip(),
+          Map.of());
+    }));
+    ctx.json(view(users.find(id).orElseThrow()));
+  }
+
+  /**
+   * {@code DELETE /admin/v1/users/{id}} ({@code users:write}) → 204: erases the person in one transaction — sessions
+   * ended (apps told), passkeys, sign-in flows and every email to them deleted, the account row deleted; audit events
+   * keep only the random user id (address and details cleared) and gain a {@code user.erased} event.
+   */
+  void eraseUser(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    Users.Listed user = existing(ctx);
+    UUID id = user.user().id();
+    ClientInfo client = web.clientIps().of(ctx);
+    AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
+      sessions.endAll(h, id, "user_erased", client);
+      emailSignIn.forget(h, user.user().email());
+      AuditLog.pseudonymize(h, id);
+      Users.delete(h, id);
+      audit.record(h, AuditLog.Type.USER_ERASED, id, null, null, Map.of());
+    }));
+    ctx.status(204);
+  }
+
+  /** {@code POST /admin/v1/users/{id}/sign-in-email} ({@code users:write}) → 202: a link and code, sent for them. */
+  void sendSignInEmail(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    Users.Listed user = existing(ctx);
+    if (user.disabledAt() != null) {
+      throw new ApiException(409, "user_disabled", "This account is disabled; enable it first.");
+    }
+    ClientInfo client = web.clientIps().of(ctx);
+    AuditLog.actingAs(actor, () -> emailSignIn.start(user.user().email(), null, client));
+    ctx.status(202);
+  }
+
+  private Users.Listed existing(Context ctx) {
+    UUID id;
+    try {
+      id = UUID.fromString(ctx.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw userNotFound();
+    }
+    return users.find(id).orElseThrow(AdminEndpoints::userNotFound);
+  }
+
+  private static ApiException userNotFound() {
+    return new ApiException(404, "user_not_found", "There is no such user.");
+  }
+
+  private static Map<String, Object> view(Users.Listed l) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", l.user().id());
+    m.put("email", l.user().email());
+    m.put("emailVerified", l.user().emailVerified());
+    m.put("createdAt", l.user().createdAt());
+    m.put("lastSignInAt", l.user().lastSignInAt());
+    m.put("roles", l.roles());
+    m.put("disabledAt", l.disabledAt());
+    m.put("passkeys", l.passkeys());
+    return m;
+  }
+
+  // ---- parameters -------------------------------------------------------------------------------------------
+
+  static String encode(Users.Cursor c) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString((c.createdAt() + "|" + c.id())
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  static Users.Cursor cursor(String value) {
+    if (value == null || value.isEmpty()) {
+      return null;
+    }
+    try {
+      String[] parts = new String(Base64.getUrlDecoder().decode(value), StandardCharsets.UTF_8).split("\\|");
+      return new Users.Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
+    } catch (IllegalArgumentException | DateTimeParseException | ArrayIndexOutOfBoundsException e) {
+      throw ApiException.badRequest("invalid_cursor", "cursor is not one this API returned.");
+    }
+  }
+
+  private static int intParam(Context ctx, String name, int min, int max) {
+    try {
+      int v = Integer.parseInt(ctx.queryParam(name));
+      if (v >= min && v <= max) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // below
+    }
+    throw ApiException.badRequest("invalid_request", name + " must be a number from " + min + " to " + max + ".");
+  }
+
+  private static UUID optionalUuid(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    try {
+      return UUID.fromString(v);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_request", name + " must be a user id (UUID).");
+    }
+  }
+
+  private static Boolean optionalBoolean(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    if (!v.equals("true") && !v.equals("false")) {
+      throw ApiException.badRequest("invalid_request", name + " must be true or false.");
+    }
+    return Boolean.valueOf(v);
+  }
+
+  private static Instant instant(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    try {
+      return Instant.parse(v);
+    } catch (DateTimeParseException e) {
+      throw ApiException.badRequest("invalid_request", name + " must be an ISO 8601 instant, e.g. "
+          + "2026-01-31T00:00:00Z.");
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.sesame.users;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/** The users feature's service for operators: listing and finding people, and their roles. */
+public final class UserDirectory {
+  private final Jdbi jdbi;
+
+  public UserDirectory(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  public List<Users.Listed> page(Users.Filter filter, Users.Cursor after, int limit) {
+    return jdbi.withHandle(h -> Users.page(h, filter, after, limit));
+  }
+
+  public Optional<Users.Listed> find(UUID id) {
+    List<Users.Listed> one = page(new Users.Filter(null, id, null, null, null, null, null, null), null, 1);
+    return one.stream().findFirst();
+  }
+
+  public boolean isAdmin(UUID userId) {
+    return jdbi.withHandle(h -> Users.hasRole(h, userId, Users.ADMIN));
+  }
+
+  public List<User> admins() {
+    return jdbi.withHandle(h -> Users.withRole(h, Users.ADMIN));
+  }
+}

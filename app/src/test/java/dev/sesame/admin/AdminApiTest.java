@@ -1,0 +1,280 @@
+package dev.sesame.admin;
+
+import static dev.sesame.support.Problems.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sesame.support.Account;
+import dev.sesame.support.Http;
+import dev.sesame.support.PasskeyClient;
+import dev.sesame.support.SesameServer;
+import dev.sesame.support.SoftwareAuthenticator;
+import dev.sesame.support.TestServer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The admin API: who may call it (scoped service keys, administrators signed in with a passkey), and what it does. */
+class AdminApiTest {
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
+  static Http http;
+  static String reader;
+  static String writer;
+  static String introspectionOnly;
+
+  @BeforeAll
+  static void keys() {
+    http = sesame.http();
+    reader = key("reader", "users:read");
+    writer = key("writer", "users:read,users:write");
+    TestServer.CliResult plain = TestServer.cli(sesame.server(), "service-key", "create", "plain");
+    assertEquals(0, plain.status(), plain.stderr());
+    introspectionOnly = plain.stdout().strip();
+  }
+
+  static String key(String name, String scopes) {
+    TestServer.CliResult r = TestServer.cli(sesame.server(), "service-key", "create", name, "--scopes", scopes);
+    assertEquals(0, r.status(), r.stderr());
+    return r.stdout().strip();
+  }
+
+  static String[] as(String key) {
+    return new String[] {"Authorization", "Bearer " + key};
+  }
+
+  @Test
+  void only_keys_with_the_scope_or_administrators_may_call_it() {
+    assertProblem(http.get("/admin/v1/users"), 401, "invalid_token");
+    assertProblem(http.get("/admin/v1/users", as(introspectionOnly)), 403, "insufficient_scope");
+    assertProblem(http.get("/admin/v1/users", as("sk_not-a-key")), 401, "invalid_client");
+    Account person = Account.signUp(http);
+    assertProblem(http.get("/admin/v1/users", person.bearer()), 401, "invalid_client"); // an app's token: no
+    assertEquals(200, http.get("/admin/v1/users", as(reader)).status());
+    assertProblem(http.post("/admin/v1/users/" + person.userId() + "/sessions/revoke", "", as(reader)), 403,
+        "insufficient_scope");
+    assertEquals(200, http.get("/v1/me", person.bearer()).status(), "the reader changed nothing");
+    TestServer.CliResult list = TestServer.cli(sesame.server(), "service-key", "list");
+    assertTrue(list.stdout().contains("writer\tusers:read,users:write"), list.stdout());
+    assertTrue(list.stdout().contains("plain\tintrospection"), list.stdout());
+    assertEquals(2, TestServer.cli(sesame.server(), "service-key", "create", "bad", "--scopes", "users:all")
+        .status());
+  }
+
+  @Test
+  void users_are_listed_in_pages_searched_by_email_prefix_and_filtered() {
+    String tag = "pg" + UUID.randomUUID().toString().substring(0, 6);
+    List<String> emails = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String email = tag + "-" + i + "@example.com";
+      dev.sesame.support.DevMailbox.signIn(http, email);
+      emails.add(email);
+    }
+    Set<String> seen = new HashSet<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Http.Response page = http.get("/admin/v1/users?limit=2&email=" + tag.toUpperCase()
+          + (cursor == null ? "" : "&cursor=" + cursor), as(reader));
+      assertEquals(200, page.status(), page.body());
+      page.json().get("users").forEach(u -> assertTrue(seen.add(u.get("email").asText()), "no user twice"));
+      cursor = page.json().get("next").isNull() ? null : page.json().get("next").asText();
+      pages++;
+    } while (cursor != null);
+    assertEquals(new HashSet<>(emails), seen, "prefix search is case-insensitive and paging misses nobody");
+    assertEquals(3, pages);
+    // LIKE's wildcards in the search are literal.
+    assertEquals(0, http.get("/admin/v1/users?email=" + tag.substring(0, 2) + "_" + tag.substring(3), as(reader))
+        .json().get("users").size());
+    assertEquals(5, http.get("/admin/v1/users?has_passkey=false&email=" + tag, as(reader)).json().get("users")
+        .size());
+    assertEquals(0, http.get("/admin/v1/users?has_passkey=true&email=" + tag, as(reader)).json().get("users")
+        .size());
+    assertEquals(0, http.get("/admin/v1/users?email=" + tag + "&created_from=2999-01-01T00:00:00Z", as(reader))
+        .json().get("users").size());
+    assertProblem(http.get("/admin/v1/users?cursor=nonsense", as(reader)), 400, "invalid_cursor");
+    assertProblem(http.get("/admin/v1/users?limit=1000", as(reader)), 400, "invalid_request");
+    assertProblem(http.get("/admin/v1/users?created_from=yesterday", as(reader)), 400, "invalid_request");
+  }
+
+  @Test
+  void an_operator_helps_someone_who_lost_their_phone() {
+    Account person = Account.signUp(http);
+    PasskeyClient passkeys = new PasskeyClient(http);
+    passkeys.registerNewDevice(person, sesame.url());
+    Http.Response detail = http.get("/admin/v1/users/" + person.userId(), as(reader));
+    assertEquals(200, detail.status(), detail.body());
+    JsonNode user = detail.json();
+    assertEquals(person.email(), user.get("user").get("email").asText());
+    assertEquals(1, user.get("passkeys").size());
+    assertTrue(user.get("sessions").size() >= 1);
+    assertTrue(user.get("events").toString().contains("passkey.added"), user.get("events").toString());
+    String passkeyId = user.get("passkeys").get(0).get("id").asText();
+
+    assertEquals(204, http.send("DELETE", "/admin/v1/users/" + person.userId() + "/passkeys/" + passkeyId, null,
+        as(writer)).status());
+    assertEquals(204, http.post("/admin/v1/users/" + person.userId() + "/sessions/revoke", "", as(writer)).status());
+    assertEquals(401, http.get("/v1/me", person.bearer()).status(), "signed out everywhere");
+    JsonNode after = http.get("/admin/v1/users/" + person.userId(), as(reader)).json();
+    assertEquals(0, after.get("passkeys").size());
+    assertEquals(0, after.get("sessions").size());
+    // Every change is in the audit log with the operator who made it.
+    List<String> byWriter = new ArrayList<>();
+    after.get("events").forEach(e -> {
+      if ("key:writer".equals(e.get("actor").asText(null))) {
+        byWriter.add(e.get("type").asText());
+      }
+    });
+    assertTrue(byWriter.contains("passkey.removed") && byWriter.contains("session.revoked"), byWriter.toString());
+    assertProblem(http.get("/admin/v1/users/" + UUID.randomUUID(), as(reader)), 404, "user_not_found");
+    assertProblem(http.get("/admin/v1/users/not-a-uuid", as(reader)), 404, "user_not_found");
+  }
+
+  @Test
+  void a_person_administers_only_with_the_role_and_a_passkey_sign_in_on_sesames_origin() {
+    Account admin = Account.signUp(http);
+    SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(admin, sesame.url());
+    String emailCookie = cookieSession(http.post("/v1/email/verify", Map.of("flowId", http.post("/v1/email/start",
+        Map.of("email", admin.email())).json().get("flowId").asText(), "code",
+        dev.sesame.support.DevMailbox.latestCode(http, admin.email())), "Origin", sesame.url(),
+        "X-Sesame-Session", "cookie"));
+    String passkeyCookie = cookieSession(passkeySignIn(device, admin.email()));
+
+    assertProblem(http.get("/admin/v1/users", "Cookie", passkeyCookie), 403, "admin_required");
+    TestServer.CliResult granted = TestServer.cli(sesame.server(), "admin", "grant", admin.email());
+    assertEquals(0, granted.status(), granted.stderr());
+    assertTrue(TestServer.cli(sesame.server(), "admin", "list").stdout().contains(admin.email()));
+    assertProblem(http.get("/admin/v1/users", "Cookie", emailCookie), 403, "passkey_required");
+    assertEquals(200, http.get("/admin/v1/users", "Cookie", passkeyCookie).status());
+    // Changes by cookie need the CSRF proof like every cookie request.
+    Account other = Account.signUp(http);
+    assertProblem(http.post("/admin/v1/users/" + other.userId() + "/sessions/revoke", "", "Cookie", passkeyCookie),
+        403, "csrf_check_failed");
+    assertEquals(204, http.post("/admin/v1/users/" + other.userId() + "/sessions/revoke", "", "Cookie",
+        passkeyCookie, "Origin", sesame.url(), "X-Sesame-CSRF", "1").status());
+    JsonNode events = http.get("/admin/v1/users/" + other.userId(), as(reader)).json().get("events");
+    assertTrue(events.toString().contains("\"actor\":\"admin:" + admin.userId() + "\""), events.toString());
+    assertEquals(0, TestServer.cli(sesame.server(), "admin", "revoke", admin.email()).status());
+    assertProblem(http.get("/admin/v1/users", "Cookie", passkeyCookie), 403, "admin_required");
+    assertEquals(1, TestServer.cli(sesame.server(), "admin", "grant", "nobody@example.com").status());
+    assertFalse(TestServer.cli(sesame.server(), "admin", "list").stdout().contains(admin.email()));
+  }
+
+  Http.Response passkeySignIn(SoftwareAuthenticator device, String email) {
+    JsonNode options = new PasskeyClient(http).signInOptions(email);
+    return http.post("/v1/passkeys/login/verify", Map.of("ceremonyId", options.get("ceremonyId").asText(),
+        "credential", device.get(options.get("publicKey"))), "Origin", sesame.url(), "X-Sesame-Session", "cookie");
+  }
+
+  static String cookieSession(Http.Response signedIn) {
+    assertEquals(200, signedIn.status(), signedIn.body());
+    return signedIn.headers().get("set-cookie").stream().filter(c -> c.startsWith("sesame_at=")).findFirst()
+        .orElseThrow().split(";")[0];
+  }
+
+  static int mailsTo(String email) {
+    int n = 0;
+    for (JsonNode m : http.get("/dev/mail", "Accept", "application/json").json()) {
+      if (m.get("to").asText().equals(email)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void an_operator_creates_and_invites_a_person() {
+    String email = "new-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    Http.Response created = http.post("/admin/v1/users", Map.of("email", email.toUpperCase(), "invite", true),
+        as(writer));
+    assertEquals(201, created.status(), created.body());
+    assertEquals(email, created.json().get("email").asText(), "stored lower-cased");
+    assertFalse(created.json().get("emailVerified").asBoolean(), "verified by the first sign-in");
+    assertEquals(1, mailsTo(email), "the invitation: a sign-in link and code");
+    assertProblem(http.post("/admin/v1/users", Map.of("email", email), as(writer)), 409, "user_exists");
+    assertProblem(http.post("/admin/v1/users", Map.of("email", "not an address"), as(writer)), 400,
+        "invalid_email");
+    assertProblem(http.post("/admin/v1/users", Map.of("email", "x@example.com"), as(reader)), 403,
+        "insufficient_scope");
+    String id = created.json().get("id").asText();
+    assertEquals(202, http.post("/admin/v1/users/" + id + "/sign-in-email", "", as(writer)).status());
+    assertEquals(2, mailsTo(email));
+    assertEquals(id, dev.sesame.support.DevMailbox.signIn(http, email).get("user").get("id").asText(),
+        "the person signs in to the account made for them");
+  }
+
+  @Test
+  void a_disabled_person_cannot_sign_in_and_learns_nothing_more() {
+    Account person = Account.signUp(http);
+    SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(person, sesame.url());
+    String pendingFlow = http.post("/v1/email/start", Map.of("email", person.email())).json().get("flowId")
+        .asText();
+    String pendingCode = dev.sesame.support.DevMailbox.latestCode(http, person.email());
+
+    Http.Response disabled = http.post("/admin/v1/users/" + person.userId() + "/disable", "", as(writer));
+    assertEquals(200, disabled.status(), disabled.body());
+    assertFalse(disabled.json().get("disabledAt").isNull());
+    assertEquals(401, http.get("/v1/me", person.bearer()).status(), "signed out everywhere");
+    // Email: the same answers as for anyone, and no email.
+    int before = mailsTo(person.email());
+    assertEquals(202, http.post("/v1/email/start", Map.of("email", person.email())).status());
+    assertEquals(before, mailsTo(person.email()), "no email to a disabled account");
+    assertProblem(http.post("/v1/email/verify", Map.of("flowId", pendingFlow, "code", pendingCode)), 410,
+        "flow_expired");
+    // Passkey: refused like a passkey the sign-in did not ask for (never "unknown": the device keeps it).
+    assertProblem(new PasskeyClient(http).signIn(device, null), 401, "credential_not_allowed");
+    assertEquals(1, http.get("/admin/v1/users?disabled=true&email=" + person.email(), as(reader)).json()
+        .get("users").size());
+
+    assertEquals(200, http.post("/admin/v1/users/" + person.userId() + "/enable", "", as(writer)).status());
+    assertEquals(200, new PasskeyClient(http).signIn(device, null).status(), "enabled: the passkey works again");
+    JsonNode events = http.get("/admin/v1/users/" + person.userId(), as(reader)).json().get("events");
+    assertTrue(events.toString().contains("user.disabled") && events.toString().contains("user.enabled")
+        && events.toString().contains("\"actor\":\"key:writer\""), events.toString());
+  }
+
+  @Test
+  void erasing_a_person_leaves_no_email_or_passkey_of_theirs_anywhere() {
+    Account person = Account.signUp(http);
+    SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(person, sesame.url());
+    http.post("/v1/email/start", Map.of("email", person.email())); // a pending flow and another email
+    String credentialHex = java.util.HexFormat.of().formatHex(device.credentials().get(0).id);
+
+    assertEquals(204, http.send("DELETE", "/admin/v1/users/" + person.userId(), null, as(writer)).status());
+    assertEquals(401, http.get("/v1/me", person.bearer()).status());
+    assertProblem(http.get("/admin/v1/users/" + person.userId(), as(reader)), 404, "user_not_found");
+    // Every row of every table, as text: the address, the passkey's id, and (outside the audit log's pseudonymous
+    // user id and the logout notices) the user id appear nowhere.
+    List<String> tables = sesame.jdbi().withHandle(h -> h.createQuery("""
+            SELECT table_name FROM information_schema.tables
+            WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+            """).mapTo(String.class).list());
+    assertTrue(tables.contains("users") && tables.contains("audit_events") && tables.size() > 10, tables.toString());
+    for (String table : tables) {
+      int withEmail = count(table, person.email());
+      int withPasskey = count(table, credentialHex);
+      assertEquals(0, withEmail, table + " still holds the address");
+      assertEquals(0, withPasskey, table + " still holds the passkey");
+      if (!table.equals("audit_events") && !table.equals("logout_notices")) {
+        assertEquals(0, count(table, person.userId()), table + " still holds the user id");
+      }
+    }
+    int events = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM audit_events WHERE user_id = CAST(:id AS uuid) AND type = 'user.erased' "
+            + "AND actor = 'key:writer'").bind("id", person.userId()).mapTo(Integer.class).one());
+    assertEquals(1, events, "the erasure itself is recorded, by whom");
+  }
+
+  static int count(String table, String needle) {
+    return sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM \"" + table + "\" x "
+        + "WHERE position(lower(:needle) IN lower(x::text)) > 0").bind("needle", needle).mapTo(Integer.class).one());
+  }
+}
