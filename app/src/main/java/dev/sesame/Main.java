@@ -93,7 +93,7 @@ public final class Main implements AutoCloseable {
       devMailboxWarning(config).ifPresent(log::warn);
       Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
-      running.push(new Janitor(database.jdbi()).start(Duration.ofMinutes(10)));
+      running.push(new Janitor(database.jdbi(), config.auditRetention()).start(Duration.ofMinutes(10)));
 
       AuthorizationRequests authorizationRequests = new AuthorizationRequests(clients,
           new RedirectPolicy(config.redirectAllowlist()), config.issuer(),

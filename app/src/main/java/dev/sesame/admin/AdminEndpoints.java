@@ -58,6 +58,7 @@ public final class AdminEndpoints implements Feature {
   public void routes(RoutesConfig routes) {
     routes.get("/admin/v1/users", web.retry().once(this::listUsers));
     routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
+    routes.get("/admin/v1/audit", web.retry().once(this::audit));
     routes.post("/admin/v1/users", web.retry().once(this::createUser));
     routes.delete("/admin/v1/users/{id}", web.retry().once(this::eraseUser));
     routes.post("/admin/v1/users/{id}/disable", web.retry().once(ctx -> setDisabled(ctx, true)));
@@ -194,6 +195,37 @@ public final class AdminEndpoints implements Feature {
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> emailSignIn.start(user.user().email(), null, client));
     ctx.status(202);
+  }
+
+  /**
+   * {@code GET /admin/v1/audit?user_id=&type=&ip=&from=&to=&cursor=&limit=} ({@code audit:read}) →
+   * {@code {"events": […], "next"}}, newest first; events older than {@code SESAME_AUDIT_RETENTION} are gone.
+   */
+  void audit(Context ctx) {
+    auth.require(ctx, "audit:read");
+    int limit = ctx.queryParam("limit") == null ? 100 : intParam(ctx, "limit", 1, 500);
+    Long before = null;
+    String cursor = ctx.queryParam("cursor");
+    if (cursor != null && !cursor.isEmpty()) {
+      try {
+        before = Long.parseLong(cursor);
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API returned.");
+      }
+    }
+    AuditLog.Query query = new AuditLog.Query(optionalUuid(ctx, "user_id"), emptyToNull(ctx.queryParam("type")),
+        emptyToNull(ctx.queryParam("ip")), instant(ctx, "from"), instant(ctx, "to"), before);
+    List<AuditLog.Recorded> events = jdbi.withHandle(h -> AuditLog.query(h, query, limit + 1));
+    boolean more = events.size() > limit;
+    List<AuditLog.Recorded> shown = more ? events.subList(0, limit) : events;
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("events", shown);
+    out.put("next", more ? Long.toString(shown.get(shown.size() - 1).id()) : null);
+    ctx.json(out);
+  }
+
+  private static String emptyToNull(String v) {
+    return v == null || v.isEmpty() ? null : v;
   }
 
   private Users.Listed existing(Context ctx) {

@@ -124,6 +124,50 @@ public final class AuditLog {
   public record Recorded(long id, java.time.Instant occurredAt, String type, UUID userId, UUID sessionId, String ip,
                          String actor, Map<String, Object> details) {}
 
+  /** Filters of the admin audit query; null fields don't filter. */
+  public record Query(UUID userId, String type, String ip, java.time.Instant from, java.time.Instant to,
+                      Long beforeId) {}
+
+  /** Events matching {@code q}, newest first, at most {@code limit}; keyset paging on the id. One round trip. */
+  public static java.util.List<Recorded> query(Handle h, Query q, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT id, occurred_at, type, user_id, session_id, ip, actor, "
+        + "details::text AS details FROM audit_events WHERE true");
+    Map<String, Object> binds = new java.util.HashMap<>();
+    if (q.userId() != null) {
+      sql.append(" AND user_id = :userId");
+      binds.put("userId", q.userId());
+    }
+    if (q.type() != null) {
+      sql.append(" AND type = :type");
+      binds.put("type", q.type());
+    }
+    if (q.ip() != null) {
+      sql.append(" AND ip = :ip");
+      binds.put("ip", q.ip());
+    }
+    if (q.from() != null) {
+      sql.append(" AND occurred_at >= :from");
+      binds.put("from", q.from());
+    }
+    if (q.to() != null) {
+      sql.append(" AND occurred_at < :to");
+      binds.put("to", q.to());
+    }
+    if (q.beforeId() != null) {
+      sql.append(" AND id < :beforeId");
+      binds.put("beforeId", q.beforeId());
+    }
+    sql.append(" ORDER BY id DESC LIMIT :limit");
+    binds.put("limit", limit);
+    return h.createQuery(sql.toString()).bindMap(binds).map((rs, ctx) -> recorded(rs)).list();
+  }
+
+  private static Recorded recorded(java.sql.ResultSet rs) throws java.sql.SQLException {
+    return new Recorded(rs.getLong("id"), dev.sesame.db.Sql.instant(rs, "occurred_at"), rs.getString("type"),
+        rs.getObject("user_id", UUID.class), rs.getObject("session_id", UUID.class), rs.getString("ip"),
+        rs.getString("actor"), details(rs.getString("details")));
+  }
+
   /** The newest events of a user, newest first. */
   public static java.util.List<Recorded> recent(Handle h, UUID userId, int limit) {
     return h.createQuery("""
@@ -131,9 +175,7 @@ public final class AuditLog {
             FROM audit_events WHERE user_id = :userId ORDER BY occurred_at DESC, id DESC LIMIT :limit
             """)
         .bind("userId", userId).bind("limit", limit)
-        .map((rs, ctx) -> new Recorded(rs.getLong("id"), dev.sesame.db.Sql.instant(rs, "occurred_at"),
-            rs.getString("type"), rs.getObject("user_id", UUID.class), rs.getObject("session_id", UUID.class),
-            rs.getString("ip"), rs.getString("actor"), details(rs.getString("details"))))
+        .map((rs, ctx) -> recorded(rs))
         .list();
   }
 

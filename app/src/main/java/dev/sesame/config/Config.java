@@ -49,7 +49,8 @@ public record Config(
     Duration keyPrepublish,
     String tokenAlg,
     Optional<Path> clientsFile,
-    Optional<RateLimit> dynamicRegistration) {
+    Optional<RateLimit> dynamicRegistration,
+    Duration auditRetention) {
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
 
@@ -204,11 +205,13 @@ public record Config(
     // RFC 7591 dynamic registration: off unless asked for; then public clients only, so many per client address.
     boolean registration = r.get("SESAME_DYNAMIC_REGISTRATION", "off", s -> r.oneOf(s, "on", "off")).equals("on");
     RateLimit registrationLimit = r.get("SESAME_RATE_LIMIT_REGISTRATION", "10/1h", RateLimit::parse);
+    Duration auditRetention = r.get("SESAME_AUDIT_RETENTION", "400d",
+        s -> r.duration(s, Duration.ofDays(1), Duration.ofDays(36500)));
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg,
-        clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty());
+        clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty(), auditRetention);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -250,6 +253,7 @@ public record Config(
     out.put("keyPrepublish", Durations.format(keyPrepublish));
     out.put("tokenAlg", tokenAlg);
     out.put("clientsFile", clientsFile.map(Path::toString).orElse("none"));
+    out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
     return out;
   }

@@ -15,11 +15,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Janitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Janitor.class);
+  /** Audit events deleted per statement: a big backlog goes in short transactions, not one long lock. */
+  static final int AUDIT_BATCH = 10_000;
+
   private final Jdbi jdbi;
+  private final Duration auditRetention;
   private ScheduledExecutorService scheduler;
 
-  public Janitor(Jdbi jdbi) {
+  /** @param auditRetention how long audit events are kept ({@code SESAME_AUDIT_RETENTION}) */
+  public Janitor(Jdbi jdbi, Duration auditRetention) {
     this.jdbi = jdbi;
+    this.auditRetention = auditRetention;
   }
 
   public Janitor start(Duration every) {
@@ -42,7 +48,19 @@ public final class Janitor implements AutoCloseable {
 
   /** One clean-up pass; returns the number of rows deleted. */
   public int run() {
-    return jdbi.inTransaction(h -> {
+    int audit = 0;
+    int batch;
+    do {
+      batch = jdbi.withHandle(h -> h.createUpdate("""
+              DELETE FROM audit_events WHERE id IN (
+                SELECT id FROM audit_events WHERE occurred_at < now() - make_interval(secs => :retention)
+                LIMIT :batch)
+              """)
+          .bind("retention", auditRetention.toSeconds()).bind("batch", AUDIT_BATCH).execute());
+      audit += batch;
+    } while (batch == AUDIT_BATCH);
+    int auditDeleted = audit;
+    return auditDeleted + jdbi.inTransaction(h -> {
       int n = 0;
       n += h.execute("DELETE FROM rate_limits WHERE tat < now()"); // a bucket whose time has passed is empty
       n += h.execute("DELETE FROM used_challenges WHERE expires_at < now()"); // expired: refused anyway

@@ -277,4 +277,34 @@ class AdminApiTest {
     return sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM \"" + table + "\" x "
         + "WHERE position(lower(:needle) IN lower(x::text)) > 0").bind("needle", needle).mapTo(Integer.class).one());
   }
+
+  @Test
+  void the_audit_log_is_queried_by_user_type_and_time_newest_first_in_pages() {
+    String auditor = key("auditor", "audit:read");
+    Account person = Account.signUp(http);
+    new PasskeyClient(http).registerNewDevice(person, sesame.url());
+    assertProblem(http.get("/admin/v1/audit", as(reader)), 403, "insufficient_scope");
+    Http.Response all = http.get("/admin/v1/audit?user_id=" + person.userId(), as(auditor));
+    assertEquals(200, all.status(), all.body());
+    List<String> types = new ArrayList<>();
+    long previous = Long.MAX_VALUE;
+    for (JsonNode e : all.json().get("events")) {
+      types.add(e.get("type").asText());
+      assertTrue(e.get("id").asLong() < previous, "newest first");
+      previous = e.get("id").asLong();
+    }
+    assertTrue(types.containsAll(List.of("user.created", "email.sign_in.succeeded", "passkey.added")),
+        types.toString());
+    Http.Response first = http.get("/admin/v1/audit?limit=1&user_id=" + person.userId(), as(auditor));
+    String next = first.json().get("next").asText();
+    Http.Response second = http.get("/admin/v1/audit?limit=1&user_id=" + person.userId() + "&cursor=" + next,
+        as(auditor));
+    assertTrue(second.json().get("events").get(0).get("id").asLong() < first.json().get("events").get(0)
+        .get("id").asLong());
+    assertEquals(1, http.get("/admin/v1/audit?type=passkey.added&user_id=" + person.userId(), as(auditor)).json()
+        .get("events").size());
+    assertEquals(0, http.get("/admin/v1/audit?from=2999-01-01T00:00:00Z", as(auditor)).json().get("events")
+        .size());
+    assertProblem(http.get("/admin/v1/audit?cursor=x", as(auditor)), 400, "invalid_cursor");
+  }
 }

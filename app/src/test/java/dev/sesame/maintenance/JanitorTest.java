@@ -26,7 +26,7 @@ class JanitorTest {
             UPDATE sessions SET revoked_at = now() - interval '31 days'
             WHERE user_id = (SELECT id FROM users WHERE email = 'old@example.com')""");
       });
-      int deleted = new Janitor(db).run();
+      int deleted = new Janitor(db, java.time.Duration.ofDays(365)).run();
       assertEquals(0, count(db, "rate_limits"));
       assertEquals(1, count(db, "used_challenges"), "a challenge is remembered until it expires");
       assertEquals(1, count(db, "email_flows"));
@@ -45,9 +45,25 @@ class JanitorTest {
   @Test
   void running_twice_is_harmless() {
     try (TestServer server = TestServer.start(Map.of())) {
-      Janitor janitor = new Janitor(server.jdbi());
+      Janitor janitor = new Janitor(server.jdbi(), java.time.Duration.ofDays(365));
       janitor.run();
       assertEquals(0, janitor.run());
+    }
+  }
+
+  @Test
+  void audit_events_older_than_the_retention_go_in_batches_and_newer_ones_stay() {
+    try (TestServer server = TestServer.start(Map.of())) {
+      Jdbi db = server.jdbi();
+      int old = Janitor.AUDIT_BATCH + 5; // more than one batch
+      db.useHandle(h -> {
+        h.execute("INSERT INTO audit_events (occurred_at, type) SELECT now() - interval '40 days', 'test.old' "
+            + "FROM generate_series(1, " + old + ")");
+        h.execute("INSERT INTO audit_events (occurred_at, type) VALUES (now() - interval '20 days', 'test.new')");
+      });
+      new Janitor(db, java.time.Duration.ofDays(30)).run();
+      assertEquals(0, count(db, "audit_events WHERE type = 'test.old'"));
+      assertEquals(1, count(db, "audit_events WHERE type = 'test.new'"));
     }
   }
 }
