@@ -121,7 +121,7 @@ public final class Main implements AutoCloseable {
               registration, web),
           new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, registration.isPresent(),
               web),
-          new AdminEndpoints(new UserDirectory(database.jdbi()), sessions, passkeys, emailSignIn, audit, serviceKeys,
+          new AdminEndpoints(new UserDirectory(database.jdbi()), clients, sessions, passkeys, emailSignIn, audit, serviceKeys,
               database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin));

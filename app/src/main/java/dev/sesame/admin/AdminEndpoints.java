@@ -7,6 +7,9 @@ import dev.sesame.email.EmailSignInService;
 import dev.sesame.http.Feature;
 import dev.sesame.http.JsonBody;
 import dev.sesame.http.Web;
+import dev.sesame.oauth.Client;
+import dev.sesame.oauth.ClientMetadata;
+import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.sessions.SessionService;
@@ -34,6 +37,7 @@ public final class AdminEndpoints implements Feature {
   static final int MAX_PAGE = 200;
 
   private final UserDirectory users;
+  private final Clients clients;
   private final SessionService sessions;
   private final PasskeyService passkeys;
   private final EmailSignInService emailSignIn;
@@ -42,8 +46,9 @@ public final class AdminEndpoints implements Feature {
   private final AdminAuth auth;
   private final Web web;
 
-  public AdminEndpoints(UserDirectory users, SessionService sessions, PasskeyService passkeys,
+  public AdminEndpoints(UserDirectory users, Clients clients, SessionService sessions, PasskeyService passkeys,
                         EmailSignInService emailSignIn, AuditLog audit, ServiceKeys serviceKeys, Jdbi jdbi, Web web) {
+    this.clients = clients;
     this.emailSignIn = emailSignIn;
     this.audit = audit;
     this.users = users;
@@ -59,6 +64,12 @@ public final class AdminEndpoints implements Feature {
     routes.get("/admin/v1/users", web.retry().once(this::listUsers));
     routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
     routes.get("/admin/v1/audit", web.retry().once(this::audit));
+    routes.get("/admin/v1/clients", web.retry().once(this::listClients));
+    routes.post("/admin/v1/clients", web.retry().once(this::createClient));
+    routes.get("/admin/v1/clients/{clientId}", web.retry().once(this::getClient));
+    routes.patch("/admin/v1/clients/{clientId}", web.retry().once(this::updateClient));
+    routes.delete("/admin/v1/clients/{clientId}", web.retry().once(this::deleteClient));
+    routes.post("/admin/v1/clients/{clientId}/secret", web.retry().once(this::rotateClientSecret));
     routes.post("/admin/v1/users", web.retry().once(this::createUser));
     routes.delete("/admin/v1/users/{id}", web.retry().once(this::eraseUser));
     routes.post("/admin/v1/users/{id}/disable", web.retry().once(ctx -> setDisabled(ctx, true)));
@@ -222,6 +233,104 @@ public final class AdminEndpoints implements Feature {
     out.put("events", shown);
     out.put("next", more ? Long.toString(shown.get(shown.size() - 1).id()) : null);
     ctx.json(out);
+  }
+
+  // ---- clients: the OpenID Connect clients, as the CLI manages them ----------------------------------------------
+
+  /** {@code GET /admin/v1/clients} ({@code clients:read}) → {@code {"clients": [RFC 7591 metadata…]}}. */
+  void listClients(Context ctx) {
+    auth.require(ctx, "clients:read");
+    ctx.json(Map.of("clients", clients.list().stream().map(AdminEndpoints::clientView).toList()));
+  }
+
+  /** {@code GET /admin/v1/clients/{clientId}} ({@code clients:read}). */
+  void getClient(Context ctx) {
+    auth.require(ctx, "clients:read");
+    ctx.json(clientView(clients.find(ctx.pathParam("clientId")).orElseThrow(AdminEndpoints::clientNotFound)));
+  }
+
+  /**
+   * {@code POST /admin/v1/clients} ({@code clients:write}) with RFC 7591 metadata → 201 the metadata and, for a
+   * confidential client, its {@code client_secret}: shown this once, stored only as a hash.
+   */
+  void createClient(Context ctx) {
+    String actor = auth.require(ctx, "clients:write");
+    Map<String, Object> metadata = metadata(ctx);
+    Clients.Issued issued = clientMetadata(() -> clients.create(metadata, Client.Source.MANAGED));
+    auditClient(ctx, actor, AuditLog.Type.CLIENT_CREATED, issued.client().clientId());
+    ctx.status(201).json(withSecret(issued));
+  }
+
+  /** {@code PATCH /admin/v1/clients/{clientId}} ({@code clients:write}): the given metadata changes, the rest stays. */
+  void updateClient(Context ctx) {
+    String actor = auth.require(ctx, "clients:write");
+    Map<String, Object> changes = metadata(ctx);
+    String clientId = ctx.pathParam("clientId");
+    Clients.Issued issued = clientMetadata(() -> clients.update(clientId, changes));
+    auditClient(ctx, actor, AuditLog.Type.CLIENT_UPDATED, clientId);
+    ctx.json(withSecret(issued));
+  }
+
+  /** {@code DELETE /admin/v1/clients/{clientId}} ({@code clients:write}) → 204. */
+  void deleteClient(Context ctx) {
+    String actor = auth.require(ctx, "clients:write");
+    String clientId = ctx.pathParam("clientId");
+    clients.delete(clientId);
+    auditClient(ctx, actor, AuditLog.Type.CLIENT_DELETED, clientId);
+    ctx.status(204);
+  }
+
+  /** {@code POST /admin/v1/clients/{clientId}/secret} ({@code clients:write}) → the new secret, once. */
+  void rotateClientSecret(Context ctx) {
+    String actor = auth.require(ctx, "clients:write");
+    String clientId = ctx.pathParam("clientId");
+    String secret = clients.rotateSecret(clientId);
+    auditClient(ctx, actor, AuditLog.Type.CLIENT_SECRET_ROTATED, clientId);
+    ctx.json(Map.of("client_id", clientId, "client_secret", secret));
+  }
+
+  private Map<String, Object> metadata(Context ctx) {
+    try {
+      Map<String, Object> m = web.mapper().readValue(ctx.bodyAsBytes(),
+          new com.fasterxml.jackson.core.type.TypeReference<>() {});
+      if (m != null) {
+        return m;
+      }
+    } catch (java.io.IOException e) {
+      // below
+    }
+    throw ApiException.badRequest("invalid_client_metadata", "Send the client's metadata as a JSON object.");
+  }
+
+  private static Clients.Issued clientMetadata(java.util.function.Supplier<Clients.Issued> change) {
+    try {
+      return change.get();
+    } catch (ClientMetadata.Invalid e) {
+      throw ApiException.badRequest(e.error(), e.getMessage());
+    }
+  }
+
+  /** Client changes are not a person's: the event has no user, only the actor and the client's id. */
+  private void auditClient(Context ctx, String actor, AuditLog.Type type, String clientId) {
+    String ip = web.clientIps().of(ctx).ip();
+    AuditLog.actingAs(actor, () -> jdbi.useHandle(h -> audit.record(h, type, null, null, ip,
+        Map.of("clientId", clientId))));
+  }
+
+  private static Map<String, Object> clientView(Client c) {
+    Map<String, Object> m = new LinkedHashMap<>(c.metadata());
+    m.put("source", c.source().name().toLowerCase(java.util.Locale.ROOT));
+    return m;
+  }
+
+  private static Map<String, Object> withSecret(Clients.Issued issued) {
+    Map<String, Object> m = clientView(issued.client());
+    issued.secret().ifPresent(s -> m.put("client_secret", s));
+    return m;
+  }
+
+  private static ApiException clientNotFound() {
+    return new ApiException(404, "client_not_found", "There is no such client.");
   }
 
   private static String emptyToNull(String v) {

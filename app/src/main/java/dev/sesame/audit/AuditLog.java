@@ -32,7 +32,11 @@ public final class AuditLog {
     USER_DISABLED("user.disabled"),
     USER_ENABLED("user.enabled"),
     USER_ERASED("user.erased"),
-    USER_CREATED_BY_ADMIN("user.created_by_admin");
+    USER_CREATED_BY_ADMIN("user.created_by_admin"),
+    CLIENT_CREATED("client.created"),
+    CLIENT_UPDATED("client.updated"),
+    CLIENT_DELETED("client.deleted"),
+    CLIENT_SECRET_ROTATED("client.secret_rotated");
 
     private final String name;
 

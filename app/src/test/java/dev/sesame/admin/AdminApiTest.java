@@ -307,4 +307,39 @@ class AdminApiTest {
         .size());
     assertProblem(http.get("/admin/v1/audit?cursor=x", as(auditor)), 400, "invalid_cursor");
   }
+
+  @Test
+  void clients_are_managed_over_the_api_as_with_the_cli() {
+    String clientAdmin = key("client-admin", "clients:read,clients:write,audit:read");
+    Map<String, Object> metadata = Map.of("client_id", "billing-portal", "client_name", "Billing",
+        "redirect_uris", List.of("https://billing.example/cb"));
+    assertProblem(http.post("/admin/v1/clients", metadata, as(reader)), 403, "insufficient_scope");
+    Http.Response created = http.post("/admin/v1/clients", metadata, as(clientAdmin));
+    assertEquals(201, created.status(), created.body());
+    String secret = created.json().get("client_secret").asText();
+    assertTrue(secret.length() >= 32, "shown once, at creation");
+    assertEquals("managed", created.json().get("source").asText());
+    assertProblem(http.post("/admin/v1/clients", metadata, as(clientAdmin)), 409, "client_exists");
+    assertProblem(http.post("/admin/v1/clients", Map.of("redirect_uris", List.of("http://evil.example/cb")),
+        as(clientAdmin)), 400, "invalid_redirect_uri");
+    JsonNode listed = http.get("/admin/v1/clients", as(clientAdmin)).json().get("clients");
+    assertTrue(listed.toString().contains("billing-portal"), listed.toString());
+    assertFalse(listed.toString().contains(secret), "a secret is never shown again");
+
+    Http.Response updated = http.send("PATCH", "/admin/v1/clients/billing-portal",
+        Http.toJson(Map.of("client_name", "Billing portal")), "Content-Type", "application/json", as(clientAdmin)[0],
+        as(clientAdmin)[1]);
+    assertEquals(200, updated.status(), updated.body());
+    assertEquals("Billing portal", http.get("/admin/v1/clients/billing-portal", as(clientAdmin)).json()
+        .get("client_name").asText());
+    assertEquals("https://billing.example/cb", updated.json().get("redirect_uris").get(0).asText(), "the rest stays");
+    String rotated = http.post("/admin/v1/clients/billing-portal/secret", "", as(clientAdmin)).json()
+        .get("client_secret").asText();
+    assertFalse(rotated.equals(secret));
+    assertEquals(204, http.send("DELETE", "/admin/v1/clients/billing-portal", null, as(clientAdmin)).status());
+    assertProblem(http.get("/admin/v1/clients/billing-portal", as(clientAdmin)), 404, "client_not_found");
+    JsonNode events = http.get("/admin/v1/audit?type=client.secret_rotated", as(clientAdmin)).json().get("events");
+    assertEquals("key:client-admin", events.get(0).get("actor").asText());
+    assertEquals("billing-portal", events.get(0).get("details").get("clientId").asText());
+  }
 }
