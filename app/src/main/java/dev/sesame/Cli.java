@@ -1,6 +1,8 @@
 package dev.sesame;
 
 import dev.sesame.admin.AdminCommands;
+import dev.sesame.admin.UserCommands;
+import dev.sesame.admin.UserTransfer;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.oauth.ClientCommands;
@@ -27,6 +29,10 @@ final class Cli {
         admin grant EMAIL            give the person the admin role (the console; they sign in with a passkey)
         admin revoke EMAIL           take it back
         admin list                   list administrators
+        users export [FILE]          every account and its passkeys as JSON (format sesame-users/1), to FILE or
+                                     standard output
+        users import FILE            add the accounts and passkeys of such a file; checks every entry first,
+                                     imports nothing if one is wrong; running it again changes nothing
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
       """ + ClientCommands.USAGE;
@@ -38,6 +44,11 @@ final class Cli {
     if (List.of("help", "--help", "-h").contains(args.get(0))) {
       out.println(USAGE);
       return 0;
+    }
+    if (args.get(0).equals("users") && args.size() >= 2) {
+      try (Database database = Database.open(config)) {
+        return UserCommands.run(new UserTransfer(database.jdbi()), args.subList(1, args.size()), out, err);
+      }
     }
     if (args.get(0).equals("client")) {
       try (Database database = Database.open(config)) {

@@ -155,6 +155,60 @@ public final class Users {
             Sql.instant(rs, "disabled_at"))).list();
   }
 
+  /** One account as the export format carries it. */
+  public record Transfer(UUID id, String email, boolean emailVerified, java.time.Instant createdAt,
+                         byte[] webauthnUserHandle, boolean disabled) {}
+
+  /** Every account, in creation order (for the export). */
+  public static java.util.List<Transfer> exportAll(Handle h) {
+    return h.createQuery("""
+            SELECT id, email, email_verified, created_at, webauthn_user_handle, disabled_at IS NOT NULL AS disabled
+            FROM users ORDER BY created_at, id
+            """)
+        .map((rs, ctx) -> new Transfer(rs.getObject("id", UUID.class), rs.getString("email"),
+            rs.getBoolean("email_verified"), Sql.instant(rs, "created_at"), rs.getBytes("webauthn_user_handle"),
+            rs.getBoolean("disabled")))
+        .list();
+  }
+
+  /**
+   * Adds the accounts an import brings (a batch); an address that has an account already keeps it as it is.
+   * Returns how many were added.
+   */
+  public static int importAll(Handle h, java.util.List<Transfer> accounts) {
+    if (accounts.isEmpty()) {
+      return 0;
+    }
+    org.jdbi.v3.core.statement.PreparedBatch batch = h.prepareBatch("""
+        INSERT INTO users (id, email, email_verified, created_at, webauthn_user_handle, disabled_at)
+        VALUES (:id, lower(:email), :verified, coalesce(:createdAt, now()),
+                coalesce(:handle, uuid_send(gen_random_uuid())), CASE WHEN :disabled THEN now() END)
+        ON CONFLICT DO NOTHING
+        """);
+    for (Transfer t : accounts) {
+      batch.bind("id", t.id()).bind("email", t.email()).bind("verified", t.emailVerified())
+          .bind("createdAt", t.createdAt()).bind("handle", t.webauthnUserHandle()).bind("disabled", t.disabled())
+          .add();
+    }
+    // Only inserted rows come back (ON CONFLICT DO NOTHING): the driver's batch counts can't tell.
+    return batch.executePreparedBatch("id").mapTo(UUID.class).list().size();
+  }
+
+  /** The accounts of these addresses (lower-cased): their ids and WebAuthn user handles. */
+  public static java.util.Map<String, Transfer> byEmails(Handle h, java.util.List<String> emails) {
+    java.util.Map<String, Transfer> out = new java.util.HashMap<>();
+    h.createQuery("""
+            SELECT id, email, email_verified, created_at, webauthn_user_handle, disabled_at IS NOT NULL AS disabled
+            FROM users WHERE lower(email) = ANY (:emails)
+            """)
+        .bind("emails", emails.toArray(String[]::new))
+        .map((rs, ctx) -> out.put(rs.getString("email"), new Transfer(rs.getObject("id", UUID.class),
+            rs.getString("email"), rs.getBoolean("email_verified"), Sql.instant(rs, "created_at"),
+            rs.getBytes("webauthn_user_handle"), rs.getBoolean("disabled"))))
+        .list();
+    return out;
+  }
+
   public static User map(ResultSet rs) throws SQLException {
     return new User(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBoolean("email_verified"),
         Sql.instant(rs, "created_at"),

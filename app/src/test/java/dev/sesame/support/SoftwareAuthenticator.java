@@ -104,6 +104,13 @@ public final class SoftwareAuthenticator {
     return credentials;
   }
 
+  /** The same authenticator (the same passkeys) used on another origin of the same RP ID. */
+  public SoftwareAuthenticator at(String otherOrigin) {
+    SoftwareAuthenticator other = new SoftwareAuthenticator(otherOrigin);
+    other.credentials.addAll(credentials);
+    return other;
+  }
+
   /** navigator.credentials.create(): returns RegistrationResponseJSON. */
   public ObjectNode create(JsonNode publicKey) {
     Tamper t = takeTamper();

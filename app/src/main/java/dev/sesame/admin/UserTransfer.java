@@ -1,0 +1,176 @@
+package dev.sesame.admin;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.sesame.common.ApiException;
+import dev.sesame.passkeys.PasskeyTransfer;
+import dev.sesame.users.EmailAddresses;
+import dev.sesame.users.Users;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * {@code users export} and {@code users import}: Sesame's JSON user format, which carries passkeys, so the people of
+ * another Sesame — or of any WebAuthn server with the same RP ID whose data is written in this format — keep their
+ * accounts and passkeys. An import checks every entry first and imports nothing when one is wrong (the errors name
+ * the entries); it is idempotent: an address that has an account keeps it, a passkey already stored is left alone,
+ * so running it again changes nothing.
+ */
+public final class UserTransfer {
+  public static final String FORMAT = "sesame-users/1";
+  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
+  /** One person in the file. */
+  public record Entry(UUID id, String email, Boolean emailVerified, Instant createdAt, Boolean disabled,
+                      String webauthnUserHandle, List<PasskeyTransfer.Exported> passkeys) {}
+
+  /** The file. */
+  public record File(String format, List<Entry> users) {}
+
+  /** What an import did. */
+  public record Result(int users, int usersAdded, int passkeysAdded) {}
+
+  /** Entries that are wrong, each with its number (1-based) and why; nothing was imported. */
+  public static final class Invalid extends RuntimeException {
+    private final List<String> errors;
+
+    Invalid(List<String> errors) {
+      super(String.join("\n", errors), null, false, false);
+      this.errors = errors;
+    }
+
+    public List<String> errors() {
+      return errors;
+    }
+  }
+
+  private final Jdbi jdbi;
+
+  public UserTransfer(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  /** Writes every account and its passkeys; one read transaction, so the file is one consistent moment. */
+  public void export(OutputStream out) throws IOException {
+    File file = jdbi.inTransaction(h -> {
+      Map<UUID, List<PasskeyTransfer.Exported>> passkeys = PasskeyTransfer.exportAll(h);
+      List<Entry> entries = new ArrayList<>();
+      for (Users.Transfer t : Users.exportAll(h)) {
+        entries.add(new Entry(t.id(), t.email(), t.emailVerified(), t.createdAt(), t.disabled(),
+            B64.encodeToString(t.webauthnUserHandle()), passkeys.getOrDefault(t.id(), List.of())));
+      }
+      return new File(FORMAT, entries);
+    });
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out, file);
+  }
+
+  /** Reads, checks every entry, then imports all in one transaction (batches). */
+  public Result importFrom(InputStream in) throws IOException {
+    File file;
+    try {
+      file = JSON.readValue(in, new TypeReference<>() {});
+    } catch (IOException e) {
+      throw new Invalid(List.of("the file is not the user JSON format: " + e.getMessage().lines().findFirst()
+          .orElse("")));
+    }
+    if (file == null || !FORMAT.equals(file.format()) || file.users() == null) {
+      throw new Invalid(List.of("the file must be {\"format\": \"" + FORMAT + "\", \"users\": […]}"));
+    }
+    List<String> errors = new ArrayList<>();
+    List<Users.Transfer> accounts = new ArrayList<>();
+    Map<String, List<PasskeyTransfer.Checked>> passkeysByEmail = new LinkedHashMap<>();
+    Set<String> emails = new HashSet<>();
+    Set<String> credentialIds = new HashSet<>();
+    for (int i = 0; i < file.users().size(); i++) {
+      Entry e = file.users().get(i);
+      String where = "entry " + (i + 1);
+      try {
+        if (e == null) {
+          throw new IllegalArgumentException("empty entry");
+        }
+        String email = EmailAddresses.normalize(e.email());
+        if (!emails.add(email)) {
+          throw new IllegalArgumentException(email + " appears twice in the file");
+        }
+        byte[] handle = e.webauthnUserHandle() == null ? null : B64D.decode(e.webauthnUserHandle());
+        if (handle != null && (handle.length < 1 || handle.length > 64)) {
+          throw new IllegalArgumentException("webauthnUserHandle must be 1 to 64 bytes"); // WebAuthn L3 §5.4.3
+        }
+        List<PasskeyTransfer.Checked> passkeys = new ArrayList<>();
+        for (PasskeyTransfer.Exported p : e.passkeys() == null ? List.<PasskeyTransfer.Exported>of() : e.passkeys()) {
+          PasskeyTransfer.Checked c = PasskeyTransfer.check(p);
+          if (!credentialIds.add(B64.encodeToString(c.credentialId()))) {
+            throw new IllegalArgumentException("passkey " + p.credentialId() + " appears twice in the file");
+          }
+          passkeys.add(c);
+        }
+        if (!passkeys.isEmpty() && handle == null) {
+          throw new IllegalArgumentException("webauthnUserHandle is required with passkeys: the authenticators "
+              + "return it at sign-in");
+        }
+        accounts.add(new Users.Transfer(e.id() == null ? UUID.randomUUID() : e.id(), email,
+            e.emailVerified() == null || e.emailVerified(), e.createdAt(), handle,
+            e.disabled() != null && e.disabled()));
+        passkeysByEmail.put(email, passkeys);
+      } catch (ApiException ex) {
+        errors.add(where + ": " + ex.detail());
+      } catch (IllegalArgumentException ex) {
+        errors.add(where + ": " + ex.getMessage());
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new Invalid(errors);
+    }
+    return jdbi.inTransaction(h -> {
+      int usersAdded = Users.importAll(h, accounts);
+      Map<String, Users.Transfer> stored = Users.byEmails(h, accounts.stream().map(Users.Transfer::email).toList());
+      List<byte[]> allIds = passkeysByEmail.values().stream().flatMap(List::stream)
+          .map(PasskeyTransfer.Checked::credentialId).toList();
+      Map<String, UUID> owners = PasskeyTransfer.owners(h, allIds);
+      Map<PasskeyTransfer.Checked, UUID> toStore = new LinkedHashMap<>();
+      List<String> conflicts = new ArrayList<>();
+      for (int i = 0; i < accounts.size(); i++) {
+        Users.Transfer wanted = accounts.get(i);
+        Users.Transfer account = stored.get(wanted.email());
+        if (account == null) {
+          conflicts.add("entry " + (i + 1) + ": id " + wanted.id() + " belongs to another account");
+          continue;
+        }
+        for (PasskeyTransfer.Checked c : passkeysByEmail.get(wanted.email())) {
+          UUID owner = owners.get(B64.encodeToString(c.credentialId()));
+          if (owner != null && !owner.equals(account.id())) {
+            conflicts.add("entry " + (i + 1) + ": a passkey with this credentialId belongs to another account");
+          } else if (owner == null && !Arrays.equals(account.webauthnUserHandle(), wanted.webauthnUserHandle())) {
+            conflicts.add("entry " + (i + 1) + ": " + wanted.email() + " has an account here with another WebAuthn "
+                + "user handle, so these passkeys could not sign in to it");
+          } else if (owner == null) {
+            toStore.put(c, account.id());
+          }
+        }
+      }
+      if (!conflicts.isEmpty()) {
+        throw new Invalid(conflicts); // rolls the transaction back: nothing imported
+      }
+      return new Result(accounts.size(), usersAdded, PasskeyTransfer.insert(h, toStore));
+    });
+  }
+}
