@@ -322,8 +322,7 @@ public final class PasskeyService {
         // A disabled account: the answer of another refused passkey, nothing more (not "unknown", which would make
         // the browser forget the passkey).
         auditSignInFailure(h, owned.userId(), owned.passkeyId(), "account_disabled", client);
-        return Outcome.refused(ApiException.unauthorized("credential_not_allowed",
-            "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account."));
+        return Outcome.refused(disabledRefusal());
       }
       SignInChallenges.Audience audience = ceremony.audience();
       if (audience.hinted() && !audience.userId().map(owned.userId()::equals).orElse(false)) {
@@ -358,16 +357,23 @@ public final class PasskeyService {
         return Outcome.refused(e);
       }
       // §7.2 steps 22-23: keep the new counter and backup state; note the sign-in (one round trip).
-      User user = h.createQuery("""
+      // The user row's update re-checks "not disabled" on its newest version after any lock wait, so a sign-in racing
+      // an operator's disable either finishes first (and the disable then ends its session) or is refused here.
+      Optional<User> signedIn = h.createQuery("""
               WITH used AS (
                 UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now() WHERE id = :id)
-              UPDATE users SET last_sign_in_at = now() WHERE id = :userId
+              UPDATE users SET last_sign_in_at = now() WHERE id = :userId AND disabled_at IS NULL
               RETURNING id, email, email_verified, created_at, last_sign_in_at
               """)
           .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
           .bind("userId", owned.userId())
           .map((rs, ctx) -> Users.map(rs))
-          .one();
+          .findOne();
+      if (signedIn.isEmpty()) {
+        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "account_disabled", client);
+        return Outcome.refused(disabledRefusal());
+      }
+      User user = signedIn.get();
       // RFC 8176: "swk" for a synced (backed-up) passkey, "hwk" for a device-bound one; "user" when UV was done.
       List<String> amr = new ArrayList<>(List.of(verified.backupState() ? "swk" : "hwk"));
       if (verified.userVerified()) {
@@ -420,6 +426,12 @@ public final class PasskeyService {
       }
       audit.record(h, AuditLog.Type.PASSKEY_REMOVED, userId, null, client.ip(), Map.of("passkeyId", id.toString()));
     });
+  }
+
+  /** What a disabled account's passkey sign-in gets: the answer of another refused passkey, nothing more. */
+  private static ApiException disabledRefusal() {
+    return ApiException.unauthorized("credential_not_allowed",
+        "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account.");
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------------

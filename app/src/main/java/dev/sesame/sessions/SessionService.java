@@ -199,7 +199,8 @@ public final class SessionService {
    */
   public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, String clientId, List<String> scope,
                                            ClientInfo client) {
-    SessionRow origin = loadSession(h, originSessionId);
+    // FOR SHARE: a sign-out of the origin waits for this exchange, then ends what it created (see revoke).
+    SessionRow origin = loadSession(h, originSessionId, " FOR SHARE");
     if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
       return Optional.empty();
     }
@@ -289,16 +290,19 @@ public final class SessionService {
    */
   private void revoke(Handle h, SessionRow session, String reason, ClientInfo client) {
     record Ended(UUID id, UUID userId, String clientId, String reason) {}
-    List<Ended> all = h.createQuery("""
-            UPDATE sessions SET revoked_at = now(),
-                                revoked_reason = CASE WHEN id = :id THEN :reason ELSE 'origin_ended' END
-            WHERE (id = :id OR origin_session_id = :id) AND revoked_at IS NULL
-            RETURNING id, user_id, client_id, revoked_reason
-            """)
-        .bind("reason", reason).bind("id", session.id())
-        .map((rs, ctx) -> new Ended(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
-            rs.getString("client_id"), rs.getString("revoked_reason")))
-        .list();
+    // Two statements, on purpose: the first waits for any code exchange holding this session (startFrom locks it),
+    // and the second, with a snapshot taken after that wait, then sees the app session the exchange created.
+    List<Ended> all = new java.util.ArrayList<>();
+    for (String sql : List.of(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = :reason WHERE id = :id AND revoked_at IS NULL "
+            + "RETURNING id, user_id, client_id, revoked_reason",
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'origin_ended' "
+            + "WHERE origin_session_id = :id AND revoked_at IS NULL RETURNING id, user_id, client_id, revoked_reason")) {
+      all.addAll(h.createQuery(sql).bind("reason", reason).bind("id", session.id())
+          .map((rs, ctx) -> new Ended(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
+              rs.getString("client_id"), rs.getString("revoked_reason")))
+          .list());
+    }
     for (Ended e : all) {
       audit.record(h, AuditLog.Type.SESSION_REVOKED, e.userId(), e.id(), client.ip(), Map.of("reason", e.reason()));
       ended.ended(h, e.id(), e.userId(), e.clientId());
@@ -306,10 +310,13 @@ public final class SessionService {
   }
 
   private SessionRow loadSession(Handle h, UUID id) {
+    return loadSession(h, id, "");
+  }
+
+  private SessionRow loadSession(Handle h, UUID id, String lock) {
     return h.createQuery("""
             SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at, client_id, scope
-            FROM sessions WHERE id = :id
-            """)
+            FROM sessions WHERE id = :id""" + lock)
         .bind("id", id)
         .map((rs, ctx) -> new SessionRow(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
             rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),

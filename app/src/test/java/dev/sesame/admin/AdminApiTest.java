@@ -342,4 +342,32 @@ class AdminApiTest {
     assertEquals("key:client-admin", events.get(0).get("actor").asText());
     assertEquals("billing-portal", events.get(0).get("details").get("clientId").asText());
   }
+
+  @Test
+  void passkey_sign_ins_racing_a_disable_leave_no_live_session() throws Exception {
+    for (int round = 0; round < 4; round++) {
+      Account person = Account.signUp(http);
+      SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(person, sesame.url());
+      PasskeyClient passkeys = new PasskeyClient(http);
+      List<JsonNode> assertions = new ArrayList<>();
+      List<String> ceremonies = new ArrayList<>();
+      for (int i = 0; i < 6; i++) { // ready before the race, so the race is on the verify step
+        JsonNode options = passkeys.signInOptions(null);
+        ceremonies.add(options.get("ceremonyId").asText());
+        assertions.add(device.get(options.get("publicKey")));
+      }
+      List<java.util.concurrent.Callable<Integer>> calls = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        int n = i;
+        calls.add(() -> passkeys.finishSignIn(ceremonies.get(n), assertions.get(n)).status());
+      }
+      calls.add(() -> http.post("/admin/v1/users/" + person.userId() + "/disable", "", as(writer)).status());
+      List<Integer> statuses = dev.sesame.support.Parallel.run(calls);
+      assertEquals(200, statuses.get(6), "the disable went through");
+      int live = sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM sessions "
+          + "WHERE user_id = CAST(:id AS uuid) AND revoked_at IS NULL").bind("id", person.userId())
+          .mapTo(Integer.class).one());
+      assertEquals(0, live, "round " + round + ": a sign-in that raced the disable kept a session: " + statuses);
+    }
+  }
 }

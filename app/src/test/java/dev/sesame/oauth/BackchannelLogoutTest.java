@@ -238,4 +238,34 @@ class BackchannelLogoutTest {
         + "WHERE client_id = 'race' AND delivered_at IS NULL").mapTo(Integer.class).one());
     assertEquals(0, undelivered);
   }
+
+  @Test
+  void code_exchanges_racing_a_sign_out_leave_no_app_session_of_it() throws Exception {
+    for (int round = 0; round < 4; round++) {
+      String cookie = browser();
+      List<String> codes = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        Http.Response r = sesame.http().get("/authorize?response_type=code&scope=openid&client_id=quiet"
+            + "&redirect_uri=https://quiet.example/cb", "Cookie", cookie);
+        assertEquals(302, r.status(), r.body());
+        codes.add(r.header("Location").replaceAll(".*[?&]code=([^&]+).*", "$1"));
+      }
+      String root = SignedJWT.parse(cookie.substring(cookie.indexOf('=') + 1)).getJWTClaimsSet().getStringClaim("sid");
+      List<java.util.concurrent.Callable<Integer>> calls = new java.util.ArrayList<>();
+      for (String code : codes) {
+        calls.add(() -> sesame.http().post("/v1/token", "grant_type=authorization_code&code=" + code
+            + "&redirect_uri=https://quiet.example/cb", "Content-Type", "application/x-www-form-urlencoded",
+            "Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(("quiet:" + secrets.get("quiet"))
+                .getBytes(StandardCharsets.UTF_8))).status());
+      }
+      calls.add(() -> sesame.http().post("/v1/sessions/logout", "", "Cookie", cookie, "Origin", sesame.url(),
+          "X-Sesame-CSRF", "1").status());
+      List<Integer> statuses = dev.sesame.support.Parallel.run(calls);
+      assertEquals(204, statuses.get(6));
+      int live = sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM sessions "
+          + "WHERE (id = CAST(:root AS uuid) OR origin_session_id = CAST(:root AS uuid)) AND revoked_at IS NULL")
+          .bind("root", root).mapTo(Integer.class).one());
+      assertEquals(0, live, "round " + round + ": an app session outlived the sign-in it came from: " + statuses);
+    }
+  }
 }
