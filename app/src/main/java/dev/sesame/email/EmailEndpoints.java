@@ -68,19 +68,7 @@ public final class EmailEndpoints implements Feature {
   void start(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
     String email = body.requiredString("email");
-    String request = null;
-    if (body.has("request")) {
-      request = body.requiredString("request");
-      if (requests.open(request).isEmpty()) {
-        throw ApiException.badRequest("invalid_request",
-            "This sign-in request has expired or is not valid. Go back to the app and start again.");
-      }
-    } else if (body.has("redirectTo")) {
-      request = requests.seal(requests.checkFields(body.optionalString("clientId").orElse(null),
-          body.requiredString("redirectTo"), body.optionalString("state").orElse(null),
-          body.optionalString("codeChallenge").orElse(null), body.optionalString("codeChallengeMethod").orElse(null),
-          body.optionalString("scope").orElse(null), body.optionalString("nonce").orElse(null)));
-    }
+    String request = requests.fromBody(body, false).map(requests::seal).orElse(null);
     EmailSignInService.Started started = emailSignIn.start(email, request, clientIps.of(ctx));
     ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
   }

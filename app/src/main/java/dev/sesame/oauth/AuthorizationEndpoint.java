@@ -118,16 +118,7 @@ public final class AuthorizationEndpoint implements Feature {
    */
   public void authorize(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
-    AuthorizationRequest request;
-    if (body.has("request")) {
-      request = requests.open(body.requiredString("request")).orElseThrow(() -> ApiException.badRequest(
-          "invalid_request", "This sign-in request has expired or is not valid. Go back to the app and start again."));
-    } else {
-      request = requests.checkFields(body.optionalString("clientId").orElse(null), body.requiredString("redirectTo"),
-          body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
-          body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
-          body.optionalString("nonce").orElse(null));
-    }
+    AuthorizationRequest request = requests.fromBody(body, true).orElseThrow();
     SessionService.ActiveSession session;
     try {
       session = auth.require(ctx);

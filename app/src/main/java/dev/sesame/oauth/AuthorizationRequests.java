@@ -254,6 +254,26 @@ public final class AuthorizationRequests {
   }
 
   /**
+   * The authorization request a sign-in page sends in its JSON body: {@code "request"}, the sealed one the page was
+   * opened with (400 {@code invalid_request} when it does not open), or the older fields ({@code redirectTo},
+   * {@code clientId}, {@code state}, {@code codeChallenge}, {@code codeChallengeMethod}, {@code scope},
+   * {@code nonce}), checked by {@link #checkFields}. Empty when the body has neither and {@code required} is false.
+   */
+  public Optional<AuthorizationRequest> fromBody(dev.sesame.http.JsonBody body, boolean required) {
+    if (body.has("request")) {
+      return Optional.of(open(body.requiredString("request")).orElseThrow(() -> ApiException.badRequest(
+          "invalid_request", "This sign-in request has expired or is not valid. Go back to the app and start again.")));
+    }
+    if (!required && !body.has("redirectTo")) {
+      return Optional.empty();
+    }
+    return Optional.of(checkFields(body.optionalString("clientId").orElse(null), body.requiredString("redirectTo"),
+        body.optionalString("state").orElse(null), body.optionalString("codeChallenge").orElse(null),
+        body.optionalString("codeChallengeMethod").orElse(null), body.optionalString("scope").orElse(null),
+        body.optionalString("nonce").orElse(null)));
+  }
+
+  /**
    * Checks again, when a code is about to be issued, what may have changed since the request was sealed: the client
    * still exists and still has that redirect URI. A 400 problem otherwise.
    */

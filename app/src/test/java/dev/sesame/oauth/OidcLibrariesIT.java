@@ -140,6 +140,21 @@ class OidcLibrariesIT {
     return home;
   }
 
+  /**
+   * A browser profile holding {@code passkey} (synced from another device) opens {@code start}, and on Sesame's page
+   * the person signs in with it.
+   */
+  static Page passkeySignIn(BrowserContext context, JsonObject passkey, String start) {
+    Page page = context.newPage();
+    VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page, false);
+    authenticator.add(passkey);
+    page.navigate(start);
+    page.waitForSelector("sesame-auth #passkey");
+    authenticator.present(); // the person confirms when asked
+    page.click("sesame-auth #passkey");
+    return page;
+  }
+
   /** On Sesame's sign-in page: email, then the code from the real email. */
   static void signInByEmail(Page page, String email) {
     page.waitForSelector("sesame-auth #email");
@@ -199,13 +214,7 @@ class OidcLibrariesIT {
 
     // Another browser profile with the same (synced) passkey: a passkey sign-in, the same person.
     try (BrowserContext context = browsers.desktop()) {
-      Page page = context.newPage();
-      VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page, false);
-      authenticator.add(passkey);
-      page.navigate(app(rp) + "/login");
-      page.waitForSelector("sesame-auth #passkey");
-      authenticator.present();
-      page.click("sesame-auth #passkey");
+      Page page = passkeySignIn(context, passkey, app(rp) + "/login");
       JsonNode again = identity(page, rp);
       Browsers.screenshot(page, "oidc/" + rp + "-02-signed-in-with-passkey");
       assertEquals(sub, again.get("sub").asText(), "the same person");
@@ -289,14 +298,8 @@ class OidcLibrariesIT {
       passkey = authenticator.credentials().get(0).getAsJsonObject();
     }
     try (BrowserContext context = browsers.desktop()) {
-      Page page = context.newPage();
-      VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page, false);
-      authenticator.add(passkey);
       NimbusSignIn signIn = new NimbusSignIn(provider);
-      page.navigate(signIn.request().toString());
-      page.waitForSelector("sesame-auth #passkey");
-      authenticator.present();
-      page.click("sesame-auth #passkey");
+      Page page = passkeySignIn(context, passkey, signIn.request().toString());
       assertEquals(sub, signIn.finish(page, email), "the same person, by passkey");
     }
   }
