@@ -8,6 +8,8 @@ import dev.sesame.db.Database;
 import dev.sesame.oauth.ClientCommands;
 import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
+import dev.sesame.passkeys.Aaguids;
+import dev.sesame.stats.Stats;
 import dev.sesame.tokens.SigningKeys;
 import java.io.PrintStream;
 import java.util.List;
@@ -33,6 +35,8 @@ final class Cli {
                                      standard output
         users import FILE            add the accounts and passkeys of such a file; checks every entry first,
                                      imports nothing if one is wrong; running it again changes nothing
+        stats [DAYS]                 roll up finished days and print the dashboard's figures (the admin API's
+                                     GET /admin/v1/stats) for the last DAYS days (30) as JSON
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
       """ + ClientCommands.USAGE;
@@ -48,6 +52,28 @@ final class Cli {
     if (args.get(0).equals("users") && args.size() >= 2) {
       try (Database database = Database.open(config)) {
         return UserCommands.run(new UserTransfer(database.jdbi()), args.subList(1, args.size()), out, err);
+      }
+    }
+    if (args.get(0).equals("stats") && args.size() <= 2) {
+      int days;
+      try {
+        days = args.size() == 2 ? Integer.parseInt(args.get(1)) : 30;
+      } catch (NumberFormatException e) {
+        days = 0;
+      }
+      if (days < 1 || days > Stats.MAX_DAYS) {
+        err.println("sesame: DAYS is a number from 1 to " + Stats.MAX_DAYS + ".");
+        return 2;
+      }
+      try (Database database = Database.open(config)) {
+        Stats stats = new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
+            java.time.Clock.systemUTC());
+        stats.rollUp();
+        out.println(dev.sesame.http.Web.json().writerWithDefaultPrettyPrinter()
+            .writeValueAsString(stats.dashboard(days)));
+        return 0;
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
       }
     }
     if (args.get(0).equals("client")) {

@@ -2,6 +2,7 @@ package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
 import dev.sesame.admin.AdminEndpoints;
+import dev.sesame.email.EmailChanges;
 import dev.sesame.email.EmailEndpoints;
 import dev.sesame.users.UserDirectory;
 import dev.sesame.http.Feature;
@@ -30,6 +31,7 @@ import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
 import dev.sesame.http.HttpServer;
 import dev.sesame.maintenance.Janitor;
+import dev.sesame.stats.Stats;
 import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.passkeys.PasskeyService;
@@ -93,18 +95,22 @@ public final class Main implements AutoCloseable {
       devMailboxWarning(config).ifPresent(log::warn);
       Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
-      running.push(new Janitor(database.jdbi(), config.auditRetention()).start(Duration.ofMinutes(10)));
+      Aaguids aaguids = Aaguids.load(config.passkeys().aaguidFile());
+      Stats stats = new Stats(database.jdbi(), aaguids, java.time.Clock.systemUTC());
+      running.push(new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp)
+          .start(Duration.ofMinutes(10)));
 
       AuthorizationRequests authorizationRequests = new AuthorizationRequests(clients,
           new RedirectPolicy(config.redirectAllowlist()), config.issuer(),
           ServerSecrets.getOrCreate(database.jdbi(), "authorization-requests", 32));
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions, authorizationRequests,
           clients, idTokens);
+      MailDomains mailDomains = new MailDomains(config.mailDomains());
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
-          new RateLimiter(database.jdbi()), audit, new MailDomains(config.mailDomains()),
-          config);
+          new RateLimiter(database.jdbi()), audit, mailDomains, config);
+      EmailChanges emailChanges = new EmailChanges(database.jdbi(), outbox, audit, mailDomains, config);
 
-      PasskeyService passkeys = new PasskeyService(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
+      PasskeyService passkeys = new PasskeyService(database.jdbi(), aaguids,
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
@@ -113,16 +119,17 @@ public final class Main implements AutoCloseable {
       Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
       Optional<DynamicRegistration> registration = config.dynamicRegistration()
           .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit));
+      UserDirectory userDirectory = new UserDirectory(database.jdbi());
       List<Feature> features = List.of(
-          new EmailEndpoints(emailSignIn, outbox, authorizationRequests, web,
+          new EmailEndpoints(emailSignIn, emailChanges, outbox, authorizationRequests, web,
               config.devMailbox() && config.publicUrlIsLocalhost()),
           new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),
           new TokenEndpoint(authorizationCodes, sessions, introspection, serviceKeys, clients,
               registration, web),
-          new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, registration.isPresent(),
-              web),
-          new AdminEndpoints(new UserDirectory(database.jdbi()), clients, sessions, passkeys, emailSignIn, audit, serviceKeys,
-              database.jdbi(), web));
+          new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, userDirectory,
+              registration.isPresent(), web),
+          new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
+              serviceKeys, stats, database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin));
     } catch (RuntimeException e) {

@@ -3,6 +3,8 @@ package dev.sesame.admin;
 import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sesame.email.EmailChanges;
 import dev.sesame.email.EmailSignInService;
 import dev.sesame.http.Feature;
 import dev.sesame.http.JsonBody;
@@ -13,7 +15,9 @@ import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.sessions.SessionService;
+import dev.sesame.stats.Stats;
 import dev.sesame.users.EmailAddresses;
+import dev.sesame.users.Metadata;
 import dev.sesame.users.UserDirectory;
 import dev.sesame.users.Users;
 import io.javalin.config.RoutesConfig;
@@ -41,13 +45,18 @@ public final class AdminEndpoints implements Feature {
   private final SessionService sessions;
   private final PasskeyService passkeys;
   private final EmailSignInService emailSignIn;
+  private final EmailChanges emailChanges;
   private final AuditLog audit;
   private final Jdbi jdbi;
   private final AdminAuth auth;
+  private final Stats stats;
   private final Web web;
 
   public AdminEndpoints(UserDirectory users, Clients clients, SessionService sessions, PasskeyService passkeys,
-                        EmailSignInService emailSignIn, AuditLog audit, ServiceKeys serviceKeys, Jdbi jdbi, Web web) {
+                        EmailSignInService emailSignIn, EmailChanges emailChanges, AuditLog audit,
+                        ServiceKeys serviceKeys, Stats stats, Jdbi jdbi, Web web) {
+    this.emailChanges = emailChanges;
+    this.stats = stats;
     this.clients = clients;
     this.emailSignIn = emailSignIn;
     this.audit = audit;
@@ -64,6 +73,7 @@ public final class AdminEndpoints implements Feature {
     routes.get("/admin/v1/users", web.retry().once(this::listUsers));
     routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
     routes.get("/admin/v1/audit", web.retry().once(this::audit));
+    routes.get("/admin/v1/stats", web.retry().once(this::stats));
     routes.get("/admin/v1/clients", web.retry().once(this::listClients));
     routes.post("/admin/v1/clients", web.retry().once(this::createClient));
     routes.get("/admin/v1/clients/{clientId}", web.retry().once(this::getClient));
@@ -72,6 +82,8 @@ public final class AdminEndpoints implements Feature {
     routes.post("/admin/v1/clients/{clientId}/secret", web.retry().once(this::rotateClientSecret));
     routes.post("/admin/v1/users", web.retry().once(this::createUser));
     routes.delete("/admin/v1/users/{id}", web.retry().once(this::eraseUser));
+    routes.patch("/admin/v1/users/{id}", web.retry().once(this::updateUser));
+    routes.post("/admin/v1/users/{id}/email", web.retry().once(this::changeEmail));
     routes.post("/admin/v1/users/{id}/disable", web.retry().once(ctx -> setDisabled(ctx, true)));
     routes.post("/admin/v1/users/{id}/enable", web.retry().once(ctx -> setDisabled(ctx, false)));
     routes.post("/admin/v1/users/{id}/sign-in-email", web.retry().once(this::sendSignInEmail));
@@ -151,9 +163,56 @@ public final class AdminEndpoints implements Feature {
       return created.id();
     }));
     if (invite) {
-      AuditLog.actingAs(actor, () -> emailSignIn.start(email, null, client));
+      AuditLog.actingAs(actor, () -> emailSignIn.start(email, null, onBehalf(client)));
     }
     ctx.status(201).json(view(users.find(id).orElseThrow()));
+  }
+
+  /**
+   * {@code PATCH /admin/v1/users/{id} {"publicMetadata"?, "privateMetadata"?}} ({@code users:write}) → 200 the
+   * person. Each given object replaces the one stored (at most 4 KiB of JSON each; {@code {}} clears it). Public
+   * metadata reaches apps as the {@code metadata} claim of ID tokens and UserInfo when they ask for the
+   * {@code metadata} scope; private metadata stays in the admin API.
+   */
+  void updateUser(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    UUID id = existing(ctx).user().id();
+    JsonBody body = JsonBody.of(ctx, web.mapper());
+    JsonNode pub = body.optionalNode("publicMetadata");
+    JsonNode priv = body.optionalNode("privateMetadata");
+    if (pub == null && priv == null) {
+      throw ApiException.badRequest("invalid_request", "Send publicMetadata, privateMetadata or both. (To change "
+          + "the address: POST /admin/v1/users/{id}/email.)");
+    }
+    String pubJson = pub == null ? null : Metadata.validate("publicMetadata", pub);
+    String privJson = priv == null ? null : Metadata.validate("privateMetadata", priv);
+    ClientInfo client = web.clientIps().of(ctx);
+    List<String> fields = new java.util.ArrayList<>();
+    if (pub != null) {
+      fields.add("publicMetadata");
+    }
+    if (priv != null) {
+      fields.add("privateMetadata");
+    }
+    AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
+      Users.setMetadata(h, id, pubJson, privJson);
+      audit.record(h, AuditLog.Type.USER_UPDATED, id, null, client.ip(), Map.of("fields", fields));
+    }));
+    ctx.json(view(users.find(id).orElseThrow()));
+  }
+
+  /**
+   * {@code POST /admin/v1/users/{id}/email {"email"}} ({@code users:write}) → 202 {@code {"pendingEmail",
+   * "expiresAt"}}: a link goes to the new address, and the change is made when it is confirmed there (24 hours);
+   * then the old address is told. 409 {@code email_taken} when another account has it.
+   */
+  void changeEmail(Context ctx) {
+    String actor = auth.require(ctx, "users:write");
+    UUID id = existing(ctx).user().id();
+    String email = JsonBody.of(ctx, web.mapper()).requiredString("email");
+    ClientInfo client = web.clientIps().of(ctx);
+    EmailChanges.Requested requested = AuditLog.actingAs(actor, () -> emailChanges.request(id, email, client));
+    ctx.status(202).json(Map.of("pendingEmail", requested.email(), "expiresAt", requested.expiresAt()));
   }
 
   /**
@@ -204,7 +263,7 @@ public final class AdminEndpoints implements Feature {
       throw new ApiException(409, "user_disabled", "This account is disabled; enable it first.");
     }
     ClientInfo client = web.clientIps().of(ctx);
-    AuditLog.actingAs(actor, () -> emailSignIn.start(user.user().email(), null, client));
+    AuditLog.actingAs(actor, () -> emailSignIn.start(user.user().email(), null, onBehalf(client)));
     ctx.status(202);
   }
 
@@ -233,6 +292,17 @@ public final class AdminEndpoints implements Feature {
     out.put("events", shown);
     out.put("next", more ? Long.toString(shown.get(shown.size() - 1).id()) : null);
     ctx.json(out);
+  }
+
+  /**
+   * {@code GET /admin/v1/stats?days=30} ({@code stats:read}, days 1–400): totals now (people, with a passkey or
+   * email only, monthly active, passkeys by provider) and per day (UTC, oldest first, today included): new people,
+   * active people, sign-ins by method, failures by reason, the passkey offer shown and accepted.
+   */
+  void stats(Context ctx) {
+    auth.require(ctx, "stats:read");
+    int days = ctx.queryParam("days") == null ? 30 : intParam(ctx, "days", 1, Stats.MAX_DAYS);
+    ctx.json(stats.dashboard(days));
   }
 
   // ---- clients: the OpenID Connect clients, as the CLI manages them ----------------------------------------------
@@ -329,6 +399,14 @@ public final class AdminEndpoints implements Feature {
     return m;
   }
 
+  /**
+   * An email an operator sends for someone: the operator's address counts against the limits, but their browser is
+   * not the one the person will open the link in (no user agent: the dashboard counts it as a plain link).
+   */
+  private static ClientInfo onBehalf(ClientInfo operator) {
+    return new ClientInfo(operator.ip(), null);
+  }
+
   private static ApiException clientNotFound() {
     return new ApiException(404, "client_not_found", "There is no such client.");
   }
@@ -361,6 +439,8 @@ public final class AdminEndpoints implements Feature {
     m.put("roles", l.roles());
     m.put("disabledAt", l.disabledAt());
     m.put("passkeys", l.passkeys());
+    m.put("publicMetadata", Metadata.parse(l.publicMetadata()));
+    m.put("privateMetadata", Metadata.parse(l.privateMetadata()));
     return m;
   }
 

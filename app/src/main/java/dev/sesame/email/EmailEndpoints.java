@@ -23,6 +23,7 @@ public final class EmailEndpoints implements Feature {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
   private final EmailSignInService emailSignIn;
+  private final EmailChanges emailChanges;
   private final Outbox outbox;
   private final ClientIps clientIps;
   private final ObjectMapper mapper;
@@ -34,9 +35,10 @@ public final class EmailEndpoints implements Feature {
   private final boolean devMailbox;
 
   /** @param devMailbox serve {@code /dev/mail} (no SMTP, a localhost public URL) */
-  public EmailEndpoints(EmailSignInService emailSignIn, Outbox outbox, AuthorizationRequests requests, Web web,
-                        boolean devMailbox) {
+  public EmailEndpoints(EmailSignInService emailSignIn, EmailChanges emailChanges, Outbox outbox,
+                        AuthorizationRequests requests, Web web, boolean devMailbox) {
     this.emailSignIn = emailSignIn;
+    this.emailChanges = emailChanges;
     this.outbox = outbox;
     this.requests = requests;
     this.web = web;
@@ -53,6 +55,9 @@ public final class EmailEndpoints implements Feature {
     routes.post("/v1/email/verify", web.retry().once(this::verify));
     routes.get("/email/confirm", web.retry().once(this::confirmPage));
     routes.head("/email/confirm", web.retry().once(this::confirmPage));
+    routes.get("/email/change", web.retry().once(this::changePage));
+    routes.head("/email/change", web.retry().once(this::changePage));
+    routes.post("/v1/email/change", web.retry().once(this::confirmChange));
     if (devMailbox) {
       routes.get("/dev/mail", web.retry().once(this::devMail));
     }
@@ -112,6 +117,36 @@ public final class EmailEndpoints implements Feature {
             <p class="lead">It has expired, was already used, or is not complete. Request a new email to sign in.</p>
             """);
     pages.render(ctx, "Sign in", main, List.of("/assets/confirm.js"));
+  }
+
+  /**
+   * {@code GET|HEAD /email/change?token=…}: the page the new address's link opens; like the sign-in confirm page it
+   * changes nothing until its button is pressed.
+   */
+  void changePage(Context ctx) {
+    ctx.header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store");
+    String token = ctx.queryParam("token");
+    String main = emailChanges.peek(token).map(pending -> """
+            <h1>Confirm your new email address</h1>
+            <p class="lead">Your %1$s account will sign in with <strong>%2$s</strong>.</p>
+            <form id="change" data-token="%3$s">
+              <button type="submit" class="primary">Confirm this address</button>
+            </form>
+            <p class="hint">This link works once and expires at %4$s.</p>
+            <div id="status" role="status" aria-live="polite"></div>
+            """.formatted(Html.escape(pages.rpName()), Html.escape(pending.email()), Html.escape(token),
+            TIME.format(pending.expiresAt())))
+        .orElse("""
+            <h1>This link can't be used</h1>
+            <p class="lead">It has expired, was already used, or a newer one was sent.</p>
+            """);
+    pages.render(ctx, "Confirm your email address", main, List.of("/assets/email-change.js"));
+  }
+
+  /** {@code POST /v1/email/change {"token"}} → 200 {@code {"email"}}: the address is changed. */
+  void confirmChange(Context ctx) {
+    JsonBody body = JsonBody.of(ctx, mapper);
+    ctx.json(Map.of("email", emailChanges.confirm(body.requiredString("token"), clientIps.of(ctx))));
   }
 
   /**

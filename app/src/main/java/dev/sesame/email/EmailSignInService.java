@@ -76,7 +76,7 @@ public final class EmailSignInService {
   public record Pending(String email, Instant expiresAt) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
-                      int failedAttempts, String authorizationRequest) {}
+                      int failedAttempts, String authorizationRequest, byte[] agentHash) {}
 
   /**
    * Starts an email sign-in: a flow and its email, written in one statement.
@@ -102,13 +102,15 @@ public final class EmailSignInService {
               WITH allowed AS (
                 SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = :email AND disabled_at IS NOT NULL) AS ok),
               flow AS (
-                INSERT INTO email_flows (id, email, token_hash, code_hash, authorization_request, expires_at, ip)
-                SELECT :id, :email, :tokenHash, :codeHash, :request, :expiresAt, :ip FROM allowed WHERE ok)
+                INSERT INTO email_flows (id, email, token_hash, code_hash, authorization_request, expires_at, ip,
+                                         agent_hash)
+                SELECT :id, :email, :tokenHash, :codeHash, :request, :expiresAt, :ip, :agentHash FROM allowed WHERE ok)
               """ + Outbox.INSERT_IF_ALLOWED), message, expiresAt)
         .bind("id", flowId).bind("email", email).bind("tokenHash", Secrets.sha256(token))
         .bind("codeHash", codeHash(flowId, code))
         .bind("request", authorizationRequest)
         .bind("ip", client.ip())
+        .bind("agentHash", agentHash(client))
         .execute());
     outbox.nudge();
     return new Started(flowId, config.emailTtl().getSeconds());
@@ -191,8 +193,27 @@ public final class EmailSignInService {
   }
 
   private static final String FLOW_SELECT = """
-      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, authorization_request
+      SELECT id, email, code_hash, expires_at, consumed_at, failed_attempts, authorization_request, agent_hash
       FROM email_flows""";
+
+  /**
+   * The browser that asked for an email, as a hash of its user agent (null when none: an operator sent it), to tell
+   * a link opened on another device from one opened where it was asked for (the dashboard's sign-in methods).
+   */
+  private static byte[] agentHash(ClientInfo client) {
+    return client.userAgent() == null ? null
+        : Secrets.sha256(client.userAgent().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** How this sign-in was finished, for the audit log and the dashboard. */
+  private static String method(Flow flow, String code, ClientInfo client) {
+    if (code != null) {
+      return "code";
+    }
+    byte[] here = agentHash(client);
+    return flow.agentHash() != null && here != null && !java.util.Arrays.equals(flow.agentHash(), here)
+        ? "link_other_device" : "link";
+  }
 
   private interface FlowLookup {
     Optional<Flow> find(Handle h);
@@ -253,8 +274,10 @@ public final class EmailSignInService {
       if (signedIn.created()) {
         audit.record(h, AuditLog.Type.USER_CREATED, signedIn.user().id(), null, client.ip(), Map.of("via", "email"));
       }
+      // passkeyOffer: the sign-in page offers this person a passkey (they have none), the dashboard's acceptance.
       TokenResponse tokens = sessions.start(h, signedIn.user(), "email", List.of("otp"), client,
-          new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", code != null ? "code" : "link")));
+          new AuditLog.Event(AuditLog.Type.EMAIL_SIGN_IN_SUCCEEDED, Map.of("method", method(flow, code, client),
+              "passkeyOffer", !signedIn.hasPasskey())));
       return Outcome.ok(new Verified(tokens, Optional.ofNullable(flow.authorizationRequest())));
     });
     return outcome.get();
@@ -270,7 +293,8 @@ public final class EmailSignInService {
       throws java.sql.SQLException {
     return new Flow(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBytes("code_hash"),
         Sql.instant(rs, "expires_at"),
-        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("authorization_request"));
+        Sql.instant(rs, "consumed_at"), rs.getInt("failed_attempts"), rs.getString("authorization_request"),
+        rs.getBytes("agent_hash"));
   }
 
   /** The code is bound to its flow, so equal codes of different flows have different hashes. */

@@ -88,6 +88,12 @@ public final class JsonBody {
     return Optional.of(value.booleanValue());
   }
 
+  /** A field's JSON value as it is, or null when absent or null. */
+  public JsonNode optionalNode(String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value;
+  }
+
   public boolean has(String field) {
     JsonNode value = node.get(field);
     return value != null && !value.isNull();

@@ -36,7 +36,7 @@ final class PasskeyEndpoints {
     SessionService.ActiveSession session = bearer.require(ctx);
     JsonBody body = JsonBody.of(ctx, mapper);
     PasskeyService.Passkey passkey = passkeys.finishRegistration(session.user().id(),
-        body.requiredString("ceremonyId"), body.requiredObjectJson("credential"),
+        session.sessionId(), body.requiredString("ceremonyId"), body.requiredObjectJson("credential"),
         body.optionalString("name").orElse(null), clientIps.of(ctx));
     ctx.status(201).json(Map.of("passkey", passkey));
   }

@@ -22,6 +22,7 @@ final class StaticAssets {
       "sesame-auth.js", "text/javascript; charset=utf-8",
       "sesame-profile.js", "text/javascript; charset=utf-8",
       "confirm.js", "text/javascript; charset=utf-8",
+      "email-change.js", "text/javascript; charset=utf-8",
       "sesame.css", "text/css; charset=utf-8");
 
   private record Asset(byte[] bytes, String type) {}

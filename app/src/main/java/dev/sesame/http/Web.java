@@ -15,10 +15,14 @@ import dev.sesame.tokens.AccessTokens;
 public record Web(ObjectMapper mapper, ClientIps clientIps, Pages pages, SessionCookies cookies, RequestAuth auth,
                   Retry retry) {
 
-  public static Web of(Config config, Database database, AccessTokens accessTokens, SessionService sessions) {
-    ObjectMapper mapper = new ObjectMapper()
-        .registerModule(new JavaTimeModule())
+  /** Sesame's JSON: ISO 8601 instants and dates. */
+  public static ObjectMapper json() {
+    return new ObjectMapper().registerModule(new JavaTimeModule())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  }
+
+  public static Web of(Config config, Database database, AccessTokens accessTokens, SessionService sessions) {
+    ObjectMapper mapper = json();
     SessionCookies cookies = new SessionCookies(config);
     return new Web(mapper, new ClientIps(config.trustedProxies()), new Pages(config.rpName()), cookies,
         new RequestAuth(accessTokens, sessions, cookies, config.allowedOrigins()), new Retry(database));

@@ -20,12 +20,22 @@ public final class Janitor implements AutoCloseable {
 
   private final Jdbi jdbi;
   private final Duration auditRetention;
+  private final Runnable rollUp;
   private ScheduledExecutorService scheduler;
 
   /** @param auditRetention how long audit events are kept ({@code SESAME_AUDIT_RETENTION}) */
   public Janitor(Jdbi jdbi, Duration auditRetention) {
+    this(jdbi, auditRetention, () -> { });
+  }
+
+  /**
+   * @param rollUp what must read audit events before old ones are deleted (the dashboard's daily roll-up); a
+   *               failure of it is logged and the clean-up goes on (retention is a promise to the people in the log)
+   */
+  public Janitor(Jdbi jdbi, Duration auditRetention, Runnable rollUp) {
     this.jdbi = jdbi;
     this.auditRetention = auditRetention;
+    this.rollUp = rollUp;
   }
 
   public Janitor start(Duration every) {
@@ -48,6 +58,11 @@ public final class Janitor implements AutoCloseable {
 
   /** One clean-up pass; returns the number of rows deleted. */
   public int run() {
+    try {
+      rollUp.run();
+    } catch (RuntimeException e) {
+      log.warn("Dashboard roll-up failed, will retry: {}", e.getMessage());
+    }
     int audit = 0;
     int batch;
     do {

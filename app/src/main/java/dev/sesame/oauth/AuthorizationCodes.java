@@ -8,6 +8,8 @@ import dev.sesame.db.Sql;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.tokens.IdTokens;
+import dev.sesame.users.Metadata;
+import dev.sesame.users.Users;
 import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -147,7 +149,9 @@ public final class AuthorizationCodes {
         String idToken = idTokens.issue(presenter.map(Client::clientId).orElse(clients.firstPartyId()),
             presenter.map(Client::idTokenSignedResponseAlg).orElse("RS256"),
             new IdTokens.Subject(t.user().id(), t.user().email(), t.user().emailVerified(), t.sessionId(),
-                t.authTime(), t.amr()), (String) c.get("nonce"), t.accessToken(), scopes);
+                t.authTime(), t.amr(), scopes.contains("metadata")
+                    ? Metadata.parse(Users.publicMetadata(h, t.user().id()).orElse("{}")) : null),
+            (String) c.get("nonce"), t.accessToken(), scopes);
         tokens = Optional.of(t.withIdToken(idToken));
       }
       h.createUpdate("UPDATE authorization_codes SET issued_session_id = :sid WHERE code_hash = :hash")

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 public final class ClientMetadata {
   /** The scopes Sesame knows (OpenID Connect Core §5.4 and §11). */
-  public static final List<String> SCOPES = List.of("openid", "email", "profile", "offline_access");
+  public static final List<String> SCOPES = List.of("openid", "email", "profile", "offline_access", "metadata");
   static final List<String> GRANT_TYPES = List.of("authorization_code", "refresh_token");
   static final List<String> ID_TOKEN_ALGS = List.of("RS256", "ES256");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._~-]{3,64}");

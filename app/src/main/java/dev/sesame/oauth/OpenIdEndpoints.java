@@ -8,6 +8,7 @@ import dev.sesame.http.Pages;
 import dev.sesame.http.RequestAuth;
 import dev.sesame.http.SessionCookies;
 import dev.sesame.http.Web;
+import dev.sesame.users.UserDirectory;
 import io.javalin.config.RoutesConfig;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.IdTokens;
@@ -31,11 +32,13 @@ public final class OpenIdEndpoints implements Feature {
   private final ClientIps clientIps;
   private final Pages pages;
   private final boolean registration;
+  private final UserDirectory users;
 
   private final Web web;
 
   public OpenIdEndpoints(AccessTokens accessTokens, String issuer, IdTokens idTokens, Clients clients,
-                         SessionService sessions, boolean registration, Web web) {
+                         SessionService sessions, UserDirectory users, boolean registration, Web web) {
+    this.users = users;
     this.auth = web.auth();
     this.accessTokens = accessTokens;
     this.issuer = issuer;
@@ -174,16 +177,20 @@ public final class OpenIdEndpoints implements Feature {
   /**
    * {@code GET|POST /v1/userinfo} with {@code Authorization: Bearer}: {@code sub}, and {@code email} and
    * {@code email_verified} when the token's scope includes {@code email} (a first-party token, which has no scope,
-   * always does). A bad or ended token is 401 with {@code WWW-Authenticate: Bearer error="invalid_token"}.
+   * always does), and {@code metadata} (the person's public metadata) with the {@code metadata} scope. A bad or ended token is 401 with {@code WWW-Authenticate: Bearer error="invalid_token"}.
    */
   public void userinfo(Context ctx) {
     RequestAuth.Bearer bearer = auth.requireBearer(ctx);
     User user = bearer.session().user();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("sub", user.id().toString());
-    if (bearer.scope() == null || List.of(bearer.scope().split(" ")).contains("email")) {
+    List<String> scopes = bearer.scope() == null ? null : List.of(bearer.scope().split(" "));
+    if (scopes == null || scopes.contains("email")) {
       out.put("email", user.email());
       out.put("email_verified", user.emailVerified());
+    }
+    if (scopes != null && scopes.contains("metadata")) {
+      out.put("metadata", users.publicMetadata(user.id()));
     }
     ctx.header("Cache-Control", "no-store");
     ctx.json(out);

@@ -128,9 +128,12 @@ public final class PasskeyService {
     return new Options(ceremonyId.toString(), publicKey);
   }
 
-  /** §7.1: verifies the new credential and stores it as a passkey of {@code userId}. */
-  public Passkey finishRegistration(UUID userId, String ceremonyId, String credentialJson, String name,
-                                    ClientInfo client) {
+  /**
+   * §7.1: verifies the new credential and stores it as a passkey of {@code userId}; {@code sessionId} is the session
+   * that added it (its audit event names it: the dashboard's passkey-offer acceptance).
+   */
+  public Passkey finishRegistration(UUID userId, UUID sessionId, String ceremonyId, String credentialJson,
+                                    String name, ClientInfo client) {
     String requestedName = name == null ? null : validName(name);
     Outcome<Passkey> outcome = jdbi.inTransaction(h -> {
       Ceremony ceremony;
@@ -177,7 +180,7 @@ public final class PasskeyService {
         return Outcome.refused(new ApiException(409, "credential_exists",
             "This passkey is already registered."));
       }
-      audit.record(h, AuditLog.Type.PASSKEY_ADDED, userId, null, client.ip(), Map.of("passkeyId", id.toString(),
+      audit.record(h, AuditLog.Type.PASSKEY_ADDED, userId, sessionId, client.ip(), Map.of("passkeyId", id.toString(),
           "provider", provider, "attestationFormat", verified.attestationFormat()));
       return Outcome.ok(inserted.get());
     });

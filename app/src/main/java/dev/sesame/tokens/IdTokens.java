@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -33,13 +34,15 @@ public final class IdTokens {
   }
 
   /** What an ID token says about a sign-in. */
+  /** @param metadata the person's public metadata, when the {@code metadata} scope was granted; else null */
   public record Subject(UUID userId, String email, boolean emailVerified, UUID sessionId, Instant authTime,
-                        List<String> amr) {}
+                        List<String> amr, Map<String, Object> metadata) {}
 
   /**
    * An ID token for {@code clientId}: {@code iss, sub, aud, exp, iat, auth_time, amr, sid}, the client's
    * {@code nonce} when it sent one (§3.1.3.6), {@code at_hash} of the access token issued with it (§3.1.3.8), and
-   * {@code email, email_verified} when the {@code email} scope was granted (§5.4).
+   * {@code email, email_verified} when the {@code email} scope was granted (§5.4), and {@code metadata} (the
+   * person's public metadata, a JSON object) with the {@code metadata} scope.
    */
   public String issue(String clientId, String alg, Subject subject, String nonce, String accessToken,
                       List<String> scopes) {
@@ -62,6 +65,9 @@ public final class IdTokens {
     }
     if (scopes.contains("email")) {
       claims.claim("email", subject.email()).claim("email_verified", subject.emailVerified());
+    }
+    if (scopes.contains("metadata") && subject.metadata() != null) {
+      claims.claim("metadata", subject.metadata());
     }
     JWSHeader header = new JWSHeader.Builder(key.alg()).type(JOSEObjectType.JWT).keyID(key.kid()).build();
     SignedJWT jwt = new SignedJWT(header, claims.build());

@@ -22,6 +22,11 @@ public final class UserDirectory {
     return one.stream().findFirst();
   }
 
+  /** The person's public metadata (an empty object when there is none or no such person). */
+  public java.util.Map<String, Object> publicMetadata(UUID userId) {
+    return Metadata.parse(jdbi.withHandle(h -> Users.publicMetadata(h, userId)).orElse("{}"));
+  }
+
   public boolean isAdmin(UUID userId) {
     return jdbi.withHandle(h -> Users.hasRole(h, userId, Users.ADMIN));
   }

@@ -17,8 +17,11 @@ public final class Users {
 
   private Users() {}
 
-  /** A verified sign-in and whether it created the account. */
-  public record SignedIn(User user, boolean created) {}
+  /**
+   * A verified sign-in, whether it created the account, and whether the person has a passkey (without one, the
+   * sign-in page offers to create one).
+   */
+  public record SignedIn(User user, boolean created, boolean hasPasskey) {}
 
   public static Optional<User> findById(Handle h, UUID id) {
     return h.createQuery("SELECT " + COLUMNS + " FROM users WHERE id = :id").bind("id", id)
@@ -39,10 +42,11 @@ public final class Users {
             INSERT INTO users (id, email, email_verified, last_sign_in_at) VALUES (:newId, lower(:email), true, now())
             ON CONFLICT (lower(email)) DO UPDATE SET email_verified = true, last_sign_in_at = now()
               WHERE users.disabled_at IS NULL
-            RETURNING id, email, email_verified, created_at, last_sign_in_at, (xmax = 0) AS created
+            RETURNING id, email, email_verified, created_at, last_sign_in_at, (xmax = 0) AS created,
+                      EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = users.id) AS has_passkey
             """)
         .bind("newId", newId).bind("email", email)
-        .map((rs, ctx) -> new SignedIn(map(rs), rs.getBoolean("created"))).findOne();
+        .map((rs, ctx) -> new SignedIn(map(rs), rs.getBoolean("created"), rs.getBoolean("has_passkey"))).findOne();
   }
 
   /** The admin role: the console and the admin API (granted with {@code admin grant EMAIL}). */
@@ -70,7 +74,8 @@ public final class Users {
   }
 
   /** A user as the admin list shows them. */
-  public record Listed(User user, java.util.List<String> roles, int passkeys, java.time.Instant disabledAt) {}
+  public record Listed(User user, java.util.List<String> roles, int passkeys, java.time.Instant disabledAt,
+                       String publicMetadata, String privateMetadata) {}
 
   /** Disables (signing in is refused) or enables an account; false when there is no such user. */
   public static boolean setDisabled(Handle h, UUID id, boolean disabled) {
@@ -98,6 +103,32 @@ public final class Users {
     return h.createUpdate("DELETE FROM users WHERE id = :id").bind("id", id).execute() > 0;
   }
 
+  /** The most JSON a person's public or private metadata may hold (UTF-8 bytes, as Sesame serializes it). */
+  public static final int MAX_METADATA_BYTES = 4096;
+
+  /** The public metadata (JSON object text) apps see with the {@code metadata} scope; empty when no such user. */
+  public static Optional<String> publicMetadata(Handle h, UUID id) {
+    return h.createQuery("SELECT public_metadata::text FROM users WHERE id = :id").bind("id", id)
+        .mapTo(String.class).findOne();
+  }
+
+  /** Replaces the given metadata (a null argument leaves that one as it is); false when there is no such user. */
+  public static boolean setMetadata(Handle h, UUID id, String publicJson, String privateJson) {
+    return h.createUpdate("""
+            UPDATE users SET public_metadata = coalesce(CAST(:pub AS jsonb), public_metadata),
+                             private_metadata = coalesce(CAST(:priv AS jsonb), private_metadata)
+            WHERE id = :id""")
+        .bind("id", id).bind("pub", publicJson).bind("priv", privateJson).execute() > 0;
+  }
+
+  /** Changes the address (already verified); false when another account has it. */
+  public static boolean changeEmail(Handle h, UUID id, String email) {
+    return h.createUpdate("""
+            UPDATE users SET email = lower(:email), email_verified = true WHERE id = :id
+              AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower(:email) AND o.id <> :id)""")
+        .bind("id", id).bind("email", email).execute() > 0;
+  }
+
   /** Where a page of the admin list starts: after this creation time and id. */
   public record Cursor(java.time.Instant createdAt, UUID id) {}
 
@@ -116,6 +147,7 @@ public final class Users {
   public static java.util.List<Listed> page(Handle h, Filter f, Cursor after, int limit) {
     StringBuilder sql = new StringBuilder("""
         SELECT u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at, u.roles, u.disabled_at,
+               u.public_metadata::text AS public_metadata, u.private_metadata::text AS private_metadata,
                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys
         FROM users u WHERE true""");
     java.util.Map<String, Object> binds = new java.util.HashMap<>();
@@ -152,7 +184,8 @@ public final class Users {
     binds.put("limit", limit);
     return h.createQuery(sql.toString()).bindMap(binds)
         .map((rs, ctx) -> new Listed(map(rs), Sql.strings(rs, "roles"), rs.getInt("passkeys"),
-            Sql.instant(rs, "disabled_at"))).list();
+            Sql.instant(rs, "disabled_at"), rs.getString("public_metadata"), rs.getString("private_metadata")))
+        .list();
   }
 
   /** One account as the export format carries it. */

@@ -236,6 +236,56 @@ class OpenIdConnectLibraryTest {
   }
 
   @Test
+  void public_metadata_reaches_a_client_that_asks_for_the_metadata_scope_and_no_other() throws Exception {
+    String crmSecret = new Clients(sesame.jdbi(), "default").create(Map.of("client_id", "crm",
+        "redirect_uris", List.of(CALLBACK.toString()), "scope", "openid email metadata"), Client.Source.MANAGED)
+        .secret().orElseThrow();
+    String key = dev.sesame.support.TestServer.cli(sesame.server(), "service-key", "create", "meta",
+        "--scopes", "users:read,users:write").stdout().strip();
+    String email = "meta-" + java.util.UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    dev.sesame.support.Http.Response created = sesame.http().post("/admin/v1/users", Map.of("email", email),
+        "Authorization", "Bearer " + key);
+    assertEquals(201, created.status(), created.body());
+    String id = created.json().get("id").asText();
+    dev.sesame.support.Http.Response patched = sesame.http().send("PATCH", "/admin/v1/users/" + id,
+        dev.sesame.support.Http.toJson(Map.of("publicMetadata", Map.of("plan", "pro", "seats", 5),
+            "privateMetadata", Map.of("stripeCustomer", "cus_123"))),
+        "Authorization", "Bearer " + key, "Content-Type", "application/json");
+    assertEquals(200, patched.status(), patched.body());
+
+    Nonce nonce = new Nonce();
+    CodeVerifier verifier = new CodeVerifier();
+    AuthenticationRequest asked = new AuthenticationRequest.Builder(new ResponseType(ResponseType.Value.CODE),
+        new Scope("openid", "metadata"), new ClientID("crm"), CALLBACK)
+        .endpointURI(provider.getAuthorizationEndpointURI()).state(new State()).nonce(nonce)
+        .codeChallenge(verifier, CodeChallengeMethod.S256).build();
+    AuthorizationResponse response = signIn(asked, email);
+    OIDCTokenResponse tokens = (OIDCTokenResponse) OIDCTokenResponseParser.parse(new TokenRequest(
+        provider.getTokenEndpointURI(), new ClientSecretBasic(new ClientID("crm"), new Secret(crmSecret)),
+        new AuthorizationCodeGrant(response.toSuccessResponse().getAuthorizationCode(), CALLBACK, verifier))
+        .toHTTPRequest().send()).toSuccessResponse();
+    IDTokenClaimsSet claims = new IDTokenValidator(provider.getIssuer(), new ClientID("crm"), JWSAlgorithm.RS256,
+        provider.getJWKSetURI().toURL()).validate(tokens.getOIDCTokens().getIDToken(), nonce);
+    assertEquals(Map.of("plan", "pro", "seats", 5L), claims.getJSONObjectClaim("metadata"));
+    assertNull(claims.getClaim("email"), "email was not asked for");
+    UserInfoSuccessResponse info = (UserInfoSuccessResponse) UserInfoResponse.parse(new UserInfoRequest(
+        provider.getUserInfoEndpointURI(), (BearerAccessToken) tokens.getOIDCTokens().getAccessToken())
+        .toHTTPRequest().send());
+    assertEquals(Map.of("plan", "pro", "seats", 5L), info.getUserInfo().getJSONObjectClaim("metadata"));
+    assertFalse(info.getUserInfo().toJSONObject().toString().contains("cus_123"), "private metadata never reaches an app");
+
+    // "notes" may not ask for it: the library gets invalid_scope (RFC 6749 §4.1.2.1), not a token with it.
+    AuthenticationRequest notes = new AuthenticationRequest.Builder(new ResponseType(ResponseType.Value.CODE),
+        new Scope("openid", "email", "metadata"), new ClientID("notes"), CALLBACK)
+        .endpointURI(provider.getAuthorizationEndpointURI()).state(new State()).nonce(new Nonce())
+        .codeChallenge(new CodeVerifier(), CodeChallengeMethod.S256).build();
+    dev.sesame.support.Http.Response refused = sesame.http().get("/login?" + notes.toURI().getRawQuery());
+    assertEquals(302, refused.status());
+    AuthorizationResponse error = AuthorizationResponse.parse(URI.create(refused.header("Location")));
+    assertEquals("invalid_scope", error.toErrorResponse().getErrorObject().getCode());
+  }
+
+  @Test
   void the_library_reads_sesames_errors() throws Exception {
     State state = new State();
     CodeVerifier verifier = new CodeVerifier();

@@ -38,6 +38,12 @@ final class SesameProcess implements AutoCloseable {
   }
 
   static SesameProcess start(Path jar, int smtpPort, String tokenAlg) throws Exception {
+    return start(jar, smtpPort, tokenAlg, Map.of());
+  }
+
+  /** @param settings further {@code SESAME_*} settings of the server (and of {@link #cli} commands) */
+  static SesameProcess start(Path jar, int smtpPort, String tokenAlg, Map<String, String> settings)
+      throws Exception {
     int port = LoadBench.freePort();
     Path dataDir = Files.createTempDirectory("sesame-bench-");
     Map<String, String> env = new java.util.HashMap<>(Map.of(
@@ -59,6 +65,7 @@ final class SesameProcess implements AutoCloseable {
       env.put("SESAME_DATABASE_USER", System.getenv().getOrDefault("SESAME_DATABASE_USER", ""));
       env.put("SESAME_DATABASE_PASSWORD", System.getenv().getOrDefault("SESAME_DATABASE_PASSWORD", ""));
     }
+    env.putAll(settings);
     String jvm = System.getenv().getOrDefault("SESAME_BENCH_JVM_OPTIONS", DEFAULT_JVM_OPTIONS);
     SesameProcess p = new SesameProcess(jar, env, List.of(jvm.trim().split("\\s+")),
         Path.of("target", "bench-server.log"));
@@ -68,6 +75,21 @@ final class SesameProcess implements AutoCloseable {
     // with a training run; restart() then measures start-up both without and with it.
     p.launch(List.of("-XX:ArchiveClassesAtExit=" + p.classArchive.toAbsolutePath()));
     return p;
+  }
+
+  /** Runs a command of the jar ({@code service-key create …}) with the server's settings; its standard output. */
+  String cli(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-jar", jar.toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", args) + " failed; see " + log);
+    }
+    return out;
   }
 
   String baseUrl() {
@@ -148,7 +170,7 @@ final class SesameProcess implements AutoCloseable {
     return new Usage(ticks, rssKb(process.pid()), database);
   }
 
-  private static long ticks(long pid) {
+  static long ticks(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

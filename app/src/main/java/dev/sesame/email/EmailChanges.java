@@ -1,0 +1,141 @@
+package dev.sesame.email;
+
+import dev.sesame.audit.AuditLog;
+import dev.sesame.common.ApiException;
+import dev.sesame.common.ClientInfo;
+import dev.sesame.common.Secrets;
+import dev.sesame.config.Config;
+import dev.sesame.db.Sql;
+import dev.sesame.users.EmailAddresses;
+import dev.sesame.users.Users;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Changing a person's address. The new address gets a link; the change takes effect only when that link's page is
+ * confirmed (so nobody's account moves to an address its owner cannot read). Then the old address is told, and its
+ * pending sign-in emails stop working (they would otherwise sign in to, and create, an account for the old address).
+ * A newer request replaces an older pending one.
+ */
+public final class EmailChanges {
+  /** How long the link to the new address works. */
+  public static final Duration TTL = Duration.ofHours(24);
+
+  private final Jdbi jdbi;
+  private final Outbox outbox;
+  private final EmailTemplates templates;
+  private final AuditLog audit;
+  private final MailDomains mailDomains;
+  private final String issuer;
+
+  public EmailChanges(Jdbi jdbi, Outbox outbox, AuditLog audit, MailDomains mailDomains, Config config) {
+    this.jdbi = jdbi;
+    this.outbox = outbox;
+    this.templates = new EmailTemplates(config.rpName());
+    this.audit = audit;
+    this.mailDomains = mailDomains;
+    this.issuer = config.issuer();
+  }
+
+  public record Requested(String email, Instant expiresAt) {}
+
+  /** Sends the confirmation link to {@code rawEmail}; 409 {@code email_taken} when another account has it. */
+  public Requested request(UUID userId, String rawEmail, ClientInfo client) {
+    String email = EmailAddresses.normalize(rawEmail);
+    mailDomains.check(email);
+    String token = Secrets.randomToken(32);
+    Instant expiresAt = Instant.now().plus(TTL);
+    String link = issuer + "/email/change?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
+    Mailer.OutgoingEmail message = templates.confirmNewAddress(email, link, expiresAt);
+    jdbi.useTransaction(h -> {
+      String current = h.createQuery("SELECT email FROM users WHERE id = :id FOR UPDATE").bind("id", userId)
+          .mapTo(String.class).findOne()
+          .orElseThrow(() -> new ApiException(404, "user_not_found", "There is no such user."));
+      if (current.equalsIgnoreCase(email)) {
+        throw ApiException.badRequest("same_email", "This is already the person's address.");
+      }
+      if (Users.findByEmail(h, email).isPresent()) {
+        throw new ApiException(409, "email_taken", "Another account has this address.");
+      }
+      h.createUpdate("UPDATE email_changes SET consumed_at = now() WHERE user_id = :userId AND consumed_at IS NULL")
+          .bind("userId", userId).execute();
+      h.createUpdate("""
+              INSERT INTO email_changes (id, user_id, new_email, token_hash, expires_at)
+              VALUES (:id, :userId, :email, :hash, :expiresAt)""")
+          .bind("id", UUID.randomUUID()).bind("userId", userId).bind("email", email)
+          .bind("hash", Secrets.sha256(token)).bind("expiresAt", expiresAt).execute();
+      Outbox.queue(h, message, expiresAt);
+      audit.record(h, AuditLog.Type.USER_EMAIL_CHANGE_REQUESTED, userId, null, client.ip(), Map.of());
+    });
+    outbox.nudge();
+    return new Requested(email, expiresAt);
+  }
+
+  /** What the link's page shows: the new address, if the link can still be used. Consumes nothing. */
+  public Optional<Requested> peek(String token) {
+    if (token == null || token.isBlank() || token.length() > 200) {
+      return Optional.empty();
+    }
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT new_email, expires_at FROM email_changes
+            WHERE token_hash = :hash AND consumed_at IS NULL AND expires_at > now()""")
+        .bind("hash", Secrets.sha256(token))
+        .map((rs, ctx) -> new Requested(rs.getString("new_email"), Sql.instant(rs, "expires_at"))).findOne());
+  }
+
+  /**
+   * Makes the change the link was sent for; returns the new address. 410 {@code link_expired} for a used, replaced
+   * or expired link; 409 {@code email_taken} when another account took the address meanwhile.
+   */
+  public String confirm(String token, ClientInfo client) {
+    if (token == null || token.length() > 200) {
+      throw new ApiException(410, "link_expired", "This link has expired or was already used.");
+    }
+    String email;
+    try {
+      email = confirmIn(token, client);
+    } catch (org.jdbi.v3.core.statement.UnableToExecuteStatementException e) {
+      if (e.getCause() instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+        // Someone signed up with the address between the check and the update.
+        throw new ApiException(409, "email_taken", "Another account has this address now.");
+      }
+      throw e;
+    }
+    outbox.nudge();
+    return email;
+  }
+
+  private String confirmIn(String token, ClientInfo client) {
+    return jdbi.inTransaction(h -> {
+      Optional<Map<String, Object>> row = h.createQuery("""
+              SELECT c.id, c.user_id, c.new_email, u.email AS old_email FROM email_changes c
+              JOIN users u ON u.id = c.user_id
+              WHERE c.token_hash = :hash AND c.consumed_at IS NULL AND c.expires_at > now()
+              FOR UPDATE OF c, u""")
+          .bind("hash", Secrets.sha256(token)).mapToMap().findOne();
+      if (row.isEmpty()) {
+        throw new ApiException(410, "link_expired", "This link has expired or was already used.");
+      }
+      UUID userId = (UUID) row.get().get("user_id");
+      String newEmail = (String) row.get().get("new_email");
+      String oldEmail = (String) row.get().get("old_email");
+      h.createUpdate("UPDATE email_changes SET consumed_at = now() WHERE id = :id")
+          .bind("id", row.get().get("id")).execute();
+      if (!Users.changeEmail(h, userId, newEmail)) {
+        throw new ApiException(409, "email_taken", "Another account has this address now.");
+      }
+      // Sign-in emails to the old address must not sign in (or create an account) any more.
+      h.createUpdate("UPDATE email_flows SET consumed_at = now() WHERE email = :email AND consumed_at IS NULL")
+          .bind("email", oldEmail).execute();
+      Outbox.queue(h, templates.addressChanged(oldEmail, newEmail), Instant.now().plus(Duration.ofDays(1)));
+      audit.record(h, AuditLog.Type.USER_EMAIL_CHANGED, userId, null, client.ip(), Map.of());
+      return newEmail;
+    });
+  }
+}
