@@ -14,6 +14,13 @@ CREATE TABLE stats_state (
     closed_through  date
 );
 INSERT INTO stats_state (id, closed_through) VALUES (1, NULL);
+-- The totals (people, with a passkey, by provider…) as last counted: a count over every person takes a few hundred
+-- milliseconds at a million, so the janitor refreshes it every few minutes and the dashboard reads it.
+CREATE TABLE stats_totals (
+    id           integer PRIMARY KEY CHECK (id = 1),
+    computed_at  timestamptz NOT NULL,
+    totals       jsonb       NOT NULL
+);
 
 -- "Link on another device": the browser that asked for the email, as a hash of its user agent, to compare with
 -- the browser that opens the link.

@@ -33,8 +33,9 @@ final class Cli {
         admin list                   list administrators
         users export [FILE]          every account and its passkeys as JSON (format sesame-users/1), to FILE or
                                      standard output
-        users import FILE            add the accounts and passkeys of such a file; checks every entry first,
-                                     imports nothing if one is wrong; running it again changes nothing
+        users import FILE            add the accounts and passkeys of such a file, or of Passage's CSV export
+                                     (FILE ending in .csv); checks every row first, imports nothing if one is
+                                     wrong (errors name the lines); running it again changes nothing
         stats [DAYS]                 roll up finished days and print the dashboard's figures (the admin API's
                                      GET /admin/v1/stats) for the last DAYS days (30) as JSON
         keys rotate                  publish a new signing key now; every node signs with it 5 s later

@@ -50,6 +50,7 @@ public final class AdminEndpoints implements Feature {
   private final Jdbi jdbi;
   private final AdminAuth auth;
   private final Stats stats;
+  private final UserTransfer transfer;
   private final Web web;
 
   public AdminEndpoints(UserDirectory users, Clients clients, SessionService sessions, PasskeyService passkeys,
@@ -57,6 +58,7 @@ public final class AdminEndpoints implements Feature {
                         ServiceKeys serviceKeys, Stats stats, Jdbi jdbi, Web web) {
     this.emailChanges = emailChanges;
     this.stats = stats;
+    this.transfer = new UserTransfer(jdbi);
     this.clients = clients;
     this.emailSignIn = emailSignIn;
     this.audit = audit;
@@ -71,6 +73,8 @@ public final class AdminEndpoints implements Feature {
   @Override
   public void routes(RoutesConfig routes) {
     routes.get("/admin/v1/users", web.retry().once(this::listUsers));
+    routes.get("/admin/v1/users/export", this::exportUsers);
+    routes.post("/admin/v1/users/import", this::importUsers);
     routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
     routes.get("/admin/v1/audit", web.retry().once(this::audit));
     routes.get("/admin/v1/stats", web.retry().once(this::stats));
@@ -109,6 +113,67 @@ public final class AdminEndpoints implements Feature {
     Users.Listed last = shown.isEmpty() ? null : shown.get(shown.size() - 1);
     out.put("next", more ? encode(new Users.Cursor(last.user().createdAt(), last.user().id())) : null);
     ctx.json(out);
+  }
+
+  /** The largest import the API reads (a Passage CSV of a million people is about 200 MB). */
+  static final long MAX_IMPORT_BYTES = 512L * 1024 * 1024;
+
+  /**
+   * {@code POST /admin/v1/users/import} ({@code users:write}) with the file as the body: {@code text/csv} for
+   * Passage's export, {@code application/json} for Sesame's format (with passkeys). Streamed (not held to the API's
+   * 64 KiB body limit), up to 512 MiB. Every row is checked first; one wrong row and nothing is imported: 400
+   * {@code invalid_import} with the line-numbered {@code errors}. 200 {@code {"users", "usersAdded",
+   * "passkeysAdded"}}; running it again adds nothing.
+   */
+  void importUsers(Context ctx) throws java.io.IOException {
+    String actor = auth.require(ctx, "users:write");
+    String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
+    UserTransfer.Format format;
+    if (type.startsWith("text/csv")) {
+      format = UserTransfer.Format.PASSAGE_CSV;
+    } else if (type.startsWith("application/json")) {
+      format = UserTransfer.Format.SESAME_JSON;
+    } else {
+      throw new ApiException(415, "unsupported_media_type", "Send Passage's CSV export as text/csv, or Sesame's "
+          + "user format as application/json.");
+    }
+    LimitedInput body = new LimitedInput(ctx.req().getInputStream(), MAX_IMPORT_BYTES);
+    try (body) {
+      UserTransfer.Result result = AuditLog.actingAs(actor, () -> {
+        try {
+          return transfer.importFrom(body, format);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      ctx.json(result);
+    } catch (RuntimeException e) {
+      if (body.exceeded()) {
+        throw body.tooLarge();
+      }
+      if (!(e instanceof UserTransfer.Invalid invalid)) {
+        throw e;
+      }
+      List<String> errors = invalid.errors();
+      throw ApiException.badRequest("invalid_import", errors.size() + " row" + (errors.size() == 1 ? " is" : "s are")
+          + " wrong; nothing was imported.").with(Map.of("errors", errors.subList(0, Math.min(1000,
+          errors.size()))));
+    }
+  }
+
+  /**
+   * {@code GET /admin/v1/users/export} ({@code users:read}): every account with its passkeys and metadata in
+   * Sesame's user format, streamed (a million people in constant memory). Audited: it holds everyone's address.
+   */
+  void exportUsers(Context ctx) throws java.io.IOException {
+    String actor = auth.require(ctx, "users:read");
+    String ip = web.clientIps().of(ctx).ip();
+    AuditLog.actingAs(actor, () -> jdbi.useHandle(h -> audit.record(h, AuditLog.Type.USERS_EXPORTED, null, null,
+        ip, Map.of())));
+    ctx.header("Cache-Control", "no-store")
+        .header("Content-Disposition", "attachment; filename=\"sesame-users.json\"")
+        .contentType("application/json");
+    transfer.export(ctx.res().getOutputStream());
   }
 
   /** {@code GET /admin/v1/users/{id}} ({@code users:read}): the person, passkeys, sessions and recent events. */
@@ -295,14 +360,15 @@ public final class AdminEndpoints implements Feature {
   }
 
   /**
-   * {@code GET /admin/v1/stats?days=30} ({@code stats:read}, days 1–400): totals now (people, with a passkey or
-   * email only, monthly active, passkeys by provider) and per day (UTC, oldest first, today included): new people,
+   * {@code GET /admin/v1/stats?days=30&fresh=false} ({@code stats:read}, days 1–400): totals (people, with a
+   * passkey or email only, monthly active, passkeys by provider; counted every 10 minutes, {@code fresh=true} counts
+   * them now) and per day (UTC, oldest first, today included): new people,
    * active people, sign-ins by method, failures by reason, the passkey offer shown and accepted.
    */
   void stats(Context ctx) {
     auth.require(ctx, "stats:read");
     int days = ctx.queryParam("days") == null ? 30 : intParam(ctx, "days", 1, Stats.MAX_DAYS);
-    ctx.json(stats.dashboard(days));
+    ctx.json(stats.dashboard(days, Boolean.TRUE.equals(optionalBoolean(ctx, "fresh"))));
   }
 
   // ---- clients: the OpenID Connect clients, as the CLI manages them ----------------------------------------------

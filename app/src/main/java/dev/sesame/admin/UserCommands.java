@@ -1,5 +1,6 @@
 package dev.sesame.admin;
 
+import dev.sesame.audit.AuditLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,7 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code java -jar sesame.jar users export [FILE]} and {@code users import FILE}. */
+/**
+ * {@code java -jar sesame.jar users export [FILE]} and {@code users import FILE}: Sesame's JSON format, or Passage's
+ * CSV export when FILE ends in {@code .csv}.
+ */
 public final class UserCommands {
   private UserCommands() {}
 
@@ -35,8 +39,19 @@ public final class UserCommands {
             break;
           }
           UserTransfer.Result result;
+          // A .csv file is Passage's export; anything else Sesame's JSON format.
+          UserTransfer.Format format = args.get(1).toLowerCase(java.util.Locale.ROOT).endsWith(".csv")
+              ? UserTransfer.Format.PASSAGE_CSV : UserTransfer.Format.SESAME_JSON;
           try (InputStream file = Files.newInputStream(Path.of(args.get(1)))) {
-            result = transfer.importFrom(file);
+            result = AuditLog.actingAs("cli", () -> {
+              try {
+                return transfer.importFrom(file, format);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+          } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
           }
           out.println("Imported " + args.get(1) + ": " + result.users() + " people in the file, "
               + result.usersAdded() + " accounts added, " + result.passkeysAdded() + " passkeys added.");

@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.sesame.audit.AuditLog;
 import dev.sesame.common.ApiException;
 import dev.sesame.passkeys.PasskeyTransfer;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.sesame.users.EmailAddresses;
+import dev.sesame.users.Metadata;
 import dev.sesame.users.Users;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +45,8 @@ public final class UserTransfer {
 
   /** One person in the file. */
   public record Entry(UUID id, String email, Boolean emailVerified, Instant createdAt, Boolean disabled,
-                      String webauthnUserHandle, List<PasskeyTransfer.Exported> passkeys) {}
+                      String webauthnUserHandle, JsonNode publicMetadata, JsonNode privateMetadata,
+                      List<PasskeyTransfer.Exported> passkeys) {}
 
   /** The file. */
   public record File(String format, List<Entry> users) {}
@@ -63,24 +68,64 @@ public final class UserTransfer {
     }
   }
 
+  /** The number in "line 12: …" or "entry 12: …". */
+  private static long position(String error) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\w+ (\\d+):").matcher(error);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
   private final Jdbi jdbi;
 
   public UserTransfer(Jdbi jdbi) {
     this.jdbi = jdbi;
   }
 
-  /** Writes every account and its passkeys; one read transaction, so the file is one consistent moment. */
+  /** Accounts read per query of a streamed export. */
+  static final int EXPORT_PAGE = 1000;
+
+  /**
+   * Writes every account and its passkeys, a page at a time (a million people export in constant memory), from one
+   * repeatable-read transaction, so the file is one consistent moment.
+   */
   public void export(OutputStream out) throws IOException {
-    File file = jdbi.inTransaction(h -> {
-      Map<UUID, List<PasskeyTransfer.Exported>> passkeys = PasskeyTransfer.exportAll(h);
-      List<Entry> entries = new ArrayList<>();
-      for (Users.Transfer t : Users.exportAll(h)) {
-        entries.add(new Entry(t.id(), t.email(), t.emailVerified(), t.createdAt(), t.disabled(),
-            B64.encodeToString(t.webauthnUserHandle()), passkeys.getOrDefault(t.id(), List.of())));
-      }
-      return new File(FORMAT, entries);
-    });
-    JSON.writerWithDefaultPrettyPrinter().writeValue(out, file);
+    try (JsonGenerator json = JSON.getFactory().createGenerator(out)) {
+      json.useDefaultPrettyPrinter();
+      json.writeStartObject();
+      json.writeStringField("format", FORMAT);
+      json.writeArrayFieldStart("users");
+      jdbi.useTransaction(org.jdbi.v3.core.transaction.TransactionIsolationLevel.REPEATABLE_READ, h -> {
+        Users.Cursor after = null;
+        List<Users.Transfer> page;
+        do {
+          page = Users.exportPage(h, after, EXPORT_PAGE);
+          Map<UUID, List<PasskeyTransfer.Exported>> passkeys = PasskeyTransfer.exportOf(h,
+              page.stream().map(Users.Transfer::id).toList());
+          for (Users.Transfer t : page) {
+            JSON.writeValue(json, new Entry(t.id(), t.email(), t.emailVerified(), t.createdAt(), t.disabled(),
+                B64.encodeToString(t.webauthnUserHandle()), JSON.readTree(t.publicMetadata()),
+                JSON.readTree(t.privateMetadata()), passkeys.getOrDefault(t.id(), List.of())));
+          }
+          if (!page.isEmpty()) {
+            Users.Transfer last = page.get(page.size() - 1);
+            after = new Users.Cursor(last.createdAt(), last.id());
+          }
+        } while (page.size() == EXPORT_PAGE);
+      });
+      json.writeEndArray();
+      json.writeEndObject();
+    }
+  }
+
+  /** The formats {@link #importFrom(InputStream, Format)} reads. */
+  public enum Format { SESAME_JSON, PASSAGE_CSV }
+
+  /** Imports a file of either format: Sesame's JSON, or Passage's CSV export ({@link PassageImport}). */
+  public Result importFrom(InputStream in, Format format) throws IOException {
+    if (format == Format.SESAME_JSON) {
+      return importFrom(in);
+    }
+    PassageImport.Read read = PassageImport.read(in);
+    return importEntries(read.entries(), i -> "line " + read.lines().get(i), read.errors());
   }
 
   /** Reads, checks every entry, then imports all in one transaction (batches). */
@@ -95,14 +140,23 @@ public final class UserTransfer {
     if (file == null || !FORMAT.equals(file.format()) || file.users() == null) {
       throw new Invalid(List.of("the file must be {\"format\": \"" + FORMAT + "\", \"users\": […]}"));
     }
-    List<String> errors = new ArrayList<>();
+    return importEntries(file.users(), i -> "entry " + (i + 1), List.of());
+  }
+
+  /**
+   * Checks every entry, then imports all in one transaction; {@code where} names an entry in errors (its number,
+   * or the CSV line it came from), {@code earlier} are errors found while reading the file.
+   */
+  Result importEntries(List<Entry> entries, java.util.function.IntFunction<String> where, List<String> earlier) {
+    List<String> errors = new ArrayList<>(earlier);
+    File file = new File(FORMAT, entries);
     List<Users.Transfer> accounts = new ArrayList<>();
     Map<String, List<PasskeyTransfer.Checked>> passkeysByEmail = new LinkedHashMap<>();
     Set<String> emails = new HashSet<>();
     Set<String> credentialIds = new HashSet<>();
     for (int i = 0; i < file.users().size(); i++) {
       Entry e = file.users().get(i);
-      String where = "entry " + (i + 1);
+      String at = where.apply(i);
       try {
         if (e == null) {
           throw new IllegalArgumentException("empty entry");
@@ -129,15 +183,18 @@ public final class UserTransfer {
         }
         accounts.add(new Users.Transfer(e.id() == null ? UUID.randomUUID() : e.id(), email,
             e.emailVerified() == null || e.emailVerified(), e.createdAt(), handle,
-            e.disabled() != null && e.disabled()));
+            e.disabled() != null && e.disabled(),
+            e.publicMetadata() == null ? null : Metadata.validate("publicMetadata", e.publicMetadata()),
+            e.privateMetadata() == null ? null : Metadata.validate("privateMetadata", e.privateMetadata())));
         passkeysByEmail.put(email, passkeys);
       } catch (ApiException ex) {
-        errors.add(where + ": " + ex.detail());
+        errors.add(at + ": " + ex.detail());
       } catch (IllegalArgumentException ex) {
-        errors.add(where + ": " + ex.getMessage());
+        errors.add(at + ": " + ex.getMessage());
       }
     }
     if (!errors.isEmpty()) {
+      errors.sort(java.util.Comparator.comparingLong(UserTransfer::position)); // in file order
       throw new Invalid(errors);
     }
     return jdbi.inTransaction(h -> {
@@ -152,15 +209,15 @@ public final class UserTransfer {
         Users.Transfer wanted = accounts.get(i);
         Users.Transfer account = stored.get(wanted.email());
         if (account == null) {
-          conflicts.add("entry " + (i + 1) + ": id " + wanted.id() + " belongs to another account");
+          conflicts.add(where.apply(i) + ": id " + wanted.id() + " belongs to another account");
           continue;
         }
         for (PasskeyTransfer.Checked c : passkeysByEmail.get(wanted.email())) {
           UUID owner = owners.get(B64.encodeToString(c.credentialId()));
           if (owner != null && !owner.equals(account.id())) {
-            conflicts.add("entry " + (i + 1) + ": a passkey with this credentialId belongs to another account");
+            conflicts.add(where.apply(i) + ": a passkey with this credentialId belongs to another account");
           } else if (owner == null && !Arrays.equals(account.webauthnUserHandle(), wanted.webauthnUserHandle())) {
-            conflicts.add("entry " + (i + 1) + ": " + wanted.email() + " has an account here with another WebAuthn "
+            conflicts.add(where.apply(i) + ": " + wanted.email() + " has an account here with another WebAuthn "
                 + "user handle, so these passkeys could not sign in to it");
           } else if (owner == null) {
             toStore.put(c, account.id());
@@ -170,7 +227,10 @@ public final class UserTransfer {
       if (!conflicts.isEmpty()) {
         throw new Invalid(conflicts); // rolls the transaction back: nothing imported
       }
-      return new Result(accounts.size(), usersAdded, PasskeyTransfer.insert(h, toStore));
+      Result result = new Result(accounts.size(), usersAdded, PasskeyTransfer.insert(h, toStore));
+      new AuditLog().record(h, AuditLog.Type.USERS_IMPORTED, null, null, null, Map.of("people", result.users(),
+          "accountsAdded", result.usersAdded(), "passkeysAdded", result.passkeysAdded()));
+      return result;
     });
   }
 }

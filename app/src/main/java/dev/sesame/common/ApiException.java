@@ -11,6 +11,7 @@ public final class ApiException extends RuntimeException {
   private final int status;
   private final String code;
   private final Map<String, String> headers;
+  private Map<String, Object> extensions = Map.of();
 
   public ApiException(int status, String code, String detail) {
     this(status, code, detail, Map.of());
@@ -45,5 +46,15 @@ public final class ApiException extends RuntimeException {
 
   public Map<String, String> headers() {
     return headers;
+  }
+
+  /** RFC 9457 §3.2 extension members of the problem (e.g. an import's line-numbered {@code errors}). */
+  public ApiException with(Map<String, Object> members) {
+    this.extensions = Map.copyOf(members);
+    return this;
+  }
+
+  public Map<String, Object> extensions() {
+    return extensions;
   }
 }

@@ -35,7 +35,7 @@ public final class ErrorMapper {
 
   void api(ApiException e, Context ctx) {
     e.headers().forEach(ctx::header);
-    write(ctx, e.status(), e.code(), e.detail());
+    write(ctx, e.status(), e.code(), e.detail(), e.extensions());
   }
 
   /** Javalin's own answers: no route (404), wrong method (405), body too large (413) and the like. */
@@ -91,6 +91,10 @@ public final class ErrorMapper {
 
   /** Writes an error in the format of the endpoint it happened on. */
   public static void write(Context ctx, int status, String code, String detail) {
+    write(ctx, status, code, detail, Map.of());
+  }
+
+  static void write(Context ctx, int status, String code, String detail, Map<String, Object> extensions) {
     if (OAUTH_PATHS.contains(ctx.path())) {
       writeOAuth(ctx, status, code, detail);
       return;
@@ -101,6 +105,7 @@ public final class ErrorMapper {
     problem.put("status", status);
     problem.put("code", code);
     problem.put("detail", detail);
+    extensions.forEach(problem::putIfAbsent);
     ctx.status(status).json(problem).contentType(PROBLEM_JSON);
   }
 

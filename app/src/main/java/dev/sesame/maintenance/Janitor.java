@@ -44,7 +44,9 @@ public final class Janitor implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    scheduler.scheduleWithFixedDelay(this::runSafely, every.toSeconds(), every.toSeconds(), TimeUnit.SECONDS);
+    // The first pass soon after start: the dashboard's roll-up and totals are ready minutes after an upgrade.
+    scheduler.scheduleWithFixedDelay(this::runSafely, Math.min(30, every.toSeconds()), every.toSeconds(),
+        TimeUnit.SECONDS);
     return this;
   }
 

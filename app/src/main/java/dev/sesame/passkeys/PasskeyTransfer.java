@@ -82,13 +82,14 @@ public final class PasskeyTransfer {
   }
 
   /** Every user's passkeys, by user id (for the export). */
-  public static Map<UUID, List<Exported>> exportAll(Handle h) {
+  public static Map<UUID, List<Exported>> exportOf(Handle h, List<UUID> userIds) {
     Map<UUID, List<Exported>> out = new HashMap<>();
     h.createQuery("""
             SELECT user_id, credential_id, public_key, sign_count, aaguid, backup_eligible, backup_state, transports,
                    name, created_at
-            FROM passkeys ORDER BY created_at
+            FROM passkeys WHERE user_id = ANY (:ids) ORDER BY created_at
             """)
+        .bind("ids", userIds.toArray(UUID[]::new))
         .map((rs, ctx) -> {
           UUID aaguid = rs.getObject("aaguid", UUID.class);
           out.computeIfAbsent(rs.getObject("user_id", UUID.class), k -> new ArrayList<>()).add(new Exported(

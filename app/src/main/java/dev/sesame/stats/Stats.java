@@ -92,7 +92,52 @@ public final class Stats {
     while (days < MAX_DAYS * 2 && jdbi.inTransaction(this::rollUpNextDay)) {
       days++;
     }
+    refreshTotals();
     return days;
+  }
+
+  /** How old stored totals may be before the dashboard counts them again itself. */
+  static final java.time.Duration TOTALS_MAX_AGE = java.time.Duration.ofMinutes(15);
+
+  /** Counts the totals now and stores them for the dashboard. */
+  public Totals refreshTotals() {
+    return jdbi.withHandle(h -> {
+      Totals totals = totals(h, clock.instant());
+      h.createUpdate("""
+              INSERT INTO stats_totals (id, computed_at, totals) VALUES (1, :at, CAST(:totals AS jsonb))
+              ON CONFLICT (id) DO UPDATE SET computed_at = excluded.computed_at, totals = excluded.totals""")
+          .bind("at", totals.asOf()).bind("totals", write(totals)).execute();
+      return totals;
+    });
+  }
+
+  private Totals storedOrFresh(Handle h, boolean fresh) {
+    if (!fresh) {
+      Optional<String> stored = h.createQuery(
+              "SELECT totals::text FROM stats_totals WHERE id = 1 AND computed_at > :since")
+          .bind("since", clock.instant().minus(TOTALS_MAX_AGE)).mapTo(String.class).findOne();
+      if (stored.isPresent()) {
+        try {
+          return TOTALS_JSON.readValue(stored.get(), Totals.class);
+        } catch (java.io.IOException e) {
+          // counted again below
+        }
+      }
+    }
+    return refreshTotals();
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper TOTALS_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper().registerModule(
+          new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+  private static String write(Totals totals) {
+    try {
+      return TOTALS_JSON.writeValueAsString(totals);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private boolean rollUpNextDay(Handle h) {
@@ -146,8 +191,8 @@ public final class Stats {
                     Map<String, Long> failures, long passkeyOfferShown, long passkeyOfferAccepted,
                     Map<String, Long> passkeysAdded) {}
 
-  /** Where people stand now. */
-  public record Totals(long users, long withPasskey, long emailOnly, long disabled, long monthlyActive,
+  /** Where people stand, as counted at {@code asOf} (at most {@link #TOTALS_MAX_AGE} ago). */
+  public record Totals(Instant asOf, long users, long withPasskey, long emailOnly, long disabled, long monthlyActive,
                        long passkeys, Map<String, Long> passkeysByProvider) {}
 
   /** The dashboard: totals now, and the last {@code days} days (today included, oldest first). */
@@ -155,10 +200,16 @@ public final class Stats {
                           Map<String, Long> failures, long passkeyOfferShown, long passkeyOfferAccepted) {}
 
   /**
-   * The dashboard for the last {@code days} days: rolled-up days, today live, totals from the users and passkeys
-   * tables. Days not rolled up yet (the janitor runs every few minutes) are counted live as well.
+   * The dashboard for the last {@code days} days: rolled-up days, today live, and the totals as the janitor last
+   * counted them (every 10 minutes; counted here when older than 15). Days not rolled up yet (the janitor runs every
+   * few minutes) are counted live as well.
    */
   public Dashboard dashboard(int days) {
+    return dashboard(days, false);
+  }
+
+  /** @param freshTotals count the totals now rather than read the last count */
+  public Dashboard dashboard(int days, boolean freshTotals) {
     Instant now = clock.instant();
     LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
     LocalDate first = today.minusDays(days - 1L);
@@ -199,7 +250,7 @@ public final class Stats {
         shown += d.passkeyOfferShown();
         accepted += d.passkeyOfferAccepted();
       }
-      return new Dashboard(now, totals(h, now), out, signIns, failures, shown, accepted);
+      return new Dashboard(now, storedOrFresh(h, freshTotals), out, signIns, failures, shown, accepted);
     });
   }
 
@@ -248,7 +299,7 @@ public final class Stats {
     }
     long users = ((Number) t.get("users")).longValue();
     long withPasskey = ((Number) t.get("with_passkey")).longValue();
-    return new Totals(users, withPasskey, users - withPasskey, ((Number) t.get("disabled")).longValue(),
+    return new Totals(now, users, withPasskey, users - withPasskey, ((Number) t.get("disabled")).longValue(),
         ((Number) t.get("monthly_active")).longValue(), passkeys, byProvider);
   }
 }

@@ -188,20 +188,32 @@ public final class Users {
         .list();
   }
 
-  /** One account as the export format carries it. */
+  /**
+   * One account as the export format carries it; the metadata are JSON object texts (null on import: none).
+   */
   public record Transfer(UUID id, String email, boolean emailVerified, java.time.Instant createdAt,
-                         byte[] webauthnUserHandle, boolean disabled) {}
+                         byte[] webauthnUserHandle, boolean disabled, String publicMetadata,
+                         String privateMetadata) {}
 
-  /** Every account, in creation order (for the export). */
-  public static java.util.List<Transfer> exportAll(Handle h) {
-    return h.createQuery("""
-            SELECT id, email, email_verified, created_at, webauthn_user_handle, disabled_at IS NOT NULL AS disabled
-            FROM users ORDER BY created_at, id
-            """)
-        .map((rs, ctx) -> new Transfer(rs.getObject("id", UUID.class), rs.getString("email"),
-            rs.getBoolean("email_verified"), Sql.instant(rs, "created_at"), rs.getBytes("webauthn_user_handle"),
-            rs.getBoolean("disabled")))
-        .list();
+  private static final String TRANSFER_COLUMNS = """
+      id, email, email_verified, created_at, webauthn_user_handle, disabled_at IS NOT NULL AS disabled,
+      public_metadata::text AS public_metadata, private_metadata::text AS private_metadata""";
+
+  private static Transfer transfer(ResultSet rs) throws SQLException {
+    return new Transfer(rs.getObject("id", UUID.class), rs.getString("email"), rs.getBoolean("email_verified"),
+        Sql.instant(rs, "created_at"), rs.getBytes("webauthn_user_handle"), rs.getBoolean("disabled"),
+        rs.getString("public_metadata"), rs.getString("private_metadata"));
+  }
+
+  /** A page of accounts in creation order after {@code after} (null: from the first), for a streamed export. */
+  public static java.util.List<Transfer> exportPage(Handle h, Cursor after, int limit) {
+    return h.createQuery("SELECT " + TRANSFER_COLUMNS + " FROM users"
+            + (after == null ? "" : " WHERE (created_at, id) > (:afterCreated, :afterId)")
+            + " ORDER BY created_at, id LIMIT :limit")
+        .bind("afterCreated", after == null ? null : after.createdAt())
+        .bind("afterId", after == null ? null : after.id())
+        .bind("limit", limit)
+        .map((rs, ctx) -> transfer(rs)).list();
   }
 
   /**
@@ -213,14 +225,17 @@ public final class Users {
       return 0;
     }
     org.jdbi.v3.core.statement.PreparedBatch batch = h.prepareBatch("""
-        INSERT INTO users (id, email, email_verified, created_at, webauthn_user_handle, disabled_at)
+        INSERT INTO users (id, email, email_verified, created_at, webauthn_user_handle, disabled_at,
+                           public_metadata, private_metadata)
         VALUES (:id, lower(:email), :verified, coalesce(:createdAt, now()),
-                coalesce(:handle, uuid_send(gen_random_uuid())), CASE WHEN :disabled THEN now() END)
+                coalesce(:handle, uuid_send(gen_random_uuid())), CASE WHEN :disabled THEN now() END,
+                coalesce(CAST(:pub AS jsonb), '{}'), coalesce(CAST(:priv AS jsonb), '{}'))
         ON CONFLICT DO NOTHING
         """);
     for (Transfer t : accounts) {
       batch.bind("id", t.id()).bind("email", t.email()).bind("verified", t.emailVerified())
           .bind("createdAt", t.createdAt()).bind("handle", t.webauthnUserHandle()).bind("disabled", t.disabled())
+          .bind("pub", t.publicMetadata()).bind("priv", t.privateMetadata())
           .add();
     }
     // Only inserted rows come back (ON CONFLICT DO NOTHING): the driver's batch counts can't tell.
@@ -230,14 +245,9 @@ public final class Users {
   /** The accounts of these addresses (lower-cased): their ids and WebAuthn user handles. */
   public static java.util.Map<String, Transfer> byEmails(Handle h, java.util.List<String> emails) {
     java.util.Map<String, Transfer> out = new java.util.HashMap<>();
-    h.createQuery("""
-            SELECT id, email, email_verified, created_at, webauthn_user_handle, disabled_at IS NOT NULL AS disabled
-            FROM users WHERE lower(email) = ANY (:emails)
-            """)
+    h.createQuery("SELECT " + TRANSFER_COLUMNS + " FROM users WHERE lower(email) = ANY (:emails)")
         .bind("emails", emails.toArray(String[]::new))
-        .map((rs, ctx) -> out.put(rs.getString("email"), new Transfer(rs.getObject("id", UUID.class),
-            rs.getString("email"), rs.getBoolean("email_verified"), Sql.instant(rs, "created_at"),
-            rs.getBytes("webauthn_user_handle"), rs.getBoolean("disabled"))))
+        .map((rs, ctx) -> out.put(rs.getString("email"), transfer(rs)))
         .list();
     return out;
   }
