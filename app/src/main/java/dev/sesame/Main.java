@@ -129,7 +129,7 @@ public final class Main implements AutoCloseable {
           new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, userDirectory,
               registration.isPresent(), web),
           new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
-              serviceKeys, stats, database.jdbi(), web));
+              serviceKeys, stats, config.describe(), database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin));
     } catch (RuntimeException e) {

@@ -51,11 +51,13 @@ public final class AdminEndpoints implements Feature {
   private final AdminAuth auth;
   private final Stats stats;
   private final UserTransfer transfer;
+  private final Map<String, Object> settings;
   private final Web web;
 
   public AdminEndpoints(UserDirectory users, Clients clients, SessionService sessions, PasskeyService passkeys,
                         EmailSignInService emailSignIn, EmailChanges emailChanges, AuditLog audit,
-                        ServiceKeys serviceKeys, Stats stats, Jdbi jdbi, Web web) {
+                        ServiceKeys serviceKeys, Stats stats, Map<String, Object> settings, Jdbi jdbi, Web web) {
+    this.settings = Map.copyOf(settings);
     this.emailChanges = emailChanges;
     this.stats = stats;
     this.transfer = new UserTransfer(jdbi);
@@ -78,6 +80,9 @@ public final class AdminEndpoints implements Feature {
     routes.get("/admin/v1/users/{id}", web.retry().once(this::getUser));
     routes.get("/admin/v1/audit", web.retry().once(this::audit));
     routes.get("/admin/v1/stats", web.retry().once(this::stats));
+    routes.get("/admin/v1/settings", this::settings);
+    routes.get("/admin", this::console);
+    routes.get("/admin/", this::console);
     routes.get("/admin/v1/clients", web.retry().once(this::listClients));
     routes.post("/admin/v1/clients", web.retry().once(this::createClient));
     routes.get("/admin/v1/clients/{clientId}", web.retry().once(this::getClient));
@@ -369,6 +374,52 @@ public final class AdminEndpoints implements Feature {
     auth.require(ctx, "stats:read");
     int days = ctx.queryParam("days") == null ? 30 : intParam(ctx, "days", 1, Stats.MAX_DAYS);
     ctx.json(stats.dashboard(days, Boolean.TRUE.equals(optionalBoolean(ctx, "fresh"))));
+  }
+
+  /**
+   * {@code GET /admin/v1/settings} ({@code settings:read}): the effective settings (lifetimes, limits, passkey
+   * policy…) as the server started with them; secrets are never shown (the master key is "set" or "not set", the
+   * database URL loses its query string).
+   */
+  void settings(Context ctx) {
+    auth.require(ctx, "settings:read");
+    ctx.json(settings);
+  }
+
+  /**
+   * {@code GET /admin}: the admin console, a page of Sesame's own (no build step, the same strict CSP as every
+   * page): its script signs an administrator in with a passkey and calls this API with the session cookie.
+   */
+  void console(Context ctx) {
+    ctx.header("Cache-Control", "no-store");
+    ctx.html("""
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>%1$s · Admin</title>
+          <link rel="stylesheet" href="/assets/admin.css">
+          <script type="module" src="/assets/admin.js"></script>
+        </head>
+        <body>
+          <a class="skip" href="#main">Skip to content</a>
+          <header class="top">
+            <p class="brand">%1$s <span>Admin</span></p>
+            <nav id="nav" aria-label="Sections" hidden>
+              <a href="#/dashboard">Dashboard</a>
+              <a href="#/users">Users</a>
+              <a href="#/audit">Audit log</a>
+              <a href="#/clients">Clients</a>
+              <a href="#/settings">Settings</a>
+            </nav>
+            <p id="who" class="who"></p>
+          </header>
+          <main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
+          <div id="toast" role="status" aria-live="polite"></div>
+        </body>
+        </html>
+        """.formatted(dev.sesame.common.Html.escape(web.pages().rpName())));
   }
 
   // ---- clients: the OpenID Connect clients, as the CLI manages them ----------------------------------------------

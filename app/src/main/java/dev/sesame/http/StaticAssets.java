@@ -23,7 +23,9 @@ final class StaticAssets {
       "sesame-profile.js", "text/javascript; charset=utf-8",
       "confirm.js", "text/javascript; charset=utf-8",
       "email-change.js", "text/javascript; charset=utf-8",
-      "sesame.css", "text/css; charset=utf-8");
+      "sesame.css", "text/css; charset=utf-8",
+      "admin.js", "text/javascript; charset=utf-8",
+      "admin.css", "text/css; charset=utf-8");
 
   private record Asset(byte[] bytes, String type) {}
 

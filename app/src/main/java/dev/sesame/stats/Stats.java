@@ -22,6 +22,9 @@ import org.jdbi.v3.core.Jdbi;
  * counted live from its own events (the {@code occurred_at} index keeps that to one day's rows). So a dashboard of a
  * year reads a few thousand small rows, however many events the log holds.
  *
+ * <p>New people are counted on the day their account was made: signed up, created by an operator, or imported
+ * (an import counts on its day, whatever creation time the file carried).
+ *
  * <p>A person is <em>active</em> on a day when they signed in that day (passkey or email); the monthly figure
  * counts people whose last sign-in is within 30 days. The passkey offer is counted on email sign-ins of people who had
  * no passkey (the sign-in page offers them one on a capable device); it is accepted when that session adds a passkey
@@ -51,7 +54,8 @@ public final class Stats {
         SELECT type, user_id, session_id, details FROM audit_events
         WHERE occurred_at >= :from AND occurred_at < :to
           AND type IN ('passkey.sign_in.succeeded', 'email.sign_in.succeeded', 'passkey.sign_in.failed',
-                       'email.sign_in.failed', 'passkey.added'))
+                       'email.sign_in.failed', 'passkey.added', 'user.created', 'user.created_by_admin',
+                       'users.imported'))
       SELECT 'sign_ins' AS metric,
              CASE WHEN type = 'passkey.sign_in.succeeded' THEN 'passkey'
                   ELSE 'email_' || coalesce(details->>'method', 'unknown') END AS dimension,
@@ -73,6 +77,12 @@ public final class Stats {
       UNION ALL
       SELECT 'passkeys_added', coalesce(details->>'provider', 'Unknown'), count(*)
       FROM ev WHERE type = 'passkey.added' GROUP BY 2
+      UNION ALL
+      SELECT 'new_users', CASE WHEN type = 'user.created' THEN 'signed_up' ELSE 'created_by_admin' END, count(*)
+      FROM ev WHERE type IN ('user.created', 'user.created_by_admin') GROUP BY 2
+      UNION ALL
+      SELECT 'new_users', 'imported', sum((details->>'accountsAdded')::bigint)
+      FROM ev WHERE type = 'users.imported' HAVING count(*) > 0
       """;
 
   private record Figure(String metric, String dimension, long value) {}
@@ -229,16 +239,9 @@ public final class Stats {
         Instant from = d.atStartOfDay(ZoneOffset.UTC).toInstant();
         byDay.put(d, figures(h, from, from.plus(1, ChronoUnit.DAYS)));
       }
-      Map<LocalDate, Long> newUsers = new TreeMap<>();
-      h.createQuery("""
-              SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM users
-              WHERE created_at >= :from GROUP BY 1
-              """)
-          .bind("from", first.atStartOfDay(ZoneOffset.UTC).toInstant())
-          .map((rs, ctx) -> newUsers.put(rs.getObject("day", LocalDate.class), rs.getLong("n"))).list();
       List<Day> out = new ArrayList<>();
       for (LocalDate d = first; !d.isAfter(today); d = d.plusDays(1)) {
-        out.add(day(d, newUsers.getOrDefault(d, 0L), byDay.getOrDefault(d, List.of())));
+        out.add(day(d, byDay.getOrDefault(d, List.of())));
       }
       Map<String, Long> signIns = new TreeMap<>();
       Map<String, Long> failures = new TreeMap<>();
@@ -254,7 +257,8 @@ public final class Stats {
     });
   }
 
-  private static Day day(LocalDate d, long newUsers, List<Figure> figures) {
+  private static Day day(LocalDate d, List<Figure> figures) {
+    long newUsers = 0;
     Map<String, Long> signIns = new TreeMap<>();
     Map<String, Long> failures = new TreeMap<>();
     Map<String, Long> added = new TreeMap<>();
@@ -267,6 +271,7 @@ public final class Stats {
         case "failures" -> failures.put(f.dimension(), f.value());
         case "passkeys_added" -> added.put(f.dimension(), f.value());
         case "active_users" -> active = f.value();
+        case "new_users" -> newUsers += f.value();
         case "passkey_offer" -> {
           if (f.dimension().equals("shown")) {
             shown = f.value();

@@ -58,6 +58,13 @@ class StatsTest {
     signInByLink(http, "u-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com", "Laptop", "Phone");
     // A second email sign-in of someone with a passkey: no offer.
     DevMailbox.signIn(http, accepted.email());
+    // Two people imported from Passage: new people today, whatever their creation time was there.
+    String importer = TestServer.cli(sesame.server(), "service-key", "create", "imp", "--scopes", "users:write")
+        .stdout().strip();
+    String tag = UUID.randomUUID().toString().substring(0, 6);
+    assertEquals(200, http.send("POST", "/admin/v1/users/import", "email,created_at\nold1-" + tag
+        + "@example.com,2021-01-01T00:00:00Z\nold2-" + tag + "@example.com,\n", "Authorization", "Bearer " + importer,
+        "Content-Type", "text/csv").status());
     // 5. A wrong code.
     String flow = http.post("/v1/email/start", Map.of("email", sameBrowser)).json().get("flowId").asText();
     String right = DevMailbox.latestCode(http, sameBrowser);
@@ -74,7 +81,7 @@ class StatsTest {
     assertEquals(4, day.get("passkeyOfferShown").asLong() - before.get("passkeyOfferShown").asLong(),
         "offered on the first email sign-in of each of four people, not to the one who has a passkey");
     assertEquals(1, day.get("passkeyOfferAccepted").asLong() - before.get("passkeyOfferAccepted").asLong());
-    assertEquals(4, day.get("newUsers").asLong() - before.get("newUsers").asLong());
+    assertEquals(6, day.get("newUsers").asLong() - before.get("newUsers").asLong(), "4 signed up, 2 imported");
     assertTrue(day.get("activeUsers").asLong() >= 4);
     JsonNode totals = response.json().get("totals");
     long users = sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM users").mapTo(Long.class).one());
@@ -95,7 +102,7 @@ class StatsTest {
     assertTrue(rows > 0);
     JsonNode fromRollUp = JSON.valueToTree(tomorrow.dashboard(2)).get("days").get(0);
     assertEquals(todayUtc.toString(), fromRollUp.get("day").asText());
-    for (String field : List.of("signIns", "failures", "passkeyOfferShown", "passkeyOfferAccepted", "activeUsers",
+    for (String field : List.of("newUsers", "signIns", "failures", "passkeyOfferShown", "passkeyOfferAccepted", "activeUsers",
         "passkeysAdded")) {
       assertEquals(day.get(field).toString(), fromRollUp.get(field).toString(), field);
     }

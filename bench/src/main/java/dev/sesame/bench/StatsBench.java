@@ -18,8 +18,8 @@ import java.util.Map;
 /**
  * {@code stats [--users 1000000] [--events 10000000]}: the admin dashboard ({@code GET /admin/v1/stats}) on a
  * database of that size. It starts its own PostgreSQL, lets Sesame create the schema, fills it with people, passkeys
- * and a year of audit events (about 400 days, the default retention), then times the dashboard before the daily
- * roll-up (every day counted from events) and after it, with the server's and PostgreSQL's CPU per request.
+ * and a year of audit events (about 400 days, the default retention), then times the dashboard after the daily
+ * roll-up, with the server's and PostgreSQL's CPU per request.
  */
 final class StatsBench {
   private StatsBench() {}
@@ -51,10 +51,11 @@ final class StatsBench {
         List<String> rows = new ArrayList<>();
         rows.add("| dashboard | requests | median | max | server CPU / request | PostgreSQL CPU / request |");
         rows.add("|---|---|---|---|---|---|");
-        rows.add(measure(server, key, 30, 3, "30 days, nothing rolled up yet (counted from events)", pg));
         long r0 = System.nanoTime();
         server.cli("stats", "1");
-        String rollUp = String.format("roll-up of %d days: %.1f s", 401, (System.nanoTime() - r0) / 1e9);
+        // The server's janitor rolled up part of it already (its first pass is 30 s after start).
+        String rollUp = String.format("roll-up of the days left (CLI 'stats'): %.1f s",
+            (System.nanoTime() - r0) / 1e9);
         rows.add(measure(server, key, 30, 20, "30 days, rolled up", pg));
         rows.add(measure(server, key, 400, 10, "400 days, rolled up", pg));
         String table = String.join("\n", rows);
