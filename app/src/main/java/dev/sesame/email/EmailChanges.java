@@ -54,8 +54,7 @@ public final class EmailChanges {
     String link = issuer + "/email/change?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
     Mailer.OutgoingEmail message = templates.confirmNewAddress(email, link, expiresAt);
     jdbi.useTransaction(h -> {
-      String current = h.createQuery("SELECT email FROM users WHERE id = :id FOR UPDATE").bind("id", userId)
-          .mapTo(String.class).findOne()
+      String current = Users.lock(h, userId)
           .orElseThrow(() -> new ApiException(404, "user_not_found", "There is no such user."));
       if (current.equalsIgnoreCase(email)) {
         throw ApiException.badRequest("same_email", "This is already the person's address.");

@@ -99,8 +99,8 @@ public final class EmailSignInService {
     // The flow and its email in one statement (atomic without a transaction, one round trip); both expire at
     // :expiresAt, which Outbox.bind sets. A disabled account gets neither, and the same answer as anyone.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
-              WITH allowed AS (
-                SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = :email AND disabled_at IS NOT NULL) AS ok),
+              WITH allowed AS (""" + Users.MAY_SIGN_IN_BY_EMAIL + """
+              ),
               flow AS (
                 INSERT INTO email_flows (id, email, token_hash, code_hash, authorization_request, expires_at, ip,
                                          agent_hash)

@@ -99,8 +99,7 @@ public final class PasskeyService {
       if (existing.size() >= MAX_PASSKEYS_PER_USER) {
         throw tooMany();
       }
-      byte[] userHandle = h.createQuery("SELECT webauthn_user_handle FROM users WHERE id = :id")
-          .bind("id", user.id()).mapTo(byte[].class).one();
+      byte[] userHandle = Users.webauthnUserHandle(h, user.id());
       insertCeremony(h, ceremonyId, CeremonyType.REGISTRATION, challenge, user.id(), requestedName);
 
       Map<String, Object> selection = new LinkedHashMap<>();
@@ -144,8 +143,7 @@ public final class PasskeyService {
       }
       // The user's row is the lock that makes the cap hold under concurrent registrations: counted after it is
       // taken, the count includes every registration that committed before.
-      h.createQuery("SELECT id FROM users WHERE id = :userId FOR UPDATE").bind("userId", userId)
-          .mapTo(UUID.class).one();
+      Users.lock(h, userId).orElseThrow();
       int count = h.createQuery("SELECT count(*) FROM passkeys WHERE user_id = :userId").bind("userId", userId)
           .mapTo(Integer.class).one();
       if (count >= MAX_PASSKEYS_PER_USER) {
@@ -365,9 +363,7 @@ public final class PasskeyService {
       Optional<User> signedIn = h.createQuery("""
               WITH used AS (
                 UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now() WHERE id = :id)
-              UPDATE users SET last_sign_in_at = now() WHERE id = :userId AND disabled_at IS NULL
-              RETURNING id, email, email_verified, created_at, last_sign_in_at
-              """)
+              """ + Users.RECORD_SIGN_IN)
           .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
           .bind("userId", owned.userId())
           .map((rs, ctx) -> Users.map(rs))

@@ -28,6 +28,38 @@ public final class Users {
         .map((rs, ctx) -> map(rs)).findOne();
   }
 
+  /**
+   * Locks the person's row for the rest of the transaction (what serializes changes to one person: the passkey cap,
+   * an address change); their address, or empty when there is no such person.
+   */
+  public static Optional<String> lock(Handle h, UUID id) {
+    return h.createQuery("SELECT email FROM users WHERE id = :id FOR UPDATE").bind("id", id)
+        .mapTo(String.class).findOne();
+  }
+
+  /** The WebAuthn user handle of the person (random, made with the account). */
+  public static byte[] webauthnUserHandle(Handle h, UUID id) {
+    return h.createQuery("SELECT webauthn_user_handle FROM users WHERE id = :id").bind("id", id)
+        .mapTo(byte[].class).one();
+  }
+
+  /**
+   * The statement that records a passkey sign-in of {@code :userId}, for a feature to finish its own data-modifying
+   * CTE with (one round trip): it re-checks "not disabled" on the newest row version after any lock wait, so a
+   * sign-in racing an operator's disable either finishes first or returns no row; the row it returns maps with
+   * {@link #map}.
+   */
+  public static final String RECORD_SIGN_IN = """
+      UPDATE users SET last_sign_in_at = now() WHERE id = :userId AND disabled_at IS NULL
+      RETURNING """ + " " + COLUMNS;
+
+  /**
+   * A one-row query with {@code ok}: false when {@code :email} belongs to a disabled account, for a statement that
+   * writes only for addresses that may sign in (email start writes its flow and message in the same statement).
+   */
+  public static final String MAY_SIGN_IN_BY_EMAIL =
+      "SELECT NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = :email AND disabled_at IS NOT NULL) AS ok";
+
   public static Optional<User> findByEmail(Handle h, String email) {
     return h.createQuery("SELECT " + COLUMNS + " FROM users WHERE lower(email) = lower(:email)").bind("email", email)
         .map((rs, ctx) -> map(rs)).findOne();
