@@ -39,7 +39,11 @@ CREATE TABLE email_changes (
     token_hash   bytea       NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     expires_at   timestamptz NOT NULL,
-    consumed_at  timestamptz
+    consumed_at  timestamptz,
+    -- The messages it sent (the link to the new address, the notice to the old one), so that erasing the person
+    -- removes them too: both addresses are theirs.
+    outbox_id         bigint,
+    notice_outbox_id  bigint
 );
 CREATE UNIQUE INDEX email_changes_token_hash_key ON email_changes (token_hash);
 CREATE INDEX email_changes_user_id_idx ON email_changes (user_id);

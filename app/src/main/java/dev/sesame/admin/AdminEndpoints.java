@@ -307,8 +307,9 @@ public final class AdminEndpoints implements Feature {
 
   /**
    * {@code DELETE /admin/v1/users/{id}} ({@code users:write}) → 204: erases the person in one transaction — sessions
-   * ended (apps told), passkeys, sign-in flows and every email to them deleted, the account row deleted; audit events
-   * keep only the random user id (address and details cleared) and gain a {@code user.erased} event.
+   * ended (apps told), passkeys, sign-in flows, address changes and every email to them (to their address, a new
+   * address they were moving to, the notice to an old one) deleted, the account row (and its metadata) deleted;
+   * audit events keep only the random user id (address and details cleared) and gain a {@code user.erased} event.
    */
   void eraseUser(Context ctx) {
     String actor = auth.require(ctx, "users:write");
@@ -318,6 +319,7 @@ public final class AdminEndpoints implements Feature {
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       sessions.endAll(h, id, "user_erased", client);
       emailSignIn.forget(h, user.user().email());
+      emailChanges.forget(h, id);
       AuditLog.pseudonymize(h, id);
       Users.delete(h, id);
       audit.record(h, AuditLog.Type.USER_ERASED, id, null, null, Map.of());

@@ -64,16 +64,28 @@ public final class EmailChanges {
       }
       h.createUpdate("UPDATE email_changes SET consumed_at = now() WHERE user_id = :userId AND consumed_at IS NULL")
           .bind("userId", userId).execute();
+      long sent = Outbox.queue(h, message, expiresAt);
       h.createUpdate("""
-              INSERT INTO email_changes (id, user_id, new_email, token_hash, expires_at)
-              VALUES (:id, :userId, :email, :hash, :expiresAt)""")
+              INSERT INTO email_changes (id, user_id, new_email, token_hash, expires_at, outbox_id)
+              VALUES (:id, :userId, :email, :hash, :expiresAt, :sent)""")
           .bind("id", UUID.randomUUID()).bind("userId", userId).bind("email", email)
-          .bind("hash", Secrets.sha256(token)).bind("expiresAt", expiresAt).execute();
-      Outbox.queue(h, message, expiresAt);
+          .bind("hash", Secrets.sha256(token)).bind("expiresAt", expiresAt).bind("sent", sent).execute();
       audit.record(h, AuditLog.Type.USER_EMAIL_CHANGE_REQUESTED, userId, null, client.ip(), Map.of());
     });
     outbox.nudge();
     return new Requested(email, expiresAt);
+  }
+
+  /**
+   * Forgets the person's address changes (erasing them): the changes and the messages they sent, to the new address
+   * and the notice to the old one, within the caller's transaction.
+   */
+  public void forget(org.jdbi.v3.core.Handle h, UUID userId) {
+    h.createUpdate("""
+            WITH changes AS (DELETE FROM email_changes WHERE user_id = :userId RETURNING outbox_id, notice_outbox_id)
+            DELETE FROM email_outbox
+            WHERE id IN (SELECT outbox_id FROM changes UNION SELECT notice_outbox_id FROM changes)""")
+        .bind("userId", userId).execute();
   }
 
   /** What the link's page shows: the new address, if the link can still be used. Consumes nothing. */
@@ -124,15 +136,16 @@ public final class EmailChanges {
       UUID userId = (UUID) row.get().get("user_id");
       String newEmail = (String) row.get().get("new_email");
       String oldEmail = (String) row.get().get("old_email");
-      h.createUpdate("UPDATE email_changes SET consumed_at = now() WHERE id = :id")
-          .bind("id", row.get().get("id")).execute();
       if (!Users.changeEmail(h, userId, newEmail)) {
         throw new ApiException(409, "email_taken", "Another account has this address now.");
       }
-      // Sign-in emails to the old address must not sign in (or create an account) any more.
-      h.createUpdate("UPDATE email_flows SET consumed_at = now() WHERE email = :email AND consumed_at IS NULL")
-          .bind("email", oldEmail).execute();
-      Outbox.queue(h, templates.addressChanged(oldEmail, newEmail), Instant.now().plus(Duration.ofDays(1)));
+      // Sign-in emails to the old address must not sign in (or create an account) any more, and what Sesame kept
+      // about them (flows, messages) goes: the old address is no longer the person's account. Then it is told.
+      EmailSignInService.forgetAddress(h, oldEmail);
+      long notice = Outbox.queue(h, templates.addressChanged(oldEmail, newEmail),
+          Instant.now().plus(Duration.ofDays(1)));
+      h.createUpdate("UPDATE email_changes SET consumed_at = now(), notice_outbox_id = :notice WHERE id = :id")
+          .bind("id", row.get().get("id")).bind("notice", notice).execute();
       audit.record(h, AuditLog.Type.USER_EMAIL_CHANGED, userId, null, client.ip(), Map.of());
       return newEmail;
     });

@@ -121,6 +121,11 @@ public final class EmailSignInService {
    * caller's transaction.
    */
   public void forget(org.jdbi.v3.core.Handle h, String email) {
+    forgetAddress(h, email);
+  }
+
+  /** {@link #forget}, for this package (an address change forgets the old address). */
+  static void forgetAddress(org.jdbi.v3.core.Handle h, String email) {
     h.createUpdate("""
             WITH flows AS (DELETE FROM email_flows WHERE email = lower(:email))
             DELETE FROM email_outbox WHERE lower(recipient) = lower(:email)

@@ -51,11 +51,12 @@ public final class Outbox {
       INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
       SELECT :recipient, :subject, :text, :html, :expiresAt FROM allowed WHERE ok""";
 
-  /** Queues a message in the caller's transaction (it goes out only if that commits). */
-  static void queue(org.jdbi.v3.core.Handle h, Mailer.OutgoingEmail email, Instant expiresAt) {
-    bind(h.createUpdate("""
+  /** Queues a message in the caller's transaction (it goes out only if that commits); its id. */
+  static long queue(org.jdbi.v3.core.Handle h, Mailer.OutgoingEmail email, Instant expiresAt) {
+    return bind(h.createQuery("""
         INSERT INTO email_outbox (recipient, subject, text_body, html_body, expires_at)
-        VALUES (:recipient, :subject, :text, :html, :expiresAt)"""), email, expiresAt).execute();
+        VALUES (:recipient, :subject, :text, :html, :expiresAt) RETURNING id"""), email, expiresAt)
+        .mapTo(Long.class).one();
   }
 
   static <S extends SqlStatement<S>> S bind(S statement, Mailer.OutgoingEmail email, Instant expiresAt) {

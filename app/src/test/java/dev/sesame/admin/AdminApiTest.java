@@ -247,6 +247,19 @@ class AdminApiTest {
     SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(person, sesame.url());
     http.post("/v1/email/start", Map.of("email", person.email())); // a pending flow and another email
     String credentialHex = java.util.HexFormat.of().formatHex(device.credentials().get(0).id);
+    // Metadata, a finished address change (a notice went to the old address) and a pending one (a link to the next).
+    String marker = "marker-" + UUID.randomUUID();
+    assertEquals(200, http.send("PATCH", "/admin/v1/users/" + person.userId(), Http.toJson(Map.of(
+        "publicMetadata", Map.of("nick", marker), "privateMetadata", Map.of("note", marker))), as(writer)).status());
+    String oldEmail = person.email();
+    String moved = "moved-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    assertEquals(202, http.post("/admin/v1/users/" + person.userId() + "/email", Map.of("email", moved),
+        as(writer)).status());
+    assertEquals(200, http.post("/v1/email/change", Map.of("token", AdminProfileTest.changeTokenOn(http, moved)))
+        .status());
+    String next = "next-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    assertEquals(202, http.post("/admin/v1/users/" + person.userId() + "/email", Map.of("email", next),
+        as(writer)).status());
 
     assertEquals(204, http.send("DELETE", "/admin/v1/users/" + person.userId(), null, as(writer)).status());
     assertEquals(401, http.get("/v1/me", person.bearer()).status());
@@ -259,7 +272,10 @@ class AdminApiTest {
             """).mapTo(String.class).list());
     assertTrue(tables.contains("users") && tables.contains("audit_events") && tables.size() > 10, tables.toString());
     for (String table : tables) {
-      int withEmail = count(table, person.email());
+      for (String personal : List.of(moved, next, marker)) {
+        assertEquals(0, count(table, personal), table + " still holds " + personal);
+      }
+      int withEmail = count(table, oldEmail);
       int withPasskey = count(table, credentialHex);
       assertEquals(0, withEmail, table + " still holds the address");
       assertEquals(0, withPasskey, table + " still holds the passkey");
