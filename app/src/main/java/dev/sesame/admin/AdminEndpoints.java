@@ -335,7 +335,11 @@ public final class AdminEndpoints implements Feature {
       throw new ApiException(409, "user_disabled", "This account is disabled; enable it first.");
     }
     ClientInfo client = web.clientIps().of(ctx);
-    AuditLog.actingAs(actor, () -> emailSignIn.start(user.user().email(), null, onBehalf(client)));
+    AuditLog.actingAs(actor, () -> {
+      emailSignIn.start(user.user().email(), null, onBehalf(client));
+      jdbi.useHandle(h -> audit.record(h, AuditLog.Type.USER_SIGN_IN_EMAIL_SENT, user.user().id(), null,
+          client.ip(), Map.of()));
+    });
     ctx.status(202);
   }
 

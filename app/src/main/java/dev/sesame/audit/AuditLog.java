@@ -34,6 +34,7 @@ public final class AuditLog {
     USER_ERASED("user.erased"),
     USER_CREATED_BY_ADMIN("user.created_by_admin"),
     USER_UPDATED("user.updated"),
+    USER_SIGN_IN_EMAIL_SENT("user.sign_in_email_sent"),
     USER_EMAIL_CHANGE_REQUESTED("user.email_change_requested"),
     USER_EMAIL_CHANGED("user.email_changed"),
     USERS_IMPORTED("users.imported"),

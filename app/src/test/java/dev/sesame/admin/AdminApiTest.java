@@ -207,6 +207,9 @@ class AdminApiTest {
     String id = created.json().get("id").asText();
     assertEquals(202, http.post("/admin/v1/users/" + id + "/sign-in-email", "", as(writer)).status());
     assertEquals(2, mailsTo(email));
+    String events = http.get("/admin/v1/users/" + id, as(reader)).json().get("events").toString();
+    assertTrue(events.contains("user.created_by_admin") && events.contains("user.sign_in_email_sent")
+        && events.contains("\"actor\":\"key:writer\""), events);
     assertEquals(id, dev.sesame.support.DevMailbox.signIn(http, email).get("user").get("id").asText(),
         "the person signs in to the account made for them");
   }

@@ -116,4 +116,59 @@ class UserTransferTest {
     assertTrue(r.stderr().contains("another WebAuthn user handle"), r.stderr());
     assertEquals(before, users(target), "the whole import rolled back");
   }
+
+  @Test
+  void over_the_api_export_streams_everyone_with_metadata_and_import_brings_passkeys_that_sign_in() throws Exception {
+    String exporter = TestServer.cli(source.server(), "service-key", "create", "exporter", "--scopes",
+        "users:read,users:write").stdout().strip();
+    String importer = TestServer.cli(target.server(), "service-key", "create", "importer", "--scopes",
+        "users:write").stdout().strip();
+    String readOnly = TestServer.cli(target.server(), "service-key", "create", "ro", "--scopes", "users:read")
+        .stdout().strip();
+    Account person = Account.signUp(source.http());
+    SoftwareAuthenticator device = new PasskeyClient(source.http()).registerNewDevice(person, source.url());
+    assertEquals(200, source.http().send("PATCH", "/admin/v1/users/" + person.userId(), Http.toJson(java.util.Map.of(
+        "publicMetadata", java.util.Map.of("plan", "team"))), "Authorization", "Bearer " + exporter).status());
+
+    assertEquals(401, source.http().get("/admin/v1/users/export", "Authorization", "Bearer " + importer).status(),
+        "a key of another server is no key here");
+    Http.Response exported = source.http().get("/admin/v1/users/export", "Authorization", "Bearer " + exporter);
+    assertEquals(200, exported.status());
+    assertTrue(exported.header("Content-Disposition").contains("attachment"));
+    JsonNode all = exported.json();
+    assertEquals(users(source), all.get("users").size(), "everyone, streamed");
+    com.fasterxml.jackson.databind.node.ObjectNode file = JSON.createObjectNode().put("format", "sesame-users/1");
+    com.fasterxml.jackson.databind.node.ArrayNode kept = file.putArray("users");
+    all.get("users").forEach(u -> {
+      if (u.get("email").asText().equals(person.email())) {
+        kept.add(u);
+      }
+    });
+    assertEquals("team", kept.get(0).get("publicMetadata").get("plan").asText());
+
+    assertEquals(403, target.http().send("POST", "/admin/v1/users/import", file.toString(),
+        "Authorization", "Bearer " + readOnly, "Content-Type", "application/json").status());
+    Http.Response imported = target.http().send("POST", "/admin/v1/users/import", file.toString(),
+        "Authorization", "Bearer " + importer, "Content-Type", "application/json");
+    assertEquals(200, imported.status(), imported.body());
+    assertEquals(1, imported.json().get("passkeysAdded").asInt());
+    Http.Response signedIn = new PasskeyClient(target.http()).signIn(device.at(target.url()), null);
+    assertEquals(200, signedIn.status(), signedIn.body());
+    assertEquals(person.userId(), signedIn.json().get("user").get("id").asText());
+    // A wrong entry: 400 with the entry named, nothing imported.
+    ((com.fasterxml.jackson.databind.node.ObjectNode) kept.get(0).withArray("passkeys").get(0))
+        .put("publicKey", "AAAA");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) kept.get(0)).put("email", "someone-else@example.com");
+    Http.Response refused = target.http().send("POST", "/admin/v1/users/import", file.toString(),
+        "Authorization", "Bearer " + importer, "Content-Type", "application/json");
+    dev.sesame.support.Problems.assertProblem(refused, 400, "invalid_import");
+    assertTrue(refused.json().get("errors").get(0).asText().startsWith("entry 1: "), refused.body());
+    // Events on both sides name the keys.
+    assertEquals(1, (int) source.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM audit_events WHERE type = 'users.exported' AND actor = 'key:exporter'")
+        .mapTo(Integer.class).one()));
+    assertEquals(1, (int) target.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM audit_events WHERE type = 'users.imported' AND actor = 'key:importer'")
+        .mapTo(Integer.class).one()));
+  }
 }

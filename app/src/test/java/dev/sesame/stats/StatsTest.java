@@ -114,6 +114,14 @@ class StatsTest {
     String users = TestServer.cli(sesame.server(), "service-key", "create", "nostats", "--scopes", "users:read")
         .stdout().strip();
     assertProblem(http.get("/admin/v1/stats", "Authorization", "Bearer " + users), 403, "insufficient_scope");
+    assertProblem(http.get("/admin/v1/settings", "Authorization", "Bearer " + users), 403, "insufficient_scope");
+    String settingsKey = TestServer.cli(sesame.server(), "service-key", "create", "conf", "--scopes", "settings:read")
+        .stdout().strip();
+    Http.Response settings = http.get("/admin/v1/settings", "Authorization", "Bearer " + settingsKey);
+    assertEquals(200, settings.status(), settings.body());
+    assertEquals("10m", settings.json().get("emailTtl").asText());
+    assertTrue(List.of("set", "not set").contains(settings.json().get("masterKey").asText()),
+        "the master key is never shown");
     String key = TestServer.cli(sesame.server(), "service-key", "create", "dash2", "--scopes", "stats:read")
         .stdout().strip();
     assertProblem(http.get("/admin/v1/stats?days=0", "Authorization", "Bearer " + key), 400, "invalid_request");
