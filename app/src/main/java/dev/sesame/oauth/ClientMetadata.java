@@ -20,6 +20,11 @@ import java.util.regex.Pattern;
 public final class ClientMetadata {
   /** The scopes Sesame knows (OpenID Connect Core §5.4 and §11). */
   public static final List<String> SCOPES = List.of("openid", "email", "profile", "offline_access", "metadata");
+  /**
+   * What a client may ask for when its registration names no scope: everything but {@code metadata} (a person's
+   * public metadata), which an operator grants a client by naming it.
+   */
+  public static final List<String> DEFAULT_SCOPES = List.of("openid", "email", "profile", "offline_access");
   static final List<String> GRANT_TYPES = List.of("authorization_code", "refresh_token");
   static final List<String> ID_TOKEN_ALGS = List.of("RS256", "ES256");
   private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._~-]{3,64}");
@@ -95,7 +100,7 @@ public final class ClientMetadata {
     List<String> postLogout = stringList(json, "post_logout_redirect_uris").orElse(List.of());
     postLogout.forEach(u -> redirectUri(u, "post_logout_redirect_uris"));
     List<String> scopes = optionalString(json, "scope").map(s -> List.of(s.strip().split("\\s+")))
-        .orElse(SCOPES);
+        .orElse(DEFAULT_SCOPES);
     for (String s : scopes) {
       if (!SCOPES.contains(s)) {
         throw invalid("scope may contain " + String.join(" ", SCOPES) + "; not '" + s + "'");

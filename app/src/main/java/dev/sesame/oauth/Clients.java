@@ -130,7 +130,8 @@ public final class Clients {
 
   /**
    * RFC 7591 dynamic registration: a public client only (PKCE, no secret), its id assigned here. Fields only an
-   * operator may set are refused; scope values Sesame does not know are left out (the answer says what was
+   * operator may set are refused; scope values Sesame does not know, and {@code metadata} (people's public metadata
+   * is for clients an operator registers), are left out (the answer says what was
    * registered, §3.2.1).
    */
   public Issued registerDynamic(Map<String, ?> metadata) {
@@ -150,7 +151,7 @@ public final class Clients {
     m.put("token_endpoint_auth_method", "none");
     if (m.get("scope") instanceof String scope) {
       List<String> known = java.util.Arrays.stream(scope.strip().split("\\s+"))
-          .filter(ClientMetadata.SCOPES::contains).distinct().toList();
+          .filter(ClientMetadata.DEFAULT_SCOPES::contains).distinct().toList(); // never metadata: anyone registers
       if (known.isEmpty()) {
         m.remove("scope");
       } else {

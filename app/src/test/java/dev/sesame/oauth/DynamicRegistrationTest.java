@@ -44,7 +44,7 @@ class DynamicRegistrationTest {
     m.setTokenEndpointAuthMethod(ClientAuthenticationMethod.NONE);
     m.setGrantTypes(Set.of(com.nimbusds.oauth2.sdk.GrantType.AUTHORIZATION_CODE,
         com.nimbusds.oauth2.sdk.GrantType.REFRESH_TOKEN));
-    m.setScope(com.nimbusds.oauth2.sdk.Scope.parse("openid email mcp:tools"));
+    m.setScope(com.nimbusds.oauth2.sdk.Scope.parse("openid email mcp:tools metadata"));
     return m;
   }
 
@@ -64,7 +64,7 @@ class DynamicRegistrationTest {
     assertNull(info.getSecret(), "public: no secret");
     assertNotNull(info.getIDIssueDate());
     assertEquals(com.nimbusds.oauth2.sdk.Scope.parse("openid email"), info.getMetadata().getScope(),
-        "unknown scope values left out, and the answer says so");
+        "unknown scope values and metadata (operator-granted only) left out, and the answer says so");
     assertEquals(Client.Source.DYNAMIC, new Clients(sesame.jdbi(), "default").find(info.getID().getValue())
         .orElseThrow().source());
 
