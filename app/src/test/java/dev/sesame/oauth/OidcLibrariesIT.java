@@ -208,7 +208,13 @@ class OidcLibrariesIT {
         assertTrue(page.textContent("body").contains("Sign in"), page.content());
       }
       page.navigate(app(rp) + "/login");
-      page.waitForSelector("sesame-auth #email");
+      try {
+        page.waitForSelector("sesame-auth #email");
+      } catch (com.microsoft.playwright.TimeoutError e) {
+        Browsers.screenshot(page, "oidc/" + rp + "-failed-after-logout");
+        throw new AssertionError("after the logout, /login shows no sign-in form; the page is " + page.url()
+            + ": " + page.textContent("body"), e);
+      }
       assertTrue(page.url().startsWith(sesame.url() + "/authorize?"), "no single sign-on after the logout");
     }
 
