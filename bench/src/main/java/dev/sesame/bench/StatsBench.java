@@ -49,7 +49,7 @@ final class StatsBench {
             (System.nanoTime() - t0) / 1e9);
         String key = server.cli("service-key", "create", "stats-bench", "--scopes", "stats:read").strip();
         List<String> rows = new ArrayList<>();
-        rows.add("| dashboard | requests | median | max | server CPU / request | PostgreSQL CPU / request |");
+        rows.add("| request | requests | median | max | server CPU / request | PostgreSQL CPU / request |");
         rows.add("|---|---|---|---|---|---|");
         long r0 = System.nanoTime();
         server.cli("stats", "1");
@@ -58,6 +58,17 @@ final class StatsBench {
             (System.nanoTime() - r0) / 1e9);
         rows.add(measure(server, key, 30, 20, "30 days, rolled up", pg));
         rows.add(measure(server, key, 400, 10, "400 days, rolled up", pg));
+        // The users list at the same size: the first page, a page deep in (keyset cursor), a prefix search, and the
+        // email-only filter.
+        String usersKey = server.cli("service-key", "create", "users-bench", "--scopes", "users:read").strip();
+        String middle = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+            (java.time.Instant.now().minus(java.time.Duration.ofDays(200)) + "|00000000-0000-0000-0000-000000000000")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        rows.add(time(server, usersKey, "/admin/v1/users?limit=50", "users: first page of 50"));
+        rows.add(time(server, usersKey, "/admin/v1/users?limit=50&cursor=" + middle, "users: a page 500,000 in"));
+        rows.add(time(server, usersKey, "/admin/v1/users?limit=50&email=user4242", "users: email prefix search"));
+        rows.add(time(server, usersKey, "/admin/v1/users?limit=50&has_passkey=false&cursor=" + middle,
+            "users: email only, deep in"));
         String table = String.join("\n", rows);
         System.out.println(table);
         System.out.println(rollUp);
@@ -112,8 +123,17 @@ final class StatsBench {
 
   private static String measure(SesameProcess server, String key, int days, int requests, String label,
                                 EmbeddedPostgres pg) throws Exception {
+    return time(server, key, "/admin/v1/stats?days=" + days, label, requests);
+  }
+
+  private static String time(SesameProcess server, String key, String path, String label) throws Exception {
+    return time(server, key, path, label, 20);
+  }
+
+  private static String time(SesameProcess server, String key, String path, String label, int requests)
+      throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/admin/v1/stats?days=" + days))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
         .header("Authorization", "Bearer " + key).build();
     List<Double> millis = new ArrayList<>();
     long serverBefore = server.usage().cpuTicks();
@@ -123,7 +143,7 @@ final class StatsBench {
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       millis.add((System.nanoTime() - t) / 1e6);
       if (r.statusCode() != 200) {
-        throw new IllegalStateException("dashboard: " + r.statusCode() + " " + r.body());
+        throw new IllegalStateException(path + ": " + r.statusCode() + " " + r.body());
       }
     }
     double serverMs = (server.usage().cpuTicks() - serverBefore) * 1000.0 / SesameProcess.TICKS_PER_SECOND
