@@ -31,6 +31,8 @@ import dev.sesame.email.Outbox;
 import dev.sesame.email.SmtpMailer;
 import dev.sesame.http.HttpServer;
 import dev.sesame.maintenance.Janitor;
+import dev.sesame.metrics.Metrics;
+import dev.sesame.metrics.MetricsEndpoint;
 import dev.sesame.stats.Stats;
 import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.Aaguids;
@@ -61,9 +63,12 @@ public final class Main implements AutoCloseable {
 
   private final Deque<AutoCloseable> running = new ArrayDeque<>();
   private final HttpServer http;
+  private MetricsEndpoint metricsEndpoint;
+  private final Config config;
   private SigningKeys signingKeys;
 
   public Main(Config config) {
+    this.config = config;
     try {
       String provider = FastCrypto.install();
       log.info("Starting Sesame with {}", config.describe());
@@ -71,8 +76,13 @@ public final class Main implements AutoCloseable {
 
       Database database = Database.open(config);
       running.push(database);
+      Metrics metrics = new Metrics();
+      running.push(metrics);
+      database.instrument(metrics.registry());
+      metrics.counter("sesame.database.embedded.restarts", "Times the embedded PostgreSQL was started again after "
+          + "it died", database, Database::embeddedRestarts);
 
-      AuditLog audit = new AuditLog();
+      AuditLog audit = new AuditLog(metrics::auditEvent);
       Clients clients = new Clients(database.jdbi(), config.clientId());
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
@@ -93,7 +103,11 @@ public final class Main implements AutoCloseable {
             config.publicUrlIsLocalhost() ? " and shown at " + config.issuer() + "/dev/mail to this machine" : "");
       }
       devMailboxWarning(config).ifPresent(log::warn);
-      Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox());
+      Outbox outbox = new Outbox(database.jdbi(), mailer, config.devMailbox())
+          .countingDeliveries(metrics::emailDelivery);
+      metrics.gauge("sesame.email.outbox.depth", "Emails waiting to be sent", outbox, o -> o.backlog().depth());
+      metrics.gauge("sesame.email.outbox.oldest.seconds", "Age of the oldest email waiting to be sent", outbox,
+          o -> o.backlog().oldestSeconds());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
       Aaguids aaguids = Aaguids.load(config.passkeys().aaguidFile());
       Stats stats = new Stats(database.jdbi(), aaguids, java.time.Clock.systemUTC());
@@ -107,7 +121,7 @@ public final class Main implements AutoCloseable {
           clients, idTokens);
       MailDomains mailDomains = new MailDomains(config.mailDomains());
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
-          new RateLimiter(database.jdbi()), audit, mailDomains, config);
+          new RateLimiter(database.jdbi(), metrics::rateLimited), audit, mailDomains, config);
       EmailChanges emailChanges = new EmailChanges(database.jdbi(), outbox, audit, mailDomains, config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), aaguids,
@@ -118,9 +132,11 @@ public final class Main implements AutoCloseable {
       ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
       Optional<DynamicRegistration> registration = config.dynamicRegistration()
-          .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi()), limit));
+          .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi(), metrics::rateLimited), limit));
       UserDirectory userDirectory = new UserDirectory(database.jdbi());
+      metricsEndpoint = new MetricsEndpoint(metrics, config.metrics());
       List<Feature> features = List.of(
+          metricsEndpoint,
           new EmailEndpoints(emailSignIn, emailChanges, outbox, authorizationRequests, web,
               config.devMailbox() && config.publicUrlIsLocalhost()),
           new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),
@@ -131,7 +147,7 @@ public final class Main implements AutoCloseable {
           new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
               serviceKeys, stats, config.describe(), database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
-          features, clients::isWebOrigin));
+          features, clients::isWebOrigin, metricsEndpoint.requestLogger()));
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -177,8 +193,16 @@ public final class Main implements AutoCloseable {
   public Main start() {
     http.start();
     running.push(http);
+    running.push(metricsEndpoint.start(config.bindHost()));
+    config.metrics().port().ifPresent(p -> log.info("Metrics at http://{}:{}/metrics", config.bindHost(),
+        metricsEndpoint.port()));
     log.info("Sesame is ready on port {}", http.port());
     return this;
+  }
+
+  /** The port /metrics listens on when it has its own, else -1. */
+  public int metricsPort() {
+    return metricsEndpoint.port();
   }
 
   public int port() {

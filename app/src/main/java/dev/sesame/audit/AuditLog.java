@@ -69,8 +69,21 @@ public final class AuditLog {
       INSERT INTO audit_events (type, user_id, session_id, ip, details, actor)
       VALUES (:auditType, :userId, :sessionId, :ip, CAST(:auditDetails AS jsonb), :auditActor)""";
 
+  private final java.util.function.Consumer<Event> observer;
+
+  /** An audit log whose events nobody else watches (the CLI). */
+  public AuditLog() {
+    this(event -> { });
+  }
+
+  /** @param observer told of every event as it is recorded (the metrics count them) */
+  public AuditLog(java.util.function.Consumer<Event> observer) {
+    this.observer = observer;
+  }
+
   /** Binds {@link #INSERT}'s own parameters. */
-  public static <S extends SqlStatement<S>> S bind(S statement, Event event) {
+  public <S extends SqlStatement<S>> S bind(S statement, Event event) {
+    observer.accept(event);
     return statement.bind("auditType", event.type().eventName()).bind("auditDetails", json(event.details()))
         .bind("auditActor", ACTOR.get());
   }
@@ -106,6 +119,7 @@ public final class AuditLog {
   }
 
   public void record(Handle handle, Type type, UUID userId, UUID sessionId, String ip, Map<String, ?> details) {
+    // bind() tells the observer.
     bind(handle.createUpdate(INSERT), new Event(type, details))
         .bind("userId", userId)
         .bind("sessionId", sessionId)

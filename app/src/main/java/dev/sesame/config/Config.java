@@ -50,7 +50,18 @@ public record Config(
     String tokenAlg,
     Optional<Path> clientsFile,
     Optional<RateLimit> dynamicRegistration,
-    Duration auditRetention) {
+    Duration auditRetention,
+    Metrics metrics) {
+
+  /**
+   * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
+   * the main port to requests bearing {@code token}. Neither set: not served.
+   */
+  public record Metrics(Optional<Integer> port, Optional<Secret> token) {
+    public boolean enabled() {
+      return port.isPresent() || token.isPresent();
+    }
+  }
 
   public enum SmtpTls { STARTTLS, TLS, NONE }
 
@@ -207,11 +218,23 @@ public record Config(
     RateLimit registrationLimit = r.get("SESAME_RATE_LIMIT_REGISTRATION", "10/1h", RateLimit::parse);
     Duration auditRetention = r.get("SESAME_AUDIT_RETENTION", "400d",
         s -> r.duration(s, Duration.ofDays(1), Duration.ofDays(36500)));
+    Optional<Integer> metricsPort = r.optional("SESAME_METRICS_PORT", Reader::port);
+    if (metricsPort.isPresent() && metricsPort.get() == port) {
+      throw new ConfigException("SESAME_METRICS_PORT", "must differ from SESAME_PORT (to serve /metrics on the main "
+          + "port, set SESAME_METRICS_TOKEN instead)");
+    }
+    Optional<Secret> metricsToken = r.optional("SESAME_METRICS_TOKEN", s -> {
+      if (s.length() < 16) {
+        throw new IllegalArgumentException("must be at least 16 characters (e.g. `openssl rand -base64 24`)");
+      }
+      return new Secret(s);
+    });
 
     return new Config(port, bindHost, publicUrl, rpId, rpName, allowedOrigins, redirectAllowlist, databaseUrl,
         databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg,
-        clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty(), auditRetention);
+        clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty(), auditRetention,
+        new Metrics(metricsPort, metricsToken));
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -255,6 +278,10 @@ public record Config(
     out.put("clientsFile", clientsFile.map(Path::toString).orElse("none"));
     out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
+    out.put("metrics", metrics.port().map(p -> "port " + p).orElse("")
+        + (metrics.port().isPresent() && metrics.token().isPresent() ? " and " : "")
+        + (metrics.token().isPresent() ? "main port with a bearer token" : "")
+        + (metrics.enabled() ? "" : "off"));
     return out;
   }
 

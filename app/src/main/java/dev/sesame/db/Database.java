@@ -237,6 +237,11 @@ public final class Database implements AutoCloseable {
     return health;
   }
 
+  /** Publishes the pool's meters (connections active, idle, pending; acquire and usage times) to {@code registry}. */
+  public void instrument(io.micrometer.core.instrument.MeterRegistry registry) {
+    pool.setMetricRegistry(registry);
+  }
+
   /** True when Sesame runs its own embedded PostgreSQL. */
   public boolean embedded() {
     return embedded.isPresent();

@@ -69,6 +69,24 @@ public final class Outbox {
     wake.nudge();
   }
 
+  /** What waits to be sent: how many messages, and the age of the oldest (0 when none). */
+  public record Backlog(long depth, double oldestSeconds) {}
+
+  public Backlog backlog() {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT count(*) AS depth, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
+            FROM email_outbox WHERE status = 'pending'""")
+        .map((rs, ctx) -> new Backlog(rs.getLong("depth"), rs.getDouble("oldest"))).one());
+  }
+
+  /** Tells {@code deliveries} each attempt's result ({@code sent}, {@code retry}, {@code expired}): the metrics. */
+  public Outbox countingDeliveries(java.util.function.Consumer<String> deliveries) {
+    this.deliveries = deliveries;
+    return this;
+  }
+
+  private volatile java.util.function.Consumer<String> deliveries = result -> { };
+
   /** The newest messages, for the development mailbox. */
   public List<StoredMessage> latest(int limit) {
     return jdbi.withHandle(h -> h.createQuery("""
@@ -123,6 +141,7 @@ public final class Outbox {
       }
       if (message.expired()) {
         record(new Mark(message.id(), "expired", null, null));
+        deliveries.accept("expired");
         log.warn("Dropped outbox message {}: it expired before it could be delivered", message.id());
         continue;
       }
@@ -130,7 +149,9 @@ public final class Outbox {
         mailer.send(new Mailer.OutgoingEmail(message.recipient(), message.subject(), message.textBody(),
             message.htmlBody()));
         record(new Mark(message.id(), "sent", null, null));
+        deliveries.accept("sent");
       } catch (Mailer.MailException | RuntimeException e) {
+        deliveries.accept("retry");
         Duration backoff = backoff(message.attempts());
         record(new Mark(message.id(), "pending", backoff, truncate(e.getMessage())));
         log.warn("Outbox message {} not delivered (attempt {}), retrying in {} ms: {}", message.id(),

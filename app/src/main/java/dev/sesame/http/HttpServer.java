@@ -32,7 +32,7 @@ public final class HttpServer implements AutoCloseable {
    */
   public record Services(Config config, Database database, Web web, SessionService sessions,
                          AccessTokens accessTokens, PasskeyService passkeys, List<Feature> features,
-                         Predicate<String> clientWebOrigin) {}
+                         Predicate<String> clientWebOrigin, io.javalin.http.RequestLogger requestLogger) {}
 
   public HttpServer(Services s) {
     Config config = s.config();
@@ -59,6 +59,7 @@ public final class HttpServer implements AutoCloseable {
       c.http.maxRequestSize = MAX_BODY_BYTES;
       c.http.generateEtags = true;
       c.jsonMapper(new io.javalin.json.JavalinJackson(web.mapper(), false));
+      c.requestLogger.http(s.requestLogger());
 
       c.routes.before(ctx -> securityHeaders(ctx, config));
       c.routes.before("/v1/*", cors::allow);

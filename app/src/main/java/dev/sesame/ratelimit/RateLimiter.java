@@ -20,8 +20,15 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  */
 public final class RateLimiter {
   private final Jdbi jdbi;
+  private final java.util.function.Consumer<String> refused;
 
   public RateLimiter(Jdbi jdbi) {
+    this(jdbi, limit -> { });
+  }
+
+  /** @param refused told which limit refused a hit (e.g. {@code email-start:ip}), for the metrics */
+  public RateLimiter(Jdbi jdbi, java.util.function.Consumer<String> refused) {
+    this.refused = refused;
     this.jdbi = jdbi;
   }
 
@@ -72,6 +79,7 @@ public final class RateLimiter {
     long retryAfter = 1;
     for (Hit hit : hits) {
       if (!allowed.contains(hit.bucket())) {
+        refused.accept(limitName(hit.bucket()));
         double seconds = jdbi.withHandle(h -> h.createQuery("""
                 SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
                 FROM rate_limits WHERE bucket = :bucket
@@ -83,6 +91,18 @@ public final class RateLimiter {
       }
     }
     return retryAfter;
+  }
+
+  /** A bucket's limit without whose it is: "email-start:ip:203.0.113.9" → "email-start:ip". */
+  static String limitName(String bucket) {
+    for (String kind : new String[] {":ip:", ":email:"}) {
+      int at = bucket.indexOf(kind);
+      if (at >= 0) {
+        return bucket.substring(0, at + kind.length() - 1);
+      }
+    }
+    int colon = bucket.indexOf(':');
+    return colon < 0 ? bucket : bucket.substring(0, colon);
   }
 
   /** The emission interval: the steady spacing of hits, {@code window / max}, in seconds. */

@@ -347,7 +347,7 @@ public final class SessionService {
         .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
         .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
         .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new));
-    (event == null ? insert : AuditLog.bind(insert, event)).execute();
+    (event == null ? insert : audit.bind(insert, event)).execute();
     return refresh;
   }
 
