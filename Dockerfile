@@ -29,8 +29,10 @@ VOLUME ["/var/lib/sesame/data"]
 EXPOSE 8080
 USER sesame
 
+# Liveness: /health turns 503 only when the process cannot recover by itself (Docker and Swarm restart an unhealthy
+# container). Readiness (/ready: the database is reachable and writable) belongs to the load balancer's probe.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${SESAME_PORT}/ready" || exit 1
+  CMD curl -fsS "http://127.0.0.1:${SESAME_PORT}/health" || exit 1
 
 # exec form: the JVM is PID 1 and gets SIGTERM, so in-flight requests finish and the database stops cleanly.
 # Class-data sharing: the first run writes the classes it loaded to an archive in the data volume when it stops, and
