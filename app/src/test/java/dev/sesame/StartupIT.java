@@ -117,7 +117,8 @@ class StartupIT {
     return pb.start();
   }
 
-  private static void awaitReady(Http http, Process process, Path log) throws Exception {
+  /** Waits for {@code /ready}; fails with the log when the process exits or 90 s pass. */
+  static void awaitReady(Http http, Process process, Path log) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {

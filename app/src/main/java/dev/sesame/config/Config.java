@@ -51,7 +51,8 @@ public record Config(
     Optional<Path> clientsFile,
     Optional<RateLimit> dynamicRegistration,
     Duration auditRetention,
-    Metrics metrics) {
+    Metrics metrics,
+    String logFormat) {
 
   /**
    * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
@@ -234,7 +235,9 @@ public record Config(
         databaseUser, databasePassword, poolSize, dataDir, smtp, mailDomains, emailTtl, accessTtl, refreshTtl, reuseGrace, audience, clientId,
         masterKey, trustedProxies, emailStart, ip, codeGuesses, passkeys, idleTtl, maxTtl, keyRotation, keyPrepublish, tokenAlg,
         clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty(), auditRetention,
-        new Metrics(metricsPort, metricsToken));
+        new Metrics(metricsPort, metricsToken),
+        // Logback reads it too (logback.xml picks the appender); checked here so a typo stops start-up clearly.
+        r.get("SESAME_LOG_FORMAT", "text", s -> r.oneOf(s, "text", "json")));
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -278,6 +281,7 @@ public record Config(
     out.put("clientsFile", clientsFile.map(Path::toString).orElse("none"));
     out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
+    out.put("logFormat", logFormat);
     out.put("metrics", metrics.port().map(p -> "port " + p).orElse("")
         + (metrics.port().isPresent() && metrics.token().isPresent() ? " and " : "")
         + (metrics.token().isPresent() ? "main port with a bearer token" : "")

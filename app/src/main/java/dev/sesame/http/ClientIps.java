@@ -47,6 +47,11 @@ public final class ClientIps {
     return peer;
   }
 
+  /** Whether the request came straight from a trusted proxy (whose headers, such as X-Request-Id, count). */
+  public boolean fromTrustedProxy(Context ctx) {
+    return !trustedProxies.isEmpty() && trusted(ctx.req().getRemoteAddr());
+  }
+
   private boolean trusted(String address) {
     if (!LITERAL.matcher(address).matches()) {
       return false;

@@ -49,6 +49,7 @@ public final class HttpServer implements AutoCloseable {
         config.passkeys().relatedOrigins());
 
     StaticAssets assets = new StaticAssets();
+    AccessLog accessLog = new AccessLog(web.clientIps(), config.logFormat().equals("json"));
     this.app = Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;
@@ -59,8 +60,9 @@ public final class HttpServer implements AutoCloseable {
       c.http.maxRequestSize = MAX_BODY_BYTES;
       c.http.generateEtags = true;
       c.jsonMapper(new io.javalin.json.JavalinJackson(web.mapper(), false));
-      c.requestLogger.http(s.requestLogger());
+      c.requestLogger.http(accessLog.after(s.requestLogger()));
 
+      c.routes.before(accessLog::before);
       c.routes.before(ctx -> securityHeaders(ctx, config));
       c.routes.before("/v1/*", cors::allow);
       c.routes.before("/.well-known/*", cors::allowAnyone);

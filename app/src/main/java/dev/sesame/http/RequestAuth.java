@@ -52,6 +52,7 @@ public final class RequestAuth {
         .filter(s -> s.user().id().equals(claims.userId()))
         .orElseThrow(() -> new ApiException(401, "invalid_token", "This session has ended. Sign in again.",
             CHALLENGE));
+    AccessLog.identify(session.user().id());
     return new Bearer(session, claims.scope());
   }
 
@@ -77,10 +78,12 @@ public final class RequestAuth {
     } catch (ApiException e) {
       throw new ApiException(e.status(), e.code(), e.detail(), CHALLENGE);
     }
-    return sessions.findActive(claims.sessionId())
+    SessionService.ActiveSession session = sessions.findActive(claims.sessionId())
         .filter(s -> s.user().id().equals(claims.userId()))
         .orElseThrow(() -> new ApiException(401, "invalid_token", "This session has ended. Sign in again.",
             CHALLENGE));
+    AccessLog.identify(session.user().id());
+    return session;
   }
 
   /**

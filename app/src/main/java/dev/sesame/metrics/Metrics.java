@@ -59,9 +59,17 @@ public final class Metrics implements AutoCloseable {
     return registry.scrape();
   }
 
+  /** Meters are looked up once per series and kept: building a meter id on every request costs more than counting. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Counter> signIns = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record RequestSeries(String route, String method, int status) {}
+
+  private final java.util.concurrent.ConcurrentHashMap<RequestSeries, Timer> requests =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private Counter signIns(String method, String result) {
-    return Counter.builder("sesame.sign.ins").description("Sign-ins by method and result")
-        .tags("method", method, "result", result).register(registry);
+    return signIns.computeIfAbsent(method + "|" + result, k -> Counter.builder("sesame.sign.ins")
+        .description("Sign-ins by method and result").tags("method", method, "result", result).register(registry));
   }
 
   /** Counts an audit event as it is recorded. */
@@ -93,11 +101,12 @@ public final class Metrics implements AutoCloseable {
 
   /** One HTTP request: its route template (or {@code unmatched}), method, status and duration. */
   public void httpRequest(String route, String method, int status, float millis) {
-    Timer.builder("http.server.requests").description("HTTP requests by route, method and status")
-        .tags("route", route, "method", method, "status", Integer.toString(status))
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
-        .register(registry)
+    requests.computeIfAbsent(new RequestSeries(route, method, status), k -> Timer.builder("http.server.requests")
+            .description("HTTP requests by route, method and status")
+            .tags("route", route, "method", method, "status", Integer.toString(status))
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry))
         .record((long) (millis * 1_000_000L), TimeUnit.NANOSECONDS);
   }
 

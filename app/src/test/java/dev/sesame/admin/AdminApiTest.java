@@ -264,6 +264,9 @@ class AdminApiTest {
     assertEquals(202, http.post("/admin/v1/users/" + person.userId() + "/email", Map.of("email", next),
         as(writer)).status());
 
+    assertProblem(http.send("DELETE", "/admin/v1/users/" + person.userId(), null, as(reader)), 403,
+        "insufficient_scope"); // a key without users:write cannot delete
+    assertEquals(200, http.get("/v1/me", person.bearer()).status(), "nothing happened");
     assertEquals(204, http.send("DELETE", "/admin/v1/users/" + person.userId(), null, as(writer)).status());
     assertEquals(401, http.get("/v1/me", person.bearer()).status());
     assertProblem(http.get("/admin/v1/users/" + person.userId(), as(reader)), 404, "user_not_found");

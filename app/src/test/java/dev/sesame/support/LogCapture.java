@@ -6,7 +6,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Everything the server logs while it is open (slf4j-simple writes to {@code System.err}, looked up per message),
+ * Everything the server logs while it is open (Logback's console appender writes to {@code System.err}, looked up
+ * per message),
  * still passed on to the real stderr so a failing test shows it.
  */
 public final class LogCapture implements AutoCloseable {

@@ -45,19 +45,24 @@ class AdminConsoleTest {
     try (BrowserContext context = browsers.desktop()) {
       Page page = context.newPage();
       VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page);
-      page.navigate(sesame.url() + "/login");
-      page.fill("sesame-auth #email", adminEmail);
-      page.click("sesame-auth button:has-text('Continue with email')");
-      page.waitForSelector("sesame-auth #code");
-      page.fill("sesame-auth #code", DevMailbox.latestCode(http, adminEmail));
-      page.click("sesame-auth button:has-text('Sign in')");
-      page.waitForSelector("sesame-auth #create-passkey");
-      page.click("sesame-auth #create-passkey");
-      page.waitForURL("**/account");
+      signUpWithPasskey(page, adminEmail);
       adminPasskey = authenticator.credentials().get(0).getAsJsonObject();
     }
     TestServer.CliResult granted = TestServer.cli(sesame, "admin", "grant", adminEmail);
     assertEquals(0, granted.status(), granted.stderr());
+  }
+
+  /** Signs up on the hosted pages by email code and takes the passkey offer (the page's authenticator holds it). */
+  static void signUpWithPasskey(Page page, String email) {
+    page.navigate(sesame.url() + "/login");
+    page.fill("sesame-auth #email", email);
+    page.click("sesame-auth button:has-text('Continue with email')");
+    page.waitForSelector("sesame-auth #code");
+    page.fill("sesame-auth #code", DevMailbox.latestCode(http, email));
+    page.click("sesame-auth button:has-text('Sign in')");
+    page.waitForSelector("sesame-auth #create-passkey");
+    page.click("sesame-auth #create-passkey");
+    page.waitForURL("**/account");
   }
 
   @AfterAll
@@ -206,15 +211,7 @@ class AdminConsoleTest {
     try (BrowserContext context = browsers.desktop()) {
       Page page = context.newPage();
       VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page);
-      page.navigate(sesame.url() + "/login");
-      page.fill("sesame-auth #email", email);
-      page.click("sesame-auth button:has-text('Continue with email')");
-      page.waitForSelector("sesame-auth #code");
-      page.fill("sesame-auth #code", DevMailbox.latestCode(http, email));
-      page.click("sesame-auth button:has-text('Sign in')");
-      page.waitForSelector("sesame-auth #create-passkey");
-      page.click("sesame-auth #create-passkey");
-      page.waitForURL("**/account");
+      signUpWithPasskey(page, email);
       page.navigate(sesame.url() + "/admin");
       page.waitForSelector("#passkey-sign-in");
       page.click("#passkey-sign-in");
