@@ -10,6 +10,9 @@ import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.stats.Stats;
+import dev.sesame.webhooks.Destinations;
+import dev.sesame.webhooks.WebhookCommands;
+import dev.sesame.webhooks.Webhooks;
 import dev.sesame.tokens.SigningKeys;
 import java.io.PrintStream;
 import java.util.List;
@@ -41,7 +44,7 @@ final class Cli {
                                      GET /admin/v1/stats) for the last DAYS days (30) as JSON
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
-      """ + ClientCommands.USAGE;
+      """ + ClientCommands.USAGE + WebhookCommands.USAGE;
 
   private Cli() {}
 
@@ -76,6 +79,13 @@ final class Cli {
         return 0;
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(e);
+      }
+    }
+    if (args.get(0).equals("webhook")) {
+      try (Database database = Database.open(config)) {
+        Destinations destinations = new Destinations(config.webhookPrivateNetworks());
+        return WebhookCommands.run(new Webhooks(database.jdbi(), Main.masterKey(config), destinations),
+            args.subList(1, args.size()), out, err);
       }
     }
     if (args.get(0).equals("client")) {

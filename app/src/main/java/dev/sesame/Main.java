@@ -34,6 +34,9 @@ import dev.sesame.maintenance.Janitor;
 import dev.sesame.metrics.Metrics;
 import dev.sesame.metrics.MetricsEndpoint;
 import dev.sesame.stats.Stats;
+import dev.sesame.webhooks.Destinations;
+import dev.sesame.webhooks.WebhookSender;
+import dev.sesame.webhooks.Webhooks;
 import dev.sesame.oauth.Clients;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.passkeys.PasskeyService;
@@ -109,6 +112,10 @@ public final class Main implements AutoCloseable {
       metrics.gauge("sesame.email.outbox.oldest.seconds", "Age of the oldest email waiting to be sent", outbox,
           o -> o.backlog().oldestSeconds());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
+      Destinations destinations = new Destinations(config.webhookPrivateNetworks());
+      Webhooks webhooks = new Webhooks(database.jdbi(), masterKey(config), destinations);
+      running.push(new WebhookSender(database.jdbi(), webhooks, destinations, metrics::webhookDelivery)
+          .start(Duration.ofSeconds(1)));
       Aaguids aaguids = Aaguids.load(config.passkeys().aaguidFile());
       Stats stats = new Stats(database.jdbi(), aaguids, java.time.Clock.systemUTC());
       running.push(new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp)

@@ -52,7 +52,8 @@ public record Config(
     Optional<RateLimit> dynamicRegistration,
     Duration auditRetention,
     Metrics metrics,
-    String logFormat) {
+    String logFormat,
+    boolean webhookPrivateNetworks) {
 
   /**
    * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
@@ -237,7 +238,9 @@ public record Config(
         clientsFile, registration ? Optional.of(registrationLimit) : Optional.empty(), auditRetention,
         new Metrics(metricsPort, metricsToken),
         // Logback reads it too (logback.xml picks the appender); checked here so a typo stops start-up clearly.
-        r.get("SESAME_LOG_FORMAT", "text", s -> r.oneOf(s, "text", "json")));
+        r.get("SESAME_LOG_FORMAT", "text", s -> r.oneOf(s, "text", "json")),
+        // SSRF: webhooks never go to private, loopback or link-local addresses unless this says so (development).
+        r.get("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", s -> r.oneOf(s, "true", "false")).equals("true"));
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -282,6 +285,7 @@ public record Config(
     out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
     out.put("logFormat", logFormat);
+    out.put("webhookPrivateNetworks", webhookPrivateNetworks ? "allowed" : "refused");
     out.put("metrics", metrics.port().map(p -> "port " + p).orElse("")
         + (metrics.port().isPresent() && metrics.token().isPresent() ? " and " : "")
         + (metrics.token().isPresent() ? "main port with a bearer token" : "")

@@ -99,6 +99,12 @@ public final class Metrics implements AutoCloseable {
         .tag("result", result).register(registry).increment();
   }
 
+  /** A webhook delivery attempt's result: {@code delivered}, {@code retry} or {@code failed} (gave up). */
+  public void webhookDelivery(String result) {
+    Counter.builder("sesame.webhook.deliveries").description("Webhook delivery attempts by result")
+        .tag("result", result).register(registry).increment();
+  }
+
   /** One HTTP request: its route template (or {@code unmatched}), method, status and duration. */
   public void httpRequest(String route, String method, int status, float millis) {
     requests.computeIfAbsent(new RequestSeries(route, method, status), k -> Timer.builder("http.server.requests")

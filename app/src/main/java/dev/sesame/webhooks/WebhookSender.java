@@ -1,0 +1,162 @@
+package dev.sesame.webhooks;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends webhook deliveries: at least once, in order per person and endpoint (a person's next event waits until the
+ * one before it is delivered or given up), retried with exponential back-off and jitter for up to 3 days. Every node
+ * runs one; rows are claimed with {@code FOR UPDATE SKIP LOCKED} and leased, so no two nodes send one at once, and
+ * a node that dies mid-send leaves its rows to be sent again when the lease ends. 10 s timeout, redirects not
+ * followed, the destination checked again before each attempt.
+ */
+public final class WebhookSender implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
+  static final Duration GIVE_UP_AFTER = Duration.ofDays(3);
+  static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration LEASE = Duration.ofMinutes(2);
+  private static final int BATCH = 20;
+
+  private final Jdbi jdbi;
+  private final Webhooks webhooks;
+  private final Destinations destinations;
+  private final Consumer<String> results;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
+      .followRedirects(HttpClient.Redirect.NEVER).build();
+  private ScheduledExecutorService scheduler;
+
+  /** @param results told each attempt's result ({@code delivered}, {@code retry}, {@code failed}): the metrics */
+  public WebhookSender(Jdbi jdbi, Webhooks webhooks, Destinations destinations, Consumer<String> results) {
+    this.jdbi = jdbi;
+    this.webhooks = webhooks;
+    this.destinations = destinations;
+    this.results = results;
+  }
+
+  public WebhookSender start(Duration every) {
+    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sesame-webhooks");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.scheduleWithFixedDelay(() -> {
+      try {
+        while (deliverDue() == BATCH) {
+          // a full batch: more may be due
+        }
+      } catch (RuntimeException e) {
+        log.warn("Webhook delivery paused, will retry: {}", e.getMessage());
+      }
+    }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  private record Claimed(long id, String url, String secret, String messageId, String body, int attempts,
+                         boolean expired) {}
+
+  /** Sends what is due now; returns how many were claimed. */
+  int deliverDue() {
+    List<Claimed> batch = jdbi.inTransaction(h -> h.createQuery("""
+            UPDATE webhook_deliveries d
+            SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => :lease)
+            FROM (SELECT p.id FROM webhook_deliveries p
+                  WHERE p.status = 'pending' AND p.next_attempt_at <= now()
+                    AND (p.user_id IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM webhook_deliveries q
+                      WHERE q.status = 'pending' AND q.endpoint_id = p.endpoint_id AND q.user_id = p.user_id
+                        AND q.id < p.id))
+                  ORDER BY p.id LIMIT :batch
+                  FOR UPDATE SKIP LOCKED) due, webhook_endpoints e
+            WHERE d.id = due.id AND e.id = d.endpoint_id
+            RETURNING d.id, e.url, e.secret, d.message_id, d.payload::text AS body, d.attempts,
+                      d.created_at < now() - make_interval(secs => :giveUp) AS expired
+            """)
+        .bind("lease", LEASE.getSeconds()).bind("batch", BATCH).bind("giveUp", GIVE_UP_AFTER.getSeconds())
+        .map((rs, ctx) -> new Claimed(rs.getLong("id"), rs.getString("url"), rs.getString("secret"),
+            rs.getString("message_id"), rs.getString("body"), rs.getInt("attempts"), rs.getBoolean("expired")))
+        .list());
+    for (Claimed c : batch) {
+      deliver(c);
+    }
+    return batch.size();
+  }
+
+  private void deliver(Claimed c) {
+    if (c.expired()) {
+      finish(c.id(), "failed", null, "gave up after " + GIVE_UP_AFTER.toDays() + " days", null);
+      results.accept("failed");
+      return;
+    }
+    Integer status = null;
+    String error;
+    try {
+      destinations.check(c.url());
+      String secret = webhooks.secretOf(c.secret()).orElseThrow(() ->
+          new IllegalStateException("the endpoint's secret does not open with this SESAME_MASTER_KEY"));
+      long timestamp = System.currentTimeMillis() / 1000;
+      HttpRequest request = HttpRequest.newBuilder(java.net.URI.create(c.url())).timeout(TIMEOUT)
+          .header("Content-Type", "application/json")
+          .header("User-Agent", "Sesame-Webhooks/1")
+          .header("webhook-id", c.messageId())
+          .header("webhook-timestamp", Long.toString(timestamp))
+          .header("webhook-signature", Webhooks.sign(secret, c.messageId(), timestamp, c.body()))
+          .POST(HttpRequest.BodyPublishers.ofString(c.body())).build();
+      HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+      status = response.statusCode();
+      if (status >= 200 && status < 300) {
+        finish(c.id(), "delivered", status, null, null);
+        results.accept("delivered");
+        return;
+      }
+      error = "the receiver answered " + status;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return; // shutting down: the lease ends and the delivery is sent again
+    } catch (java.io.IOException | RuntimeException e) {
+      error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+    Duration wait = backoff(c.attempts());
+    finish(c.id(), "pending", status, error, wait);
+    results.accept("retry");
+    log.warn("Webhook delivery {} to {} failed (attempt {}), retrying in {} s: {}", c.messageId(), c.url(),
+        c.attempts(), wait.toSeconds(), error);
+  }
+
+  /** 5 s doubling to 6 hours, each wait ±25% so receivers coming back are not hit by every sender at once. */
+  static Duration backoff(int attempts) {
+    long base = Math.min(Duration.ofHours(6).toMillis(), 5_000L << Math.min(20, Math.max(0, attempts - 1)));
+    double jitter = 0.75 + ThreadLocalRandom.current().nextDouble() * 0.5;
+    return Duration.ofMillis((long) (base * jitter));
+  }
+
+  private void finish(long id, String status, Integer httpStatus, String error, Duration retryIn) {
+    jdbi.useHandle(h -> h.createUpdate("""
+            UPDATE webhook_deliveries
+            SET status = :status, last_status = CAST(:httpStatus AS integer), last_error = :error,
+                delivered_at = CASE WHEN :status = 'delivered' THEN now() END,
+                next_attempt_at = CASE WHEN CAST(:retry AS double precision) IS NULL THEN next_attempt_at
+                                       ELSE now() + make_interval(secs => CAST(:retry AS double precision)) END
+            WHERE id = :id""")
+        .bind("status", status).bind("httpStatus", httpStatus)
+        .bind("error", error == null ? null : error.length() > 500 ? error.substring(0, 500) : error)
+        .bind("retry", retryIn == null ? null : retryIn.toMillis() / 1000.0).bind("id", id).execute());
+  }
+
+  @Override
+  public void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+  }
+}
