@@ -7,7 +7,11 @@ CREATE TABLE webhook_endpoints (
     events      text[]      NOT NULL DEFAULT '{}', -- empty: every event
     secret      text        NOT NULL,              -- the whsec_ secret, sealed (AES-GCM) under the master key
     enabled     boolean     NOT NULL DEFAULT true,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    -- Rotation with overlap: the previous secret also signs (a second v1 signature) until then.
+    previous_secret  text,
+    previous_until   timestamptz,
+    disabled_reason  text -- why Sesame disabled it (deliveries failed for 3 days), or NULL
 );
 
 CREATE TABLE webhook_deliveries (

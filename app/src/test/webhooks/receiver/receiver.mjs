@@ -1,11 +1,12 @@
 // A webhook receiver for Sesame's tests. Every delivery is verified with the standardwebhooks package (an
-// independent implementation of the Standard Webhooks specification); verified ones are kept in order of arrival.
-//   node receiver.mjs PORT SECRET      GET / → {"verified": [{id, type, payload}…], "rejected": n}
+// independent implementation of the Standard Webhooks specification) against each secret it was given; a delivery
+// is kept when one verifies, with the indexes of the secrets that did (during a rotation Sesame signs with both).
+//   node receiver.mjs PORT SECRET [SECRET…]     GET / → {"verified": [{id, type, payload, by}…], "rejected": n}
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
 
-const [port, secret] = process.argv.slice(2);
-const webhook = new Webhook(secret);
+const [port, ...secrets] = process.argv.slice(2);
+const webhooks = secrets.map((s) => new Webhook(s));
 const verified = [];
 let rejected = 0;
 
@@ -19,11 +20,20 @@ http.createServer((req, res) => {
   req.setEncoding('utf8');
   req.on('data', (chunk) => { body += chunk; });
   req.on('end', () => {
-    try {
-      const payload = webhook.verify(body, req.headers);
-      verified.push({ id: req.headers['webhook-id'], type: payload.type, payload });
+    let payload = null;
+    const by = [];
+    webhooks.forEach((webhook, index) => {
+      try {
+        payload = webhook.verify(body, req.headers);
+        by.push(index);
+      } catch {
+        // not signed with this secret
+      }
+    });
+    if (by.length > 0) {
+      verified.push({ id: req.headers['webhook-id'], type: payload.type, payload, by });
       res.writeHead(204);
-    } catch (error) {
+    } else {
       rejected += 1;
       res.writeHead(400);
     }

@@ -29,7 +29,7 @@ final class Cli {
                                      create a key for a backend service; it is printed once. Without scopes it
                                      may introspect tokens; scopes open the admin API: users:read, users:write,
                                      stats:read, audit:read, clients:read, clients:write,
-                                     settings:read
+                                     settings:read, webhooks:read, webhooks:write
         service-key list             list service keys
         service-key revoke NAME      revoke a service key
         admin grant EMAIL            give the person the admin role (the console; they sign in with a passkey)

@@ -2,6 +2,7 @@ package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
 import dev.sesame.admin.AdminEndpoints;
+import dev.sesame.admin.WebhookAdmin;
 import dev.sesame.email.EmailChanges;
 import dev.sesame.email.EmailEndpoints;
 import dev.sesame.users.UserDirectory;
@@ -86,6 +87,10 @@ public final class Main implements AutoCloseable {
           + "it died", database, Database::embeddedRestarts);
 
       AuditLog audit = new AuditLog(metrics::auditEvent);
+      Destinations destinations = new Destinations(config.webhookPrivateNetworks());
+      Webhooks webhooks = new Webhooks(database.jdbi(), masterKey(config), destinations);
+      running.push(new WebhookSender(database.jdbi(), webhooks, destinations, audit, metrics::webhookDelivery)
+          .start(Duration.ofSeconds(1)));
       Clients clients = new Clients(database.jdbi(), config.clientId());
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
@@ -112,10 +117,6 @@ public final class Main implements AutoCloseable {
       metrics.gauge("sesame.email.outbox.oldest.seconds", "Age of the oldest email waiting to be sent", outbox,
           o -> o.backlog().oldestSeconds());
       running.push(outbox.startSender(Duration.ofSeconds(1)));
-      Destinations destinations = new Destinations(config.webhookPrivateNetworks());
-      Webhooks webhooks = new Webhooks(database.jdbi(), masterKey(config), destinations);
-      running.push(new WebhookSender(database.jdbi(), webhooks, destinations, metrics::webhookDelivery)
-          .start(Duration.ofSeconds(1)));
       Aaguids aaguids = Aaguids.load(config.passkeys().aaguidFile());
       Stats stats = new Stats(database.jdbi(), aaguids, java.time.Clock.systemUTC());
       running.push(new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp)
@@ -152,7 +153,8 @@ public final class Main implements AutoCloseable {
           new OpenIdEndpoints(accessTokens, config.issuer(), idTokens, clients, sessions, userDirectory,
               registration.isPresent(), web),
           new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
-              serviceKeys, stats, config.describe(), database.jdbi(), web));
+              serviceKeys, stats, config.describe(), database.jdbi(), web),
+          new WebhookAdmin(webhooks, audit, serviceKeys, userDirectory, database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin, metricsEndpoint.requestLogger()));
     } catch (RuntimeException e) {

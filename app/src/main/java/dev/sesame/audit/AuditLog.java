@@ -42,7 +42,13 @@ public final class AuditLog {
     CLIENT_CREATED("client.created"),
     CLIENT_UPDATED("client.updated"),
     CLIENT_DELETED("client.deleted"),
-    CLIENT_SECRET_ROTATED("client.secret_rotated");
+    CLIENT_SECRET_ROTATED("client.secret_rotated"),
+    WEBHOOK_CREATED("webhook.created"),
+    WEBHOOK_DELETED("webhook.deleted"),
+    WEBHOOK_SECRET_ROTATED("webhook.secret_rotated"),
+    WEBHOOK_ENABLED("webhook.enabled"),
+    WEBHOOK_DISABLED("webhook.disabled"),
+    WEBHOOK_RESENT("webhook.resent");
 
     private final String name;
 

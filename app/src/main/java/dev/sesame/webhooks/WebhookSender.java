@@ -5,6 +5,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,12 +33,15 @@ public final class WebhookSender implements AutoCloseable {
   private final Webhooks webhooks;
   private final Destinations destinations;
   private final Consumer<String> results;
+  private final dev.sesame.audit.AuditLog audit;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
       .followRedirects(HttpClient.Redirect.NEVER).build();
   private ScheduledExecutorService scheduler;
 
   /** @param results told each attempt's result ({@code delivered}, {@code retry}, {@code failed}): the metrics */
-  public WebhookSender(Jdbi jdbi, Webhooks webhooks, Destinations destinations, Consumer<String> results) {
+  public WebhookSender(Jdbi jdbi, Webhooks webhooks, Destinations destinations, dev.sesame.audit.AuditLog audit,
+                       Consumer<String> results) {
+    this.audit = audit;
     this.jdbi = jdbi;
     this.webhooks = webhooks;
     this.destinations = destinations;
@@ -62,8 +66,8 @@ public final class WebhookSender implements AutoCloseable {
     return this;
   }
 
-  private record Claimed(long id, String url, String secret, String messageId, String body, int attempts,
-                         boolean expired) {}
+  private record Claimed(long id, java.util.UUID endpointId, String url, String secret, String previousSecret,
+                         String messageId, String body, int attempts, boolean expired) {}
 
   /** Sends what is due now; returns how many were claimed. */
   int deliverDue() {
@@ -72,6 +76,7 @@ public final class WebhookSender implements AutoCloseable {
             SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => :lease)
             FROM (SELECT p.id FROM webhook_deliveries p
                   WHERE p.status = 'pending' AND p.next_attempt_at <= now()
+                    AND EXISTS (SELECT 1 FROM webhook_endpoints pe WHERE pe.id = p.endpoint_id AND pe.enabled)
                     AND (p.user_id IS NULL OR NOT EXISTS (
                       SELECT 1 FROM webhook_deliveries q
                       WHERE q.status = 'pending' AND q.endpoint_id = p.endpoint_id AND q.user_id = p.user_id
@@ -79,12 +84,15 @@ public final class WebhookSender implements AutoCloseable {
                   ORDER BY p.id LIMIT :batch
                   FOR UPDATE SKIP LOCKED) due, webhook_endpoints e
             WHERE d.id = due.id AND e.id = d.endpoint_id
-            RETURNING d.id, e.url, e.secret, d.message_id, d.payload::text AS body, d.attempts,
+            RETURNING d.id, d.endpoint_id, e.url, e.secret,
+                      CASE WHEN e.previous_until > now() THEN e.previous_secret END AS previous_secret,
+                      d.message_id, d.payload::text AS body, d.attempts,
                       d.created_at < now() - make_interval(secs => :giveUp) AS expired
             """)
         .bind("lease", LEASE.getSeconds()).bind("batch", BATCH).bind("giveUp", GIVE_UP_AFTER.getSeconds())
-        .map((rs, ctx) -> new Claimed(rs.getLong("id"), rs.getString("url"), rs.getString("secret"),
-            rs.getString("message_id"), rs.getString("body"), rs.getInt("attempts"), rs.getBoolean("expired")))
+        .map((rs, ctx) -> new Claimed(rs.getLong("id"), rs.getObject("endpoint_id", java.util.UUID.class),
+            rs.getString("url"), rs.getString("secret"), rs.getString("previous_secret"), rs.getString("message_id"),
+            rs.getString("body"), rs.getInt("attempts"), rs.getBoolean("expired")))
         .list());
     for (Claimed c : batch) {
       deliver(c);
@@ -96,6 +104,7 @@ public final class WebhookSender implements AutoCloseable {
     if (c.expired()) {
       finish(c.id(), "failed", null, "gave up after " + GIVE_UP_AFTER.toDays() + " days", null);
       results.accept("failed");
+      disableAfterSustainedFailure(c);
       return;
     }
     Integer status = null;
@@ -105,12 +114,20 @@ public final class WebhookSender implements AutoCloseable {
       String secret = webhooks.secretOf(c.secret()).orElseThrow(() ->
           new IllegalStateException("the endpoint's secret does not open with this SESAME_MASTER_KEY"));
       long timestamp = System.currentTimeMillis() / 1000;
+      String signature = Webhooks.sign(secret, c.messageId(), timestamp, c.body());
+      if (c.previousSecret() != null) {
+        // During a rotation both secrets sign: Standard Webhooks receivers accept any one of the signatures.
+        Optional<String> previous = webhooks.secretOf(c.previousSecret());
+        if (previous.isPresent()) {
+          signature += " " + Webhooks.sign(previous.get(), c.messageId(), timestamp, c.body());
+        }
+      }
       HttpRequest request = HttpRequest.newBuilder(java.net.URI.create(c.url())).timeout(TIMEOUT)
           .header("Content-Type", "application/json")
           .header("User-Agent", "Sesame-Webhooks/1")
           .header("webhook-id", c.messageId())
           .header("webhook-timestamp", Long.toString(timestamp))
-          .header("webhook-signature", Webhooks.sign(secret, c.messageId(), timestamp, c.body()))
+          .header("webhook-signature", signature)
           .POST(HttpRequest.BodyPublishers.ofString(c.body())).build();
       HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
       status = response.statusCode();
@@ -131,6 +148,26 @@ public final class WebhookSender implements AutoCloseable {
     results.accept("retry");
     log.warn("Webhook delivery {} to {} failed (attempt {}), retrying in {} s: {}", c.messageId(), c.url(),
         c.attempts(), wait.toSeconds(), error);
+  }
+
+  /**
+   * A delivery failed for 3 days: the endpoint is disabled (its other deliveries wait, they are not lost) and an
+   * audit event says so; an operator enables it again once the receiver is fixed.
+   */
+  private void disableAfterSustainedFailure(Claimed c) {
+    jdbi.useTransaction(h -> {
+      int disabled = h.createUpdate("""
+              UPDATE webhook_endpoints SET enabled = false,
+                     disabled_reason = 'deliveries failed for ' || :days || ' days'
+              WHERE id = :id AND enabled""")
+          .bind("id", c.endpointId()).bind("days", GIVE_UP_AFTER.toDays()).execute();
+      if (disabled > 0) {
+        audit.record(h, dev.sesame.audit.AuditLog.Type.WEBHOOK_DISABLED, null, null, null,
+            java.util.Map.of("endpointId", c.endpointId().toString(), "reason", "sustained_failure"));
+        log.warn("Webhook endpoint {} ({}) disabled: its deliveries failed for {} days", c.endpointId(), c.url(),
+            GIVE_UP_AFTER.toDays());
+      }
+    });
   }
 
   /** 5 s doubling to 6 hours, each wait ±25% so receivers coming back are not hit by every sender at once. */

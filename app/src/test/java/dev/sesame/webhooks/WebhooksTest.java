@@ -132,4 +132,88 @@ class WebhooksTest {
     assertEquals(2, unknown.status());
     assertTrue(unknown.stderr().contains("user.exploded"), unknown.stderr());
   }
+
+  @Test
+  void operators_manage_endpoints_rotate_with_overlap_see_attempts_resend_and_failing_endpoints_are_disabled()
+      throws Exception {
+    AppProcesses.npmInstall(RECEIVER);
+    Http http = sesame.http();
+    String writer = TestServer.cli(sesame.server(), "service-key", "create", "hooks", "--scopes",
+        "webhooks:read,webhooks:write").stdout().strip();
+    String reader = TestServer.cli(sesame.server(), "service-key", "create", "hooks-ro", "--scopes", "webhooks:read")
+        .stdout().strip();
+    int port = TestServer.freePort();
+    dev.sesame.support.Problems.assertProblem(http.post("/admin/v1/webhooks", Map.of("url", "http://127.0.0.1:"
+        + port + "/h"), "Authorization", "Bearer " + reader), 403, "insufficient_scope");
+    dev.sesame.support.Problems.assertProblem(http.post("/admin/v1/webhooks", Map.of("url", "ftp://example.com/h"),
+        "Authorization", "Bearer " + writer), 400, "invalid_webhook");
+    Http.Response created = http.post("/admin/v1/webhooks", Map.of("url", "http://127.0.0.1:" + port + "/h",
+        "events", List.of("user.disabled", "user.created")), "Authorization", "Bearer " + writer);
+    assertEquals(201, created.status(), created.body());
+    String id = created.json().get("webhook").get("id").asText();
+    String oldSecret = created.json().get("secret").asText();
+
+    // Rotation: the new secret is shown once, and for a day both sign.
+    Http.Response rotated = http.post("/admin/v1/webhooks/" + id + "/secret", "", "Authorization", "Bearer " + writer);
+    assertEquals(200, rotated.status(), rotated.body());
+    String newSecret = rotated.json().get("secret").asText();
+    PROCESSES.start("webhook-receiver-2", RECEIVER, List.of("node", "receiver.mjs", Integer.toString(port),
+        oldSecret, newSecret), Map.of(), port);
+    String admin = TestServer.cli(sesame.server(), "service-key", "create", "people", "--scopes",
+        "users:read,users:write").stdout().strip();
+    Http.Response person = http.post("/admin/v1/users", Map.of("email", "hooked-" + java.util.UUID.randomUUID()
+        .toString().substring(0, 6) + "@example.com"), "Authorization", "Bearer " + admin);
+    String userId = person.json().get("id").asText();
+    assertEquals(200, http.post("/admin/v1/users/" + userId + "/disable", "", "Authorization", "Bearer " + admin)
+        .status());
+    JsonNode got = awaitVerified(port, 2);
+    assertEquals(List.of("user.created", "user.disabled"), List.of(got.get("verified").get(0).get("type").asText(),
+        got.get("verified").get(1).get("type").asText()));
+    assertEquals("[0,1]", got.get("verified").get(0).get("by").toString(), "signed with the old and the new secret");
+    assertEquals("key:people", got.get("verified").get(1).get("payload").get("data").get("actor").asText());
+
+    // The attempts, and a re-send with the same webhook-id.
+    JsonNode deliveries = http.get("/admin/v1/webhooks/" + id + "/deliveries", "Authorization", "Bearer " + reader)
+        .json().get("deliveries");
+    assertEquals("delivered", deliveries.get(0).get("status").asText());
+    assertEquals(204, deliveries.get(0).get("lastStatus").asInt());
+    long first = deliveries.get(1).get("id").asLong();
+    assertEquals(202, http.post("/admin/v1/webhooks/" + id + "/deliveries/" + first + "/resend", "",
+        "Authorization", "Bearer " + writer).status());
+    JsonNode again = awaitVerified(port, 3);
+    assertEquals(again.get("verified").get(0).get("id").asText(), again.get("verified").get(2).get("id").asText(),
+        "the same webhook-id, so the receiver can tell");
+
+    // An endpoint whose deliveries fail for 3 days is disabled, with an audit event; its deliveries wait.
+    int deadPort = TestServer.freePort();
+    String dead = http.post("/admin/v1/webhooks", Map.of("url", "http://127.0.0.1:" + deadPort + "/h"),
+        "Authorization", "Bearer " + writer).json().get("webhook").get("id").asText();
+    Account.signUp(http);
+    sesame.jdbi().useHandle(h -> h.createUpdate("""
+        UPDATE webhook_deliveries SET created_at = now() - interval '4 days', next_attempt_at = now()
+        WHERE endpoint_id = CAST(:id AS uuid)""").bind("id", dead).execute());
+    JsonNode endpoint = null;
+    for (int i = 0; i < 100; i++) {
+      for (JsonNode w : http.get("/admin/v1/webhooks", "Authorization", "Bearer " + reader).json().get("webhooks")) {
+        if (w.get("id").asText().equals(dead)) {
+          endpoint = w;
+        }
+      }
+      if (!endpoint.get("enabled").asBoolean()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertFalse(endpoint.get("enabled").asBoolean(), endpoint.toString());
+    assertTrue(endpoint.get("disabledReason").asText().contains("3 days"), endpoint.toString());
+    long audited = sesame.jdbi().withHandle(h -> h.createQuery("""
+        SELECT count(*) FROM audit_events WHERE type = 'webhook.disabled' AND details->>'endpointId' = :id""")
+        .bind("id", dead).mapTo(Long.class).one());
+    assertEquals(1, audited);
+    Http.Response enabled = http.post("/admin/v1/webhooks/" + dead + "/enable", "", "Authorization",
+        "Bearer " + writer);
+    assertTrue(enabled.json().get("enabled").asBoolean() && enabled.json().get("disabledReason").isNull());
+    assertEquals(204, http.send("DELETE", "/admin/v1/webhooks/" + dead, null, "Authorization", "Bearer " + writer)
+        .status());
+  }
 }
