@@ -48,8 +48,7 @@ DECLARE
     WHEN 'email.sign_in.failed' THEN 'signin.failed'
     WHEN 'passkey.added' THEN 'passkey.added'
     WHEN 'passkey.removed' THEN 'passkey.removed'
-    WHEN 'session.revoked' THEN 'session.revoked'
-    WHEN 'refresh_token.reused' THEN 'session.revoked'
+    WHEN 'session.revoked' THEN 'session.revoked' -- incl. reason refresh_token_reuse: one event per session
   END;
 BEGIN
   IF event IS NULL THEN
@@ -62,8 +61,7 @@ BEGIN
                             'data', jsonb_strip_nulls(jsonb_build_object(
                               'userId', NEW.user_id, 'sessionId', NEW.session_id, 'auditEvent', NEW.type,
                               'actor', NEW.actor,
-                              'reason', CASE WHEN NEW.type = 'refresh_token.reused' THEN 'refresh_token_reused'
-                                             ELSE NEW.details->>'reason' END,
+                              'reason', NEW.details->>'reason',
                               'method', CASE WHEN NEW.type LIKE 'passkey.sign_in.%' THEN 'passkey'
                                              WHEN NEW.type LIKE 'email.sign_in.%'
                                                THEN 'email_' || coalesce(NEW.details->>'method', 'link') END,
@@ -78,5 +76,5 @@ CREATE TRIGGER audit_events_webhooks AFTER INSERT ON audit_events FOR EACH ROW
   WHEN (NEW.type IN ('user.created', 'user.created_by_admin', 'user.updated', 'user.email_changed', 'user.erased',
                      'user.disabled', 'passkey.sign_in.succeeded', 'email.sign_in.succeeded',
                      'passkey.sign_in.failed', 'email.sign_in.failed', 'passkey.added', 'passkey.removed',
-                     'session.revoked', 'refresh_token.reused'))
+                     'session.revoked'))
   EXECUTE FUNCTION enqueue_webhooks();
