@@ -216,4 +216,34 @@ class WebhooksTest {
     assertEquals(204, http.send("DELETE", "/admin/v1/webhooks/" + dead, null, "Authorization", "Bearer " + writer)
         .status());
   }
+
+  @Test
+  void deliveries_waiting_when_sesame_stops_go_out_after_it_starts_again() throws Exception {
+    AppProcesses.npmInstall(RECEIVER);
+    int port = TestServer.freePort();
+    Map<String, String> settings = Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true");
+    TestServer first = TestServer.start(settings);
+    String secret;
+    String userId;
+    try {
+      TestServer.CliResult created = TestServer.cli(first, "webhook", "create", "http://127.0.0.1:" + port + "/h",
+          "--events", "user.created");
+      assertEquals(0, created.status(), created.stderr());
+      secret = created.stdout().strip();
+      userId = Account.signUp(first.http()).userId(); // the receiver is down: the delivery waits
+    } finally {
+      first.close();
+    }
+    TestServer second = TestServer.start(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true",
+        "SESAME_DATABASE_URL", first.databaseUrl()));
+    try {
+      PROCESSES.start("webhook-receiver-3", RECEIVER, List.of("node", "receiver.mjs", Integer.toString(port), secret),
+          Map.of(), port);
+      JsonNode got = awaitVerified(port, 1);
+      assertEquals(userId, got.get("verified").get(0).get("payload").get("data").get("userId").asText(),
+          "the delivery written before the stop went out from the restarted server");
+    } finally {
+      second.close();
+    }
+  }
 }
