@@ -49,6 +49,7 @@ DECLARE
     WHEN 'passkey.added' THEN 'passkey.added'
     WHEN 'passkey.removed' THEN 'passkey.removed'
     WHEN 'session.revoked' THEN 'session.revoked' -- incl. reason refresh_token_reuse: one event per session
+    WHEN 'email.delivery_failed' THEN 'email.delivery_failed'
   END;
 BEGIN
   IF event IS NULL THEN
@@ -66,7 +67,8 @@ BEGIN
                                              WHEN NEW.type LIKE 'email.sign_in.%'
                                                THEN 'email_' || coalesce(NEW.details->>'method', 'link') END,
                               'passkeyId', NEW.details->>'passkeyId',
-                              'provider', NEW.details->>'provider')))
+                              'provider', NEW.details->>'provider',
+                              'outboxId', NEW.details->'outboxId', 'attempts', NEW.details->'attempts')))
   FROM webhook_endpoints e
   WHERE e.enabled AND (cardinality(e.events) = 0 OR event = ANY (e.events));
   RETURN NULL;
@@ -76,5 +78,5 @@ CREATE TRIGGER audit_events_webhooks AFTER INSERT ON audit_events FOR EACH ROW
   WHEN (NEW.type IN ('user.created', 'user.created_by_admin', 'user.updated', 'user.email_changed', 'user.erased',
                      'user.disabled', 'passkey.sign_in.succeeded', 'email.sign_in.succeeded',
                      'passkey.sign_in.failed', 'email.sign_in.failed', 'passkey.added', 'passkey.removed',
-                     'session.revoked'))
+                     'session.revoked', 'email.delivery_failed'))
   EXECUTE FUNCTION enqueue_webhooks();

@@ -35,6 +35,8 @@ public final class AuditLog {
     USER_CREATED_BY_ADMIN("user.created_by_admin"),
     USER_UPDATED("user.updated"),
     USER_SIGN_IN_EMAIL_SENT("user.sign_in_email_sent"),
+    /** Written by the outbox's own statement when a message expires undelivered (see Outbox). */
+    EMAIL_DELIVERY_FAILED("email.delivery_failed"),
     USER_EMAIL_CHANGE_REQUESTED("user.email_change_requested"),
     USER_EMAIL_CHANGED("user.email_changed"),
     USERS_IMPORTED("users.imported"),

@@ -187,6 +187,21 @@ public final class Outbox {
                     """)
                 .bind("delay", mark.retryIn().toMillis() / 1000.0).bind("error", mark.error()).bind("id", mark.id())
                 .execute();
+          } else if (mark.status().equals("expired")) {
+            // Never delivered: the audit log (and through it the email.delivery_failed webhook) says so, in the same
+            // statement, naming the person when the address is theirs (ids only, no address).
+            h.createUpdate("""
+                    WITH dropped AS (
+                      UPDATE email_outbox SET status = 'expired', text_body = NULL, html_body = NULL
+                      WHERE id = :id AND status = 'pending' RETURNING id, recipient, attempts, last_error)
+                    INSERT INTO audit_events (type, user_id, details)
+                    SELECT 'email.delivery_failed', (SELECT u.id FROM users u WHERE lower(u.email) = lower(d.recipient)),
+                           jsonb_build_object('outboxId', d.id, 'attempts', d.attempts,
+                                              'reason', CASE WHEN d.last_error IS NULL THEN 'expired_before_sending'
+                                                             ELSE 'expired_after_failures' END)
+                    FROM dropped d
+                    """)
+                .bind("id", mark.id()).execute();
           } else {
             h.createUpdate("""
                     UPDATE email_outbox

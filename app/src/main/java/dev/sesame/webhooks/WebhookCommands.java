@@ -11,7 +11,8 @@ public final class WebhookCommands {
                                      send events to URL (https; http only to this machine), signed per Standard
                                      Webhooks; prints the endpoint's secret (whsec_…) once. Events: all, or some of
                                      user.created, user.updated, user.deleted, user.disabled, signin.succeeded,
-                                     signin.failed, passkey.added, passkey.removed, session.revoked
+                                     signin.failed, passkey.added, passkey.removed, session.revoked,
+                                     email.delivery_failed
         webhook list                 list webhook endpoints
         webhook delete ID            delete an endpoint and its pending deliveries
       """;

@@ -23,7 +23,7 @@ import org.jdbi.v3.core.Jdbi;
 public final class Webhooks {
   /** The events an endpoint may ask for (empty list: all of them). */
   public static final List<String> EVENTS = List.of("user.created", "user.updated", "user.deleted", "user.disabled",
-      "signin.succeeded", "signin.failed", "passkey.added", "passkey.removed", "session.revoked");
+      "signin.succeeded", "signin.failed", "passkey.added", "passkey.removed", "session.revoked", "email.delivery_failed");
 
   private final Jdbi jdbi;
   private final SealedBox secrets;

@@ -1,6 +1,7 @@
 package dev.sesame.email;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,11 @@ class OutboxDeliveryTest {
   void mail_that_expired_while_waiting_is_dropped_not_sent() throws Exception {
     int smtpPort = TestServer.freePort();
     try (TestServer server = TestServer.start(Map.of("SESAME_SMTP_HOST", "127.0.0.1",
-        "SESAME_SMTP_PORT", Integer.toString(smtpPort), "SESAME_SMTP_TLS", "none"))) {
+        "SESAME_SMTP_PORT", Integer.toString(smtpPort), "SESAME_SMTP_TLS", "none",
+        "SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"))) {
+      // Someone listens for failed deliveries (the endpoint is down: its delivery waits in the table).
+      assertEquals(0, TestServer.cli(server, "webhook", "create", "http://127.0.0.1:" + TestServer.freePort()
+          + "/h", "--events", "email.delivery_failed").status());
       assertEquals(202, server.http().post("/v1/email/start", Map.of("email", "late@example.com")).status());
       server.jdbi().useHandle(h -> h.execute(
           "UPDATE email_outbox SET expires_at = now() - interval '1 second', next_attempt_at = now()"));
@@ -55,6 +60,14 @@ class OutboxDeliveryTest {
       String body = server.jdbi().withHandle(h -> h.createQuery("SELECT text_body FROM email_outbox")
           .mapTo(String.class).one());
       assertEquals(null, body, "an expired message keeps no live link");
+      // Recorded, and queued for the webhook, in the statement that dropped it: ids only, no address.
+      String payload = server.jdbi().withHandle(h -> h.createQuery("""
+          SELECT payload::text FROM webhook_deliveries WHERE event_type = 'email.delivery_failed'""")
+          .mapTo(String.class).one());
+      assertTrue(payload.contains("outboxId") && payload.contains("expired_"), payload);
+      assertFalse(payload.contains("late@example.com"), payload);
+      assertEquals(1, (long) server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT count(*) FROM audit_events WHERE type = 'email.delivery_failed'").mapTo(Long.class).one()));
     }
   }
 
