@@ -217,6 +217,8 @@ async function route() {
     if (path === '/users') return await usersPage(params);
     if (path === '/audit') return await auditPage(params);
     if (path === '/clients') return await clientsPage();
+    if (path.startsWith('/webhooks/')) return await deliveriesPage(decodeURIComponent(path.slice('/webhooks/'.length)));
+    if (path === '/webhooks') return await webhooksPage();
     if (path === '/settings') return settingsPage();
     return await dashboardPage();
   } catch (error) {
@@ -577,6 +579,82 @@ async function clientsPage() {
       }, reload) : null))));
   page('Clients', h('div', { class: 'actions' }, create),
     table(['Client', 'Type', 'Redirect URIs', h('span', { class: 'hide-small' }, 'Source'), ''], rows, 'Clients'));
+}
+
+// ---- webhooks -------------------------------------------------------------------------------------------------
+
+const EVENTS = ['user.created', 'user.updated', 'user.deleted', 'user.disabled', 'signin.succeeded', 'signin.failed',
+  'passkey.added', 'passkey.removed', 'session.revoked', 'email.delivery_failed'];
+
+function webhookSecretNote(id, secret) {
+  return h('section', { class: 'card', role: 'alert' },
+    h('p', {}, 'The signing secret of this endpoint. It is shown this once: give it to the receiver now.'),
+    h('p', { class: 'secret', id: 'webhook-secret' }, secret));
+}
+
+async function webhooksPage() {
+  const { webhooks } = await api('GET', '/admin/v1/webhooks');
+  const reload = () => webhooksPage();
+  const create = action(h('button', { type: 'button', id: 'new-webhook', class: 'primary' }, 'New endpoint'), async () => {
+    const values = await ask({ title: 'New webhook endpoint', confirm: 'Create',
+      text: 'https (http only to this machine). Leave the events empty for all of them.',
+      fields: [{ name: 'url', label: 'URL', type: 'url', required: true },
+        { name: 'events', label: `Events, comma-separated (${EVENTS.join(', ')})` }] });
+    if (!values) return false;
+    const events = (values.events || '').split(',').map((e) => e.trim()).filter(Boolean);
+    const created = await api('POST', '/admin/v1/webhooks', { url: values.url, events });
+    say('Endpoint created.');
+    return created;
+  }, async (created) => {
+    await reload();
+    main.append(webhookSecretNote(created.webhook.id, created.secret));
+  });
+  const rows = webhooks.map((w) => h('tr', {},
+    h('td', {}, h('a', { href: `#/webhooks/${w.id}` }, w.url)),
+    h('td', { class: 'small' }, w.events.length ? w.events.join(', ') : 'all events'),
+    h('td', {}, w.enabled ? h('span', { class: 'badge ok' }, 'Enabled')
+      : h('span', { class: 'badge off', title: w.disabledReason || '' }, w.disabledReason ? 'Disabled by Sesame' : 'Disabled')),
+    h('td', {}, h('div', { class: 'actions' },
+      action(h('button', { type: 'button' }, w.enabled ? 'Disable' : 'Enable'), async () => {
+        await api('POST', `/admin/v1/webhooks/${w.id}/${w.enabled ? 'disable' : 'enable'}`);
+      }, reload),
+      action(h('button', { type: 'button' }, 'New secret'), async () => {
+        if (!await ask({ title: 'New signing secret?', confirm: 'Make a new secret',
+          text: 'For 24 hours deliveries are signed with both, so the receiver can switch without missing one.' })) {
+          return false;
+        }
+        const rotated = await api('POST', `/admin/v1/webhooks/${w.id}/secret`);
+        main.append(webhookSecretNote(w.id, rotated.secret));
+        return false;
+      }),
+      action(h('button', { type: 'button', class: 'danger' }, 'Delete'), async () => {
+        if (!await ask({ title: 'Delete this endpoint?', danger: true, confirm: 'Delete',
+          text: `${w.url} gets no more events; deliveries still waiting are dropped.` })) return false;
+        await api('DELETE', `/admin/v1/webhooks/${w.id}`);
+        say('Endpoint deleted.');
+        return true;
+      }, reload)))));
+  page('Webhooks', h('div', { class: 'actions' }, create),
+    table(['URL', 'Events', 'Status', ''], rows, 'Webhook endpoints'));
+}
+
+async function deliveriesPage(id) {
+  const { deliveries } = await api('GET', `/admin/v1/webhooks/${encodeURIComponent(id)}/deliveries?limit=100`);
+  const rows = deliveries.map((d) => h('tr', {},
+    h('td', {}, when(d.createdAt)), h('td', {}, d.eventType),
+    h('td', {}, d.status === 'delivered' ? h('span', { class: 'badge ok' }, 'Delivered')
+      : d.status === 'failed' ? h('span', { class: 'badge off' }, 'Gave up') : h('span', { class: 'badge' }, 'Pending')),
+    h('td', { class: 'num' }, String(d.attempts)),
+    h('td', {}, d.lastStatus ? String(d.lastStatus) : ''),
+    h('td', { class: 'small hide-small' }, d.lastError || ''),
+    h('td', {}, action(h('button', { type: 'button', 'aria-label': `Send ${d.messageId} again` }, 'Send again'),
+      async () => {
+        await api('POST', `/admin/v1/webhooks/${encodeURIComponent(id)}/deliveries/${d.id}/resend`);
+        say('Queued to be sent again.');
+      }, () => deliveriesPage(id)))));
+  page('Webhook deliveries', h('p', {}, h('a', { href: '#/webhooks' }, 'All endpoints')),
+    table(['When', 'Event', 'Status', 'Attempts', 'Answer', h('span', { class: 'hide-small' }, 'Error'), ''], rows,
+      'Deliveries'));
 }
 
 // ---- settings -------------------------------------------------------------------------------------------------

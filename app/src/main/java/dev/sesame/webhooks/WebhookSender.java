@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * one before it is delivered or given up), retried with exponential back-off and jitter for up to 3 days. Every node
  * runs one; rows are claimed with {@code FOR UPDATE SKIP LOCKED} and leased, so no two nodes send one at once, and
  * a node that dies mid-send leaves its rows to be sent again when the lease ends. 10 s timeout, redirects not
- * followed, the destination checked again before each attempt.
+ * followed, the destination checked again before each attempt; a batch is sent by up to 8 threads at once.
  */
 public final class WebhookSender implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
@@ -37,6 +37,11 @@ public final class WebhookSender implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
       .followRedirects(HttpClient.Redirect.NEVER).build();
   private ScheduledExecutorService scheduler;
+  private final java.util.concurrent.ExecutorService senders = Executors.newFixedThreadPool(8, r -> {
+    Thread t = new Thread(r, "sesame-webhook-send");
+    t.setDaemon(true);
+    return t;
+  });
 
   /** @param results told each attempt's result ({@code delivered}, {@code retry}, {@code failed}): the metrics */
   public WebhookSender(Jdbi jdbi, Webhooks webhooks, Destinations destinations, dev.sesame.audit.AuditLog audit,
@@ -94,8 +99,21 @@ public final class WebhookSender implements AutoCloseable {
             rs.getString("url"), rs.getString("secret"), rs.getString("previous_secret"), rs.getString("message_id"),
             rs.getString("body"), rs.getInt("attempts"), rs.getBoolean("expired")))
         .list());
+    // In parallel: one slow or unreachable receiver (10 s each) must not hold up the others. A person's deliveries
+    // to one endpoint are never in one batch together (only their oldest pending one is claimed), so order holds.
+    List<java.util.concurrent.Future<?>> sending = new java.util.ArrayList<>();
     for (Claimed c : batch) {
-      deliver(c);
+      sending.add(senders.submit(() -> deliver(c)));
+    }
+    for (java.util.concurrent.Future<?> f : sending) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.warn("Webhook delivery failed unexpectedly: {}", e.getCause().toString());
+      }
     }
     return batch.size();
   }
@@ -195,5 +213,6 @@ public final class WebhookSender implements AutoCloseable {
     if (scheduler != null) {
       scheduler.shutdownNow();
     }
+    senders.shutdownNow(); // an interrupted send is sent again when its lease ends
   }
 }

@@ -180,12 +180,28 @@ class AdminConsoleTest {
       assertTrue(page.textContent("#client-secret").length() > 20);
       Browsers.screenshot(page, "admin/desktop-06-clients");
 
+      // A webhook endpoint: created with its secret shown once; its deliveries and their attempts are listed.
+      page.click("nav a:has-text('Webhooks')");
+      page.click("#new-webhook");
+      page.fill("dialog[open] input[name=url]", "https://203.0.113.7/hooks/" + tag);
+      page.fill("dialog[open] input[name=events]", "user.created");
+      page.click("dialog[open] button:has-text('Create')");
+      page.waitForSelector("#webhook-secret");
+      assertTrue(page.textContent("#webhook-secret").startsWith("whsec_"));
+      String newcomer = tag + "-newcomer@example.com";
+      DevMailbox.signIn(http, newcomer);
+      page.click("table[aria-label='Webhook endpoints'] a:has-text('" + tag + "')");
+      page.waitForSelector("table[aria-label=Deliveries] td:has-text('user.created')");
+      Browsers.screenshot(page, "admin/desktop-07-webhook-deliveries");
+      page.click("table[aria-label=Deliveries] button:has-text('Send again')");
+      page.waitForSelector("#toast:has-text('Queued to be sent again')");
+
       page.click("nav a:has-text('Settings')");
       page.waitForSelector("#settings");
       String shown = page.textContent("#settings");
       assertTrue(shown.contains("refreshTokenTtl") && shown.contains("rateLimitEmail"), shown);
       assertFalse(shown.contains("sk_"), "no secrets");
-      Browsers.screenshot(page, "admin/desktop-07-settings");
+      Browsers.screenshot(page, "admin/desktop-08-settings");
     }
     assertEquals(List.of(), csp, "the console runs under the strict CSP");
   }
