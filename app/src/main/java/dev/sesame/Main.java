@@ -36,6 +36,7 @@ import dev.sesame.metrics.Metrics;
 import dev.sesame.metrics.MetricsEndpoint;
 import dev.sesame.stats.Stats;
 import dev.sesame.webhooks.Destinations;
+import dev.sesame.webhooks.WebhookMailer;
 import dev.sesame.webhooks.WebhookSender;
 import dev.sesame.webhooks.Webhooks;
 import dev.sesame.oauth.Clients;
@@ -105,7 +106,8 @@ public final class Main implements AutoCloseable {
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
           config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace(), backchannelLogout);
 
-      Mailer mailer = config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
+      Mailer mailer = config.emailViaWebhook() ? new WebhookMailer(database.jdbi())
+          : config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
       if (config.devMailbox()) {
         log.warn("SESAME_SMTP_HOST is not set: sign-in emails are printed to the console{} (development only)",
             config.publicUrlIsLocalhost() ? " and shown at " + config.issuer() + "/dev/mail to this machine" : "");

@@ -53,7 +53,8 @@ public record Config(
     Duration auditRetention,
     Metrics metrics,
     String logFormat,
-    boolean webhookPrivateNetworks) {
+    boolean webhookPrivateNetworks,
+    boolean emailViaWebhook) {
 
   /**
    * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
@@ -93,7 +94,7 @@ public record Config(
 
   /** Development mode: no SMTP server, so mail goes to the console and, on localhost, to {@code /dev/mail}. */
   public boolean devMailbox() {
-    return smtp.isEmpty();
+    return smtp.isEmpty() && !emailViaWebhook;
   }
 
   public boolean publicUrlIsLocalhost() {
@@ -240,7 +241,9 @@ public record Config(
         // Logback reads it too (logback.xml picks the appender); checked here so a typo stops start-up clearly.
         r.get("SESAME_LOG_FORMAT", "text", s -> r.oneOf(s, "text", "json")),
         // SSRF: webhooks never go to private, loopback or link-local addresses unless this says so (development).
-        r.get("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", s -> r.oneOf(s, "true", "false")).equals("true"));
+        r.get("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", s -> r.oneOf(s, "true", "false")).equals("true"),
+        // Mail through the team's own provider: the rendered message goes out as an email.send webhook.
+        r.get("SESAME_EMAIL_DELIVERY", "smtp", s -> r.oneOf(s, "smtp", "webhook")).equals("webhook"));
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -254,8 +257,8 @@ public record Config(
     out.put("redirectAllowlist", redirectAllowlist);
     out.put("database", databaseUrl.map(Config::withoutQuery).orElse("embedded PostgreSQL in " + dataDir));
     out.put("databasePoolSize", databasePoolSize);
-    out.put("smtp", smtp.map(s -> s.host() + ":" + s.port() + " (" + s.tls().name().toLowerCase(Locale.ROOT) + ")")
-        .orElse("none: development mailbox"));
+    out.put("smtp", emailViaWebhook ? "not used: email.send webhooks" : smtp.map(s -> s.host() + ":" + s.port()
+        + " (" + s.tls().name().toLowerCase(Locale.ROOT) + ")").orElse("none: development mailbox"));
     out.put("emailDomainCheck", mailDomains.dns() ? "dns" + (mailDomains.dnsServers().isEmpty() ? ""
         : " via " + mailDomains.dnsServers()) + " within " + Durations.format(mailDomains.dnsTimeout()) : "off");
     out.put("blockedEmailDomainsFile", mailDomains.blocklist().map(Path::toString).orElse("none"));

@@ -4,6 +4,11 @@ package dev.sesame.email;
 public interface Mailer {
   void send(OutgoingEmail email) throws MailException;
 
+  /** Sends the outbox message {@code outboxId}; a mailer that hands messages on keys them by it (retries dedupe). */
+  default void send(long outboxId, OutgoingEmail email) throws MailException {
+    send(email);
+  }
+
   record OutgoingEmail(String recipient, String subject, String textBody, String htmlBody) {}
 
   final class MailException extends Exception {

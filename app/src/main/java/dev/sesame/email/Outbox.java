@@ -146,8 +146,8 @@ public final class Outbox {
         continue;
       }
       try {
-        mailer.send(new Mailer.OutgoingEmail(message.recipient(), message.subject(), message.textBody(),
-            message.htmlBody()));
+        mailer.send(message.id(), new Mailer.OutgoingEmail(message.recipient(), message.subject(),
+            message.textBody(), message.htmlBody()));
         record(new Mark(message.id(), "sent", null, null));
         deliveries.accept("sent");
       } catch (Mailer.MailException | RuntimeException e) {

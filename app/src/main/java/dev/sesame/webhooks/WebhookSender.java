@@ -199,6 +199,9 @@ public final class WebhookSender implements AutoCloseable {
     jdbi.useHandle(h -> h.createUpdate("""
             UPDATE webhook_deliveries
             SET status = :status, last_status = CAST(:httpStatus AS integer), last_error = :error,
+                -- a sent (or abandoned) email.send keeps no live code or link
+                payload = CASE WHEN event_type = 'email.send' AND :status <> 'pending' THEN payload - 'data'
+                               ELSE payload END,
                 delivered_at = CASE WHEN :status = 'delivered' THEN now() END,
                 next_attempt_at = CASE WHEN CAST(:retry AS double precision) IS NULL THEN next_attempt_at
                                        ELSE now() + make_interval(secs => CAST(:retry AS double precision)) END

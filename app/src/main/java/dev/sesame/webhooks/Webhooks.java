@@ -21,9 +21,13 @@ import org.jdbi.v3.core.Jdbi;
  * alone does not give it away).
  */
 public final class Webhooks {
-  /** The events an endpoint may ask for (empty list: all of them). */
+  /**
+   * The events an endpoint may ask for (empty list: all of them but {@code email.send}, which carries live sign-in
+   * codes and links and goes only to endpoints that name it).
+   */
   public static final List<String> EVENTS = List.of("user.created", "user.updated", "user.deleted", "user.disabled",
-      "signin.succeeded", "signin.failed", "passkey.added", "passkey.removed", "session.revoked", "email.delivery_failed");
+      "signin.succeeded", "signin.failed", "passkey.added", "passkey.removed", "session.revoked", "email.delivery_failed",
+      WebhookMailer.EVENT);
 
   private final Jdbi jdbi;
   private final SealedBox secrets;

@@ -246,4 +246,45 @@ class WebhooksTest {
       second.close();
     }
   }
+
+  @Test
+  void with_email_delivery_by_webhook_the_rendered_message_goes_to_the_endpoint_that_asks_for_it() throws Exception {
+    AppProcesses.npmInstall(RECEIVER);
+    int port = TestServer.freePort();
+    int allPort = TestServer.freePort();
+    try (TestServer server = TestServer.start(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true",
+        "SESAME_EMAIL_DELIVERY", "webhook"))) {
+      TestServer.CliResult mail = TestServer.cli(server, "webhook", "create", "http://127.0.0.1:" + port + "/mail",
+          "--events", "email.send");
+      assertEquals(0, mail.status(), mail.stderr());
+      String everything = TestServer.cli(server, "webhook", "create", "http://127.0.0.1:" + allPort + "/all")
+          .stdout().strip();
+      PROCESSES.start("webhook-mail", RECEIVER, List.of("node", "receiver.mjs", Integer.toString(port),
+          mail.stdout().strip()), Map.of(), port);
+      PROCESSES.start("webhook-all", RECEIVER, List.of("node", "receiver.mjs", Integer.toString(allPort), everything),
+          Map.of(), allPort);
+      Http http = server.http();
+      assertEquals(404, http.get("/dev/mail").status(), "no development mailbox: mail has somewhere to go");
+      String email = "via-hook@example.com";
+      String flow = http.post("/v1/email/start", Map.of("email", email)).json().get("flowId").asText();
+      JsonNode sent = awaitVerified(port, 1).get("verified").get(0);
+      assertEquals("email.send", sent.get("type").asText());
+      JsonNode data = sent.get("payload").get("data");
+      assertEquals(email, data.get("to").asText());
+      java.util.regex.Matcher code = java.util.regex.Pattern.compile("enter this code: (\\d{6})")
+          .matcher(data.get("text").asText());
+      assertTrue(code.find(), data.toString());
+      assertTrue(data.get("html").asText().contains(code.group(1)));
+      assertEquals(200, http.post("/v1/email/verify", Map.of("flowId", flow, "code", code.group(1))).status(),
+          "the code the app's own mail provider would send signs in");
+      String stored = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT payload::text FROM webhook_deliveries WHERE event_type = 'email.send'").mapTo(String.class).one());
+      assertFalse(stored.contains(code.group(1)), "a delivered email.send keeps no code: " + stored);
+      // The all-events endpoint got the sign-up and sign-in, never the email itself.
+      JsonNode all = awaitVerified(allPort, 2);
+      for (JsonNode m : all.get("verified")) {
+        assertFalse(m.get("type").asText().equals("email.send"), all.toString());
+      }
+    }
+  }
 }
