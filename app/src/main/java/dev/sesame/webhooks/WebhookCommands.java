@@ -13,6 +13,7 @@ public final class WebhookCommands {
                                      user.created, user.updated, user.deleted, user.disabled, signin.succeeded,
                                      signin.failed, passkey.added, passkey.removed, session.revoked,
                                      email.delivery_failed
+        webhook rotate ID            a new secret for the endpoint, printed once; the old one also signs for 24 hours
         webhook list                 list webhook endpoints
         webhook delete ID            delete an endpoint and its pending deliveries
       """;
@@ -40,6 +41,19 @@ public final class WebhookCommands {
           webhooks.list().forEach(e -> out.println(e.id() + "\t" + e.url() + "\t"
               + (e.events().isEmpty() ? "all events" : String.join(",", e.events())) + "\t"
               + (e.enabled() ? "enabled" : "disabled")));
+          return 0;
+        }
+        case "rotate" -> {
+          if (args.size() != 2) {
+            break;
+          }
+          java.util.Optional<String> secret = webhooks.rotate(UUID.fromString(args.get(1)));
+          if (secret.isEmpty()) {
+            err.println("No webhook endpoint " + args.get(1) + ".");
+            return 1;
+          }
+          err.println("New secret for " + args.get(1) + " (the previous one also signs for the next 24 hours):");
+          out.println(secret.get());
           return 0;
         }
         case "delete" -> {

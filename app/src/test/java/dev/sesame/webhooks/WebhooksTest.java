@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class WebhooksTest {
   @RegisterExtension
-  static final SesameServer sesame = SesameServer.with(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"));
+  static final SesameServer sesame = SesameServer.with(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true",
+      "SESAME_METRICS_TOKEN", "webhook-test-metrics-token"));
   static final AppProcesses PROCESSES = new AppProcesses();
   static final Path RECEIVER = AppProcesses.ROOT.resolve("app/src/test/webhooks/receiver");
 
@@ -95,6 +96,9 @@ class WebhooksTest {
     assertEquals("email_code", signIn.get("data").get("method").asText());
     assertFalse(got.toString().contains(person.email()), "payloads carry ids, not addresses");
     assertFalse(got.toString().contains(person.accessToken()), "never a token");
+    String metrics = http.get("/metrics", "Authorization", "Bearer webhook-test-metrics-token").body();
+    assertTrue(metrics.contains("sesame_webhook_deliveries_total{result=\"delivered\"}")
+        && metrics.contains("sesame_webhook_deliveries_total{result=\"retry\"}"), "the deliveries are counted");
     long retried = sesame.jdbi().withHandle(h -> h.createQuery(
         "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered' AND attempts > 1").mapTo(Long.class)
         .one());
@@ -210,6 +214,11 @@ class WebhooksTest {
         SELECT count(*) FROM audit_events WHERE type = 'webhook.disabled' AND details->>'endpointId' = :id""")
         .bind("id", dead).mapTo(Long.class).one());
     assertEquals(1, audited);
+    TestServer.CliResult listed = TestServer.cli(sesame.server(), "webhook", "list");
+    assertTrue(listed.stdout().contains(dead) && listed.stdout().contains("disabled"), listed.stdout());
+    TestServer.CliResult rotatedByCli = TestServer.cli(sesame.server(), "webhook", "rotate", dead);
+    assertEquals(0, rotatedByCli.status(), rotatedByCli.stderr());
+    assertTrue(rotatedByCli.stdout().strip().startsWith("whsec_"));
     Http.Response enabled = http.post("/admin/v1/webhooks/" + dead + "/enable", "", "Authorization",
         "Bearer " + writer);
     assertTrue(enabled.json().get("enabled").asBoolean() && enabled.json().get("disabledReason").isNull());
@@ -285,6 +294,59 @@ class WebhooksTest {
       for (JsonNode m : all.get("verified")) {
         assertFalse(m.get("type").asText().equals("email.send"), all.toString());
       }
+    }
+  }
+
+  @Test
+  void redirects_are_not_followed_and_waits_grow_with_jitter() throws Exception {
+    // A receiver that answers every delivery with a redirect to a place Sesame must not go.
+    com.sun.net.httpserver.HttpServer redirecting = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger followed = new java.util.concurrent.atomic.AtomicInteger();
+    redirecting.createContext("/h", exchange -> {
+      hits.incrementAndGet();
+      exchange.getResponseHeaders().set("Location", "http://127.0.0.1:" + exchange.getLocalAddress().getPort()
+          + "/elsewhere");
+      exchange.sendResponseHeaders(307, -1);
+      exchange.close();
+    });
+    redirecting.createContext("/elsewhere", exchange -> {
+      followed.incrementAndGet();
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    redirecting.start();
+    try {
+      String writer = TestServer.cli(sesame.server(), "service-key", "create", "redir", "--scopes",
+          "webhooks:read,webhooks:write").stdout().strip();
+      String id = sesame.http().post("/admin/v1/webhooks", Map.of("url", "http://127.0.0.1:"
+              + redirecting.getAddress().getPort() + "/h", "events", List.of("user.created")),
+          "Authorization", "Bearer " + writer).json().get("webhook").get("id").asText();
+      Account.signUp(sesame.http());
+      JsonNode delivery = null;
+      for (int i = 0; i < 100 && hits.get() == 0; i++) {
+        Thread.sleep(100);
+      }
+      for (int i = 0; i < 50; i++) {
+        delivery = sesame.http().get("/admin/v1/webhooks/" + id + "/deliveries", "Authorization", "Bearer " + writer)
+            .json().get("deliveries").get(0);
+        if (delivery.path("lastStatus").asInt() == 307) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertEquals(307, delivery.get("lastStatus").asInt(), delivery.toString());
+      assertEquals("pending", delivery.get("status").asText(), "a redirect is a failure, retried later");
+      assertEquals(0, followed.get(), "the redirect was not followed");
+    } finally {
+      redirecting.stop(0);
+    }
+    // Back-off: 5 s doubling to 6 hours, each ±25%.
+    for (int attempt = 1; attempt <= 30; attempt++) {
+      long base = Math.min(Duration.ofHours(6).toMillis(), 5_000L << Math.min(20, attempt - 1));
+      long wait = WebhookSender.backoff(attempt).toMillis();
+      assertTrue(wait >= base * 0.75 && wait <= base * 1.25, attempt + ": " + wait);
     }
   }
 }
