@@ -53,6 +53,24 @@ public final class Destinations {
     return uri;
   }
 
+  /**
+   * The addresses to connect to for {@code host}: the same check as {@link #check}, made by the HTTP client's own
+   * resolver at connection time, so a name re-pointed to an internal address after the check (DNS rebinding) is
+   * refused rather than connected to.
+   */
+  public java.util.List<java.net.InetSocketAddress> addresses(String host, int port) {
+    InetAddress[] resolved = resolve(host);
+    java.util.List<java.net.InetSocketAddress> out = new java.util.ArrayList<>();
+    for (InetAddress a : resolved) {
+      if (!allowPrivate && isPrivate(a)) {
+        throw new IllegalArgumentException(host + " resolves to a private, loopback or link-local address ("
+            + a.getHostAddress() + "); set SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it");
+      }
+      out.add(new java.net.InetSocketAddress(a, port));
+    }
+    return out;
+  }
+
   private static InetAddress[] resolve(String host) {
     try {
       return InetAddress.getAllByName(host);

@@ -1,8 +1,5 @@
 package dev.sesame.webhooks;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -34,8 +31,7 @@ public final class WebhookSender implements AutoCloseable {
   private final Destinations destinations;
   private final Consumer<String> results;
   private final dev.sesame.audit.AuditLog audit;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
-      .followRedirects(HttpClient.Redirect.NEVER).build();
+  private final org.eclipse.jetty.client.HttpClient http = new org.eclipse.jetty.client.HttpClient();
   private ScheduledExecutorService scheduler;
   private final java.util.concurrent.ExecutorService senders = Executors.newFixedThreadPool(8, r -> {
     Thread t = new Thread(r, "sesame-webhook-send");
@@ -51,9 +47,26 @@ public final class WebhookSender implements AutoCloseable {
     this.webhooks = webhooks;
     this.destinations = destinations;
     this.results = results;
+    http.setFollowRedirects(false);
+    http.setConnectTimeout(TIMEOUT.toMillis());
+    http.setUserAgentField(new org.eclipse.jetty.http.HttpField(org.eclipse.jetty.http.HttpHeader.USER_AGENT,
+        "Sesame-Webhooks/1"));
+    // Every connection resolves through the SSRF rules: what is checked is what is connected to.
+    http.setSocketAddressResolver((host, port, context, promise) -> {
+      try {
+        promise.succeeded(destinations.addresses(host, port));
+      } catch (IllegalArgumentException e) {
+        promise.failed(new java.net.UnknownHostException(e.getMessage()));
+      }
+    });
   }
 
   public WebhookSender start(Duration every) {
+    try {
+      http.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start the webhook HTTP client", e);
+    }
     scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "sesame-webhooks");
       t.setDaemon(true);
@@ -140,15 +153,17 @@ public final class WebhookSender implements AutoCloseable {
           signature += " " + Webhooks.sign(previous.get(), c.messageId(), timestamp, c.body());
         }
       }
-      HttpRequest request = HttpRequest.newBuilder(java.net.URI.create(c.url())).timeout(TIMEOUT)
-          .header("Content-Type", "application/json")
-          .header("User-Agent", "Sesame-Webhooks/1")
-          .header("webhook-id", c.messageId())
-          .header("webhook-timestamp", Long.toString(timestamp))
-          .header("webhook-signature", signature)
-          .POST(HttpRequest.BodyPublishers.ofString(c.body())).build();
-      HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-      status = response.statusCode();
+      String signed = signature;
+      org.eclipse.jetty.client.ContentResponse response = http.newRequest(c.url())
+          .method(org.eclipse.jetty.http.HttpMethod.POST)
+          .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .headers(h -> h.put("webhook-id", c.messageId())
+              .put("webhook-timestamp", Long.toString(timestamp))
+              .put("webhook-signature", signed))
+          .body(new org.eclipse.jetty.client.StringRequestContent("application/json", c.body(),
+              java.nio.charset.StandardCharsets.UTF_8))
+          .send();
+      status = response.getStatus();
       if (status >= 200 && status < 300) {
         finish(c.id(), "delivered", status, null, null);
         results.accept("delivered");
@@ -158,8 +173,11 @@ public final class WebhookSender implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return; // shutting down: the lease ends and the delivery is sent again
-    } catch (java.io.IOException | RuntimeException e) {
-      error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    } catch (java.util.concurrent.TimeoutException e) {
+      error = "no answer within " + TIMEOUT.toSeconds() + " s";
+    } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      error = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
     Duration wait = backoff(c.attempts());
     finish(c.id(), "pending", status, error, wait);
@@ -217,5 +235,10 @@ public final class WebhookSender implements AutoCloseable {
       scheduler.shutdownNow();
     }
     senders.shutdownNow(); // an interrupted send is sent again when its lease ends
+    try {
+      http.stop();
+    } catch (Exception e) {
+      log.debug("webhook HTTP client stop: {}", e.toString());
+    }
   }
 }

@@ -129,6 +129,15 @@ class WebhooksTest {
       }
     }
     strict.check("https://203.0.113.7/hooks"); // a public address
+    // The HTTP client connects only through this resolver: a name that resolves to a private address when the
+    // connection is made (re-pointed after registration: DNS rebinding) is refused then too.
+    try {
+      strict.addresses("localhost", 443);
+      throw new AssertionError("localhost was resolvable for a connection");
+    } catch (IllegalArgumentException expected) {
+      assertTrue(expected.getMessage().contains("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS"), expected.getMessage());
+    }
+    assertEquals(1, strict.addresses("203.0.113.7", 443).size());
     TestServer.CliResult bad = TestServer.cli(sesame.server(), "webhook", "create", "https://x.invalid/hooks");
     assertEquals(2, bad.status());
     TestServer.CliResult unknown = TestServer.cli(sesame.server(), "webhook", "create", "http://127.0.0.1:9/x",
