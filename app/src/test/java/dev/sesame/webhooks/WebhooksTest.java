@@ -358,4 +358,42 @@ class WebhooksTest {
       assertTrue(wait >= base * 0.75 && wait <= base * 1.25, attempt + ": " + wait);
     }
   }
+
+  @Test
+  void two_nodes_on_one_database_send_each_delivery_once_and_in_order_per_person() throws Exception {
+    AppProcesses.npmInstall(RECEIVER);
+    int port = TestServer.freePort();
+    Map<String, String> settings = Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true");
+    try (TestServer a = TestServer.start(settings)) {
+      try (TestServer b = TestServer.start(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true",
+          "SESAME_DATABASE_URL", a.databaseUrl()))) {
+        String secret = TestServer.cli(a, "webhook", "create", "http://127.0.0.1:" + port + "/h", "--events",
+            "user.created,signin.succeeded").stdout().strip();
+        PROCESSES.start("webhook-two-nodes", RECEIVER, List.of("node", "receiver.mjs", Integer.toString(port),
+            secret), Map.of(), port);
+        List<String> people = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+          people.add(Account.signUp(i % 2 == 0 ? a.http() : b.http()).userId());
+        }
+        JsonNode got = awaitVerified(port, 20);
+        Thread.sleep(1500); // any duplicate would arrive by now
+        got = received(port);
+        List<String> ids = new ArrayList<>();
+        for (JsonNode m : got.get("verified")) {
+          ids.add(m.get("id").asText());
+        }
+        assertEquals(20, ids.size(), "each delivery once: " + ids);
+        assertEquals(20, ids.stream().distinct().count());
+        for (String person : people) {
+          List<String> order = new ArrayList<>();
+          for (JsonNode m : got.get("verified")) {
+            if (person.equals(m.get("payload").get("data").path("userId").asText())) {
+              order.add(m.get("type").asText());
+            }
+          }
+          assertEquals(List.of("user.created", "signin.succeeded"), order, person);
+        }
+      }
+    }
+  }
 }
