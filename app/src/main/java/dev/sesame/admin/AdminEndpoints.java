@@ -18,6 +18,7 @@ import dev.sesame.sessions.SessionService;
 import dev.sesame.stats.Stats;
 import dev.sesame.users.EmailAddresses;
 import dev.sesame.users.Metadata;
+import dev.sesame.webhooks.WebhookMailer;
 import dev.sesame.users.UserDirectory;
 import dev.sesame.users.Users;
 import io.javalin.config.RoutesConfig;
@@ -319,6 +320,7 @@ public final class AdminEndpoints implements Feature {
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       sessions.endAll(h, id, "user_erased", client);
       emailSignIn.forget(h, user.user().email());
+      WebhookMailer.forget(h, user.user().email());
       emailChanges.forget(h, id);
       AuditLog.pseudonymize(h, id);
       Users.delete(h, id);

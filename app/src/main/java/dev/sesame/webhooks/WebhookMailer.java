@@ -55,4 +55,15 @@ public final class WebhookMailer implements Mailer {
           + "(java -jar sesame.jar webhook create URL --events email.send)", null);
     }
   }
+
+  /**
+   * Forgets the messages to {@code email} still waiting as {@code email.send} deliveries (erasing a person): they hold
+   * the address and a live code. Delivered ones keep no message already.
+   */
+  public static void forget(org.jdbi.v3.core.Handle h, String email) {
+    h.createUpdate("""
+            DELETE FROM webhook_deliveries
+            WHERE event_type = 'email.send' AND lower(payload->'data'->>'to') = lower(:email)""")
+        .bind("email", email).execute();
+  }
 }

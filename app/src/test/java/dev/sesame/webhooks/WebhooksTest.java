@@ -298,6 +298,28 @@ class WebhooksTest {
       String stored = server.jdbi().withHandle(h -> h.createQuery(
           "SELECT payload::text FROM webhook_deliveries WHERE event_type = 'email.send'").mapTo(String.class).one());
       assertFalse(stored.contains(code.group(1)), "a delivered email.send keeps no code: " + stored);
+      // Erasing a person also removes the messages to them still waiting as email.send (address and live code).
+      TestServer.CliResult dead = TestServer.cli(server, "webhook", "create", "http://127.0.0.1:"
+          + TestServer.freePort() + "/down", "--events", "email.send");
+      assertEquals(0, dead.status(), dead.stderr());
+      assertEquals(202, http.post("/v1/email/start", Map.of("email", email)).status());
+      String ops = TestServer.cli(server, "service-key", "create", "ops", "--scopes", "users:read,users:write")
+          .stdout().strip();
+      String userId = http.get("/admin/v1/users?email=" + email, "Authorization", "Bearer " + ops).json()
+          .get("users").get(0).get("id").asText();
+      long waiting = 0;
+      for (int i = 0; i < 50 && waiting == 0; i++) {
+        Thread.sleep(100);
+        waiting = server.jdbi().withHandle(h -> h.createQuery("""
+            SELECT count(*) FROM webhook_deliveries WHERE event_type = 'email.send' AND status = 'pending'
+              AND payload->'data'->>'to' = :email""").bind("email", email).mapTo(Long.class).one());
+      }
+      assertTrue(waiting > 0, "a message waits for the endpoint that is down");
+      assertEquals(204, http.send("DELETE", "/admin/v1/users/" + userId, null, "Authorization", "Bearer " + ops)
+          .status());
+      assertEquals(0, (long) server.jdbi().withHandle(h -> h.createQuery("""
+          SELECT count(*) FROM webhook_deliveries WHERE position(:email IN payload::text) > 0""")
+          .bind("email", email).mapTo(Long.class).one()), "no message to the erased person is left");
       // The all-events endpoint got the sign-up and sign-in, never the email itself.
       JsonNode all = awaitVerified(allPort, 2);
       for (JsonNode m : all.get("verified")) {
