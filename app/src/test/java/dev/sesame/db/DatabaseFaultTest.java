@@ -26,9 +26,12 @@ class DatabaseFaultTest {
       throws Exception {
     int port = TestServer.freePort();
     Map<String, String> env = Map.of("SESAME_PORT", Integer.toString(port), "SESAME_BIND_HOST", "127.0.0.1",
-        "SESAME_DATA_DIR", data.toString(), "SESAME_EMAIL_DOMAIN_CHECK", "off"); // no DNS in tests
+        "SESAME_DATA_DIR", data.toString(), "SESAME_EMAIL_DOMAIN_CHECK", "off", // no DNS in tests
+        "SESAME_METRICS_TOKEN", "fault-test-metrics-token");
     try (Main main = new Main(Config.load(env)).start()) {
       Http http = new Http("http://127.0.0.1:" + port);
+      assertTrue(http.get("/metrics", "Authorization", "Bearer fault-test-metrics-token").body()
+          .contains("sesame_database_embedded_restarts_total 0.0"));
       String userId = DevMailbox.signIn(http, "survivor@example.com").get("user").get("id").asText();
 
       long pid = Long.parseLong(Files.readAllLines(data.resolve("postgres/postmaster.pid")).get(0).strip());
@@ -65,6 +68,8 @@ class DatabaseFaultTest {
           "the same data, after the restart");
       long newPid = Long.parseLong(Files.readAllLines(data.resolve("postgres/postmaster.pid")).get(0).strip());
       assertTrue(newPid != pid, "a new postmaster");
+      String metrics = http.get("/metrics", "Authorization", "Bearer fault-test-metrics-token").body();
+      assertTrue(metrics.contains("sesame_database_embedded_restarts_total 1.0"), "the restart is counted");
     }
   }
 
