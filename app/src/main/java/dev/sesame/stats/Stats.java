@@ -111,14 +111,17 @@ public final class Stats {
 
   /** Counts the totals now and stores them for the dashboard. */
   public Totals refreshTotals() {
-    return jdbi.withHandle(h -> {
-      Totals totals = totals(h, clock.instant());
-      h.createUpdate("""
-              INSERT INTO stats_totals (id, computed_at, totals) VALUES (1, :at, CAST(:totals AS jsonb))
-              ON CONFLICT (id) DO UPDATE SET computed_at = excluded.computed_at, totals = excluded.totals""")
-          .bind("at", totals.asOf()).bind("totals", write(totals)).execute();
-      return totals;
-    });
+    return jdbi.withHandle(this::refreshTotals);
+  }
+
+  /** {@link #refreshTotals()} on the caller's handle (the dashboard's own connection: never a second one). */
+  private Totals refreshTotals(Handle h) {
+    Totals totals = totals(h, clock.instant());
+    h.createUpdate("""
+            INSERT INTO stats_totals (id, computed_at, totals) VALUES (1, :at, CAST(:totals AS jsonb))
+            ON CONFLICT (id) DO UPDATE SET computed_at = excluded.computed_at, totals = excluded.totals""")
+        .bind("at", totals.asOf()).bind("totals", write(totals)).execute();
+    return totals;
   }
 
   private Totals storedOrFresh(Handle h, boolean fresh) {
@@ -134,7 +137,7 @@ public final class Stats {
         }
       }
     }
-    return refreshTotals();
+    return refreshTotals(h);
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper TOTALS_JSON =
@@ -223,7 +226,10 @@ public final class Stats {
     Instant now = clock.instant();
     LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
     LocalDate first = today.minusDays(days - 1L);
-    return jdbi.inTransaction(org.jdbi.v3.core.transaction.TransactionIsolationLevel.REPEATABLE_READ, h -> {
+    // Read committed is enough: days up to closed_through (read first) are final once closed (a roll-up writes a
+    // day's rows and moves closed_through in one transaction), later days are counted live; and the totals' upsert
+    // never fails on a concurrent refresh as it could under repeatable read.
+    return jdbi.inTransaction(h -> {
       Map<LocalDate, List<Figure>> byDay = new TreeMap<>();
       LocalDate closedThrough = h.createQuery("SELECT closed_through FROM stats_state WHERE id = 1")
           .map((rs, ctx) -> rs.getObject("closed_through", LocalDate.class)).findOne().orElse(null);
