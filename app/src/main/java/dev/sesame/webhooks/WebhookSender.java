@@ -182,7 +182,7 @@ public final class WebhookSender implements AutoCloseable {
     Duration wait = backoff(c.attempts());
     finish(c.id(), "pending", status, error, wait);
     results.accept("retry");
-    log.warn("Webhook delivery {} to {} failed (attempt {}), retrying in {} s: {}", c.messageId(), c.url(),
+    log.warn("Webhook delivery {} to {} failed (attempt {}), retrying in {} s: {}", c.messageId(), loggable(c.url()),
         c.attempts(), wait.toSeconds(), error);
   }
 
@@ -200,10 +200,21 @@ public final class WebhookSender implements AutoCloseable {
       if (disabled > 0) {
         audit.record(h, dev.sesame.audit.AuditLog.Type.WEBHOOK_DISABLED, null, null, null,
             java.util.Map.of("endpointId", c.endpointId().toString(), "reason", "sustained_failure"));
-        log.warn("Webhook endpoint {} ({}) disabled: its deliveries failed for {} days", c.endpointId(), c.url(),
+        log.warn("Webhook endpoint {} ({}) disabled: its deliveries failed for {} days", c.endpointId(),
+            loggable(c.url()),
             GIVE_UP_AFTER.toDays());
       }
     });
+  }
+
+  /** A URL fit for the log: scheme, host, port and path; a query may carry the receiver's own token. */
+  static String loggable(String url) {
+    try {
+      java.net.URI u = java.net.URI.create(url);
+      return new java.net.URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+    } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+      return "(a webhook URL)";
+    }
   }
 
   /** 5 s doubling to 6 hours, each wait ±25% so receivers coming back are not hit by every sender at once. */

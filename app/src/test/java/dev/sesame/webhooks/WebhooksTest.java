@@ -129,6 +129,8 @@ class WebhooksTest {
       }
     }
     strict.check("https://203.0.113.7/hooks"); // a public address
+    assertEquals("https://203.0.113.7:8443/hooks", WebhookSender.loggable("https://203.0.113.7:8443/hooks?token=s3cret"),
+        "a receiver's token in the query never reaches the log");
     // The HTTP client connects only through this resolver: a name that resolves to a private address when the
     // connection is made (re-pointed after registration: DNS rebinding) is refused then too.
     try {
