@@ -109,7 +109,7 @@ class StatsTest {
   }
 
   @Test
-  void only_keys_with_stats_read_see_the_dashboard() {
+  void only_keys_with_stats_read_see_the_dashboard() throws Exception {
     Http http = sesame.http();
     String users = TestServer.cli(sesame.server(), "service-key", "create", "nostats", "--scopes", "users:read")
         .stdout().strip();
