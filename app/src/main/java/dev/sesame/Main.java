@@ -7,6 +7,11 @@ import dev.sesame.email.EmailChanges;
 import dev.sesame.email.EmailEndpoints;
 import dev.sesame.users.UserDirectory;
 import dev.sesame.http.Feature;
+import dev.sesame.http.Pages;
+import dev.sesame.branding.Brand;
+import dev.sesame.branding.BrandEndpoints;
+import dev.sesame.email.EmailTemplates;
+import dev.sesame.i18n.Languages;
 import dev.sesame.http.Web;
 import dev.sesame.oauth.AuthorizationCodes;
 import dev.sesame.oauth.AuthorizationEndpoint;
@@ -78,6 +83,10 @@ public final class Main implements AutoCloseable {
       String provider = FastCrypto.install();
       log.info("Starting Sesame with {}", config.describe());
       log.info("Crypto provider: {}", provider);
+      // Languages, brand and email templates first: a broken template stops start-up before anything else runs.
+      Languages languages = new Languages(config.branding().languages(), config.branding().defaultLanguage());
+      Brand brand = new Brand(config.branding(), config.issuer());
+      EmailTemplates emailTemplates = new EmailTemplates(brand, languages, config.branding().templatesDir());
 
       Database database = Database.open(config);
       running.push(database);
@@ -130,15 +139,15 @@ public final class Main implements AutoCloseable {
       AuthorizationCodes authorizationCodes = new AuthorizationCodes(database.jdbi(), sessions, authorizationRequests,
           clients, idTokens);
       MailDomains mailDomains = new MailDomains(config.mailDomains());
-      EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, sessions,
+      EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, emailTemplates, sessions,
           new RateLimiter(database.jdbi(), metrics::rateLimited), audit, mailDomains, config);
-      EmailChanges emailChanges = new EmailChanges(database.jdbi(), outbox, audit, mailDomains, config);
+      EmailChanges emailChanges = new EmailChanges(database.jdbi(), outbox, emailTemplates, audit, mailDomains, config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), aaguids,
           sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
-      Web web = Web.of(config, database, accessTokens, sessions);
+      Web web = Web.of(config, database, accessTokens, sessions, new Pages(brand, languages));
       ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
       Optional<DynamicRegistration> registration = config.dynamicRegistration()
@@ -147,6 +156,7 @@ public final class Main implements AutoCloseable {
       metricsEndpoint = new MetricsEndpoint(metrics, config.metrics());
       List<Feature> features = List.of(
           metricsEndpoint,
+          new BrandEndpoints(brand, languages),
           new EmailEndpoints(emailSignIn, emailChanges, outbox, authorizationRequests, web,
               config.devMailbox() && config.publicUrlIsLocalhost()),
           new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),

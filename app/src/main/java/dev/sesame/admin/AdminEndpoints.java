@@ -225,6 +225,7 @@ public final class AdminEndpoints implements Feature {
     JsonBody body = JsonBody.of(ctx, web.mapper());
     String email = EmailAddresses.normalize(body.requiredString("email"));
     boolean invite = body.optionalBoolean("invite").orElse(false);
+    String language = language(body);
     ClientInfo client = web.clientIps().of(ctx);
     UUID id = AuditLog.actingAs(actor, () -> jdbi.inTransaction(h -> {
       dev.sesame.users.User created = Users.create(h, UUID.randomUUID(), email).orElseThrow(() ->
@@ -234,7 +235,7 @@ public final class AdminEndpoints implements Feature {
       return created.id();
     }));
     if (invite) {
-      AuditLog.actingAs(actor, () -> emailSignIn.start(email, null, onBehalf(client)));
+      AuditLog.actingAs(actor, () -> emailSignIn.start(email, null, onBehalf(client), language));
     }
     ctx.status(201).json(view(users.find(id).orElseThrow()));
   }
@@ -280,9 +281,12 @@ public final class AdminEndpoints implements Feature {
   void changeEmail(Context ctx) {
     String actor = auth.require(ctx, "users:write");
     UUID id = existing(ctx).user().id();
-    String email = JsonBody.of(ctx, web.mapper()).requiredString("email");
+    JsonBody body = JsonBody.of(ctx, web.mapper());
+    String email = body.requiredString("email");
+    String language = language(body);
     ClientInfo client = web.clientIps().of(ctx);
-    EmailChanges.Requested requested = AuditLog.actingAs(actor, () -> emailChanges.request(id, email, client));
+    EmailChanges.Requested requested = AuditLog.actingAs(actor,
+        () -> emailChanges.request(id, email, client, language));
     ctx.status(202).json(Map.of("pendingEmail", requested.email(), "expiresAt", requested.expiresAt()));
   }
 
@@ -329,6 +333,18 @@ public final class AdminEndpoints implements Feature {
     ctx.status(204);
   }
 
+  /**
+   * The language of an email an operator sends: the body's {@code language} (an offered one; 400 otherwise), else
+   * {@code SESAME_DEFAULT_LANGUAGE}.
+   */
+  private String language(JsonBody body) {
+    dev.sesame.i18n.Languages languages = web.pages().languages();
+    return body.optionalString("language").map(tag -> languages.offered().stream()
+            .filter(t -> t.equalsIgnoreCase(tag)).findFirst().orElseThrow(() -> ApiException.badRequest(
+                "invalid_language", "'language' must be one of " + languages.offered() + ".")))
+        .orElse(languages.defaultLanguage());
+  }
+
   /** {@code POST /admin/v1/users/{id}/sign-in-email} ({@code users:write}) → 202: a link and code, sent for them. */
   void sendSignInEmail(Context ctx) {
     String actor = auth.require(ctx, "users:write");
@@ -336,9 +352,10 @@ public final class AdminEndpoints implements Feature {
     if (user.disabledAt() != null) {
       throw new ApiException(409, "user_disabled", "This account is disabled; enable it first.");
     }
+    String language = language(JsonBody.ofOptional(ctx, web.mapper()));
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> {
-      emailSignIn.start(user.user().email(), null, onBehalf(client));
+      emailSignIn.start(user.user().email(), null, onBehalf(client), language);
       jdbi.useHandle(h -> audit.record(h, AuditLog.Type.USER_SIGN_IN_EMAIL_SENT, user.user().id(), null,
           client.ip(), Map.of()));
     });

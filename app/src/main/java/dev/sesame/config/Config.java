@@ -54,7 +54,8 @@ public record Config(
     Metrics metrics,
     String logFormat,
     boolean webhookPrivateNetworks,
-    boolean emailViaWebhook) {
+    boolean emailViaWebhook,
+    Branding branding) {
 
   /**
    * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
@@ -243,7 +244,66 @@ public record Config(
         // SSRF: webhooks never go to private, loopback or link-local addresses unless this says so (development).
         r.get("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", s -> r.oneOf(s, "true", "false")).equals("true"),
         // Mail through the team's own provider: the rendered message goes out as an email.send webhook.
-        r.get("SESAME_EMAIL_DELIVERY", "smtp", s -> r.oneOf(s, "smtp", "webhook")).equals("webhook"));
+        r.get("SESAME_EMAIL_DELIVERY", "smtp", s -> r.oneOf(s, "smtp", "webhook")).equals("webhook"),
+        branding(r, rpName));
+  }
+
+  private static Branding branding(Reader r, String appName) {
+    Optional<String> logoUrl = r.optional("SESAME_LOGO_URL", s -> s.startsWith("/") && !s.startsWith("//")
+        ? s : Reader.httpUrlWithQuery(s).toString());
+    Optional<Path> logoFile = r.optional("SESAME_LOGO_FILE", s -> {
+      Path path = Reader.readableFile(s);
+      String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+      if (!name.matches(".*\\.(png|jpe?g|gif|webp|svg)")) {
+        throw new IllegalArgumentException("must be a .png, .jpg, .gif, .webp or .svg file, got '" + s + "'");
+      }
+      try {
+        if (java.nio.file.Files.size(path) > 256 * 1024) {
+          throw new IllegalArgumentException("must be at most 256 KiB (it is sent with every sign-in page)");
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("cannot read '" + s + "'");
+      }
+      return path;
+    });
+    if (logoUrl.isPresent() && logoFile.isPresent()) {
+      throw new ConfigException("SESAME_LOGO_FILE", "set SESAME_LOGO_URL or SESAME_LOGO_FILE, not both");
+    }
+    Optional<String> accentSet = r.optional("SESAME_ACCENT_COLOR", Branding::color);
+    String accent = accentSet.orElse(Branding.DEFAULT_ACCENT);
+    // A brand's own colour stays its colour in the dark scheme unless told otherwise; the default blue lightens.
+    String accentDark = r.get("SESAME_ACCENT_COLOR_DARK", accentSet.orElse(Branding.DEFAULT_ACCENT_DARK),
+        Branding::color);
+    Optional<String> supportEmail = r.optional("SESAME_SUPPORT_EMAIL", s -> {
+      if (!s.matches("[^@\\s<>\"]+@[^@\\s<>\"]+\\.[^@\\s<>\"]+")) {
+        throw new IllegalArgumentException("expected an email address, got '" + s + "'");
+      }
+      return s;
+    });
+    Optional<URI> supportUrl = r.optional("SESAME_SUPPORT_URL", Reader::httpUrlWithQuery);
+    Optional<URI> termsUrl = r.optional("SESAME_TERMS_URL", Reader::httpUrlWithQuery);
+    Optional<URI> privacyUrl = r.optional("SESAME_PRIVACY_URL", Reader::httpUrlWithQuery);
+    List<String> shipped = dev.sesame.i18n.Languages.SHIPPED;
+    List<String> languages = r.get("SESAME_LANGUAGES", String.join(",", shipped), s -> {
+      List<String> tags = list(s, tag -> shipped.stream().filter(t -> t.equalsIgnoreCase(tag)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("'" + tag + "' is not one of " + shipped)));
+      if (tags.isEmpty()) {
+        throw new IllegalArgumentException("name at least one language");
+      }
+      return List.copyOf(new java.util.LinkedHashSet<>(tags));
+    });
+    String defaultLanguage = r.get("SESAME_DEFAULT_LANGUAGE", languages.contains("en") ? "en" : languages.get(0),
+        s -> languages.stream().filter(t -> t.equalsIgnoreCase(s)).findFirst().orElseThrow(
+            () -> new IllegalArgumentException("must be one of SESAME_LANGUAGES " + languages + ", got '" + s + "'")));
+    Optional<Path> templatesDir = r.optional("SESAME_TEMPLATES_DIR", s -> {
+      Path path = Path.of(s);
+      if (!java.nio.file.Files.isDirectory(path) || !java.nio.file.Files.isReadable(path)) {
+        throw new IllegalArgumentException("cannot read the directory '" + s + "'");
+      }
+      return path;
+    });
+    return new Branding(appName, logoUrl, logoFile, accent, accentDark, supportEmail, supportUrl, termsUrl,
+        privacyUrl, languages, defaultLanguage, templatesDir);
   }
 
   /** The non-secret settings, for the one start-up log line. Secrets show only whether they are set. */
@@ -288,6 +348,9 @@ public record Config(
     out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
     out.put("logFormat", logFormat);
+    out.put("languages", branding.languages());
+    out.put("defaultLanguage", branding.defaultLanguage());
+    out.put("templatesDir", branding.templatesDir().map(Path::toString).orElse("built-in templates"));
     out.put("webhookPrivateNetworks", webhookPrivateNetworks ? "allowed" : "refused");
     out.put("metrics", metrics.port().map(p -> "port " + p).orElse("")
         + (metrics.port().isPresent() && metrics.token().isPresent() ? " and " : "")
@@ -405,6 +468,20 @@ public record Config(
         }
         if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
           throw new IllegalArgumentException("must not have a query, fragment or user info, got '" + s + "'");
+        }
+        return uri;
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("expected an absolute http(s) URL, got '" + s + "'");
+      }
+    }
+
+    /** An absolute http(s) URL, query allowed (a support or legal page may need one). */
+    static URI httpUrlWithQuery(String s) {
+      try {
+        URI uri = new URI(s);
+        if (uri.getScheme() == null || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))
+            || uri.getHost() == null || uri.getUserInfo() != null) {
+          throw new IllegalArgumentException("expected an absolute http(s) URL, got '" + s + "'");
         }
         return uri;
       } catch (URISyntaxException e) {

@@ -34,10 +34,11 @@ public final class EmailChanges {
   private final MailDomains mailDomains;
   private final String issuer;
 
-  public EmailChanges(Jdbi jdbi, Outbox outbox, AuditLog audit, MailDomains mailDomains, Config config) {
+  public EmailChanges(Jdbi jdbi, Outbox outbox, EmailTemplates templates, AuditLog audit, MailDomains mailDomains,
+                      Config config) {
     this.jdbi = jdbi;
     this.outbox = outbox;
-    this.templates = new EmailTemplates(config.rpName());
+    this.templates = templates;
     this.audit = audit;
     this.mailDomains = mailDomains;
     this.issuer = config.issuer();
@@ -46,13 +47,13 @@ public final class EmailChanges {
   public record Requested(String email, Instant expiresAt) {}
 
   /** Sends the confirmation link to {@code rawEmail}; 409 {@code email_taken} when another account has it. */
-  public Requested request(UUID userId, String rawEmail, ClientInfo client) {
+  public Requested request(UUID userId, String rawEmail, ClientInfo client, String language) {
     String email = EmailAddresses.normalize(rawEmail);
     mailDomains.check(email);
     String token = Secrets.randomToken(32);
     Instant expiresAt = Instant.now().plus(TTL);
     String link = issuer + "/email/change?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-    Mailer.OutgoingEmail message = templates.confirmNewAddress(email, link, expiresAt);
+    Mailer.OutgoingEmail message = templates.confirmNewAddress(language, email, link, expiresAt);
     jdbi.useTransaction(h -> {
       String current = Users.lock(h, userId)
           .orElseThrow(() -> new ApiException(404, "user_not_found", "There is no such user."));
@@ -102,15 +103,16 @@ public final class EmailChanges {
 
   /**
    * Makes the change the link was sent for; returns the new address. 410 {@code link_expired} for a used, replaced
-   * or expired link; 409 {@code email_taken} when another account took the address meanwhile.
+   * or expired link; 409 {@code email_taken} when another account took the address meanwhile. The notice to the old
+   * address goes out in {@code language}, the confirming page's.
    */
-  public String confirm(String token, ClientInfo client) {
+  public String confirm(String token, ClientInfo client, String language) {
     if (token == null || token.length() > 200) {
       throw new ApiException(410, "link_expired", "This link has expired or was already used.");
     }
     String email;
     try {
-      email = confirmIn(token, client);
+      email = confirmIn(token, client, language);
     } catch (org.jdbi.v3.core.statement.UnableToExecuteStatementException e) {
       if (e.getCause() instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
         // Someone signed up with the address between the check and the update.
@@ -122,7 +124,7 @@ public final class EmailChanges {
     return email;
   }
 
-  private String confirmIn(String token, ClientInfo client) {
+  private String confirmIn(String token, ClientInfo client, String language) {
     return jdbi.inTransaction(h -> {
       Optional<Map<String, Object>> row = h.createQuery("""
               SELECT c.id, c.user_id, c.new_email, u.email AS old_email FROM email_changes c
@@ -142,7 +144,7 @@ public final class EmailChanges {
       // Sign-in emails to the old address must not sign in (or create an account) any more, and what Sesame kept
       // about them (flows, messages) goes: the old address is no longer the person's account. Then it is told.
       EmailSignInService.forgetAddress(h, oldEmail);
-      long notice = Outbox.queue(h, templates.addressChanged(oldEmail, newEmail),
+      long notice = Outbox.queue(h, templates.addressChanged(language, oldEmail, newEmail),
           Instant.now().plus(Duration.ofDays(1)));
       h.createUpdate("UPDATE email_changes SET consumed_at = now(), notice_outbox_id = :notice WHERE id = :id")
           .bind("id", row.get().get("id")).bind("notice", notice).execute();

@@ -10,18 +10,16 @@ import dev.sesame.http.JsonBody;
 import dev.sesame.http.Pages;
 import dev.sesame.http.SessionCookies;
 import dev.sesame.http.Web;
+import dev.sesame.i18n.Languages;
+import java.util.Optional;
 import io.javalin.config.RoutesConfig;
 import dev.sesame.oauth.AuthorizationRequests;
 import io.javalin.http.Context;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
 /** {@code /v1/email/*}, the link's confirm page, and the development mailbox. */
 public final class EmailEndpoints implements Feature {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC'").withZone(ZoneOffset.UTC);
-
   private final EmailSignInService emailSignIn;
   private final EmailChanges emailChanges;
   private final Outbox outbox;
@@ -32,6 +30,7 @@ public final class EmailEndpoints implements Feature {
   private final AuthorizationRequests requests;
 
   private final Web web;
+  private final Languages languages;
   private final boolean devMailbox;
 
   /** @param devMailbox serve {@code /dev/mail} (no SMTP, a localhost public URL) */
@@ -46,6 +45,7 @@ public final class EmailEndpoints implements Feature {
     this.mapper = web.mapper();
     this.pages = web.pages();
     this.cookies = web.cookies();
+    this.languages = web.pages().languages();
     this.devMailbox = devMailbox;
   }
 
@@ -73,8 +73,14 @@ public final class EmailEndpoints implements Feature {
   void start(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
     String email = body.requiredString("email");
-    String request = requests.fromBody(body, false).map(requests::seal).orElse(null);
-    EmailSignInService.Started started = emailSignIn.start(email, request, clientIps.of(ctx));
+    Optional<dev.sesame.oauth.AuthorizationRequest> authorization = requests.fromBody(body, false);
+    String request = authorization.map(requests::seal).orElse(null);
+    // The email speaks the asking page's language (the element sends it), else the app's ui_locales, else the
+    // browser's.
+    String language = languages.choose(body.optionalString("language").orElse(null),
+        authorization.map(dev.sesame.oauth.AuthorizationRequest::uiLocales).orElse(null),
+        ctx.header("Accept-Language"));
+    EmailSignInService.Started started = emailSignIn.start(email, request, clientIps.of(ctx), language);
     ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
   }
 
@@ -102,21 +108,31 @@ public final class EmailEndpoints implements Feature {
   void confirmPage(Context ctx) {
     ctx.header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store");
     String token = ctx.queryParam("token");
+    Languages.Catalog t = pages.catalog(ctx);
     String main = emailSignIn.peek(token).map(pending -> """
-            <h1>Sign in to %1$s</h1>
-            <p class="lead">as <strong>%2$s</strong></p>
+            <h1>%1$s</h1>
+            <p class="lead">%2$s</p>
             <form id="confirm" data-token="%3$s">
-              <button type="submit" class="primary">Sign in</button>
+              <button type="submit" class="primary">%4$s</button>
             </form>
-            <p class="hint">This link works once and expires at %4$s.</p>
+            <p class="hint">%5$s</p>
             <div id="status" role="status" aria-live="polite"></div>
-            """.formatted(Html.escape(pages.rpName()), Html.escape(pending.email()), Html.escape(token),
-            TIME.format(pending.expiresAt())))
+            """.formatted(Html.escape(t.format("link.heading", "app", pages.rpName())),
+            Pages.html(t, "link.as", "email", pending.email()), Html.escape(token),
+            Html.escape(t.format("common.signIn")),
+            Html.escape(t.format("link.expires", "minutes", minutesLeft(pending.expiresAt())))))
         .orElse("""
-            <h1>This link can't be used</h1>
-            <p class="lead">It has expired, was already used, or is not complete. Request a new email to sign in.</p>
-            """);
-    pages.render(ctx, "Sign in", main, List.of("/assets/confirm.js"));
+            <h1>%s</h1>
+            <p class="lead">%s</p>
+            """.formatted(Html.escape(t.format("link.unusable.heading")),
+            Html.escape(t.format("link.unusable.lead"))));
+    pages.render(ctx, t, t.format("common.signIn"), main, List.of("/assets/confirm.js"));
+  }
+
+  /** Whole minutes until {@code at}, rounded up (a link with 30 seconds left still "expires in 1 minute"). */
+  private static long minutesLeft(java.time.Instant at) {
+    long seconds = java.time.Duration.between(java.time.Instant.now(), at).getSeconds();
+    return Math.max(1, (seconds + 59) / 60);
   }
 
   /**
@@ -126,27 +142,32 @@ public final class EmailEndpoints implements Feature {
   void changePage(Context ctx) {
     ctx.header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store");
     String token = ctx.queryParam("token");
+    Languages.Catalog t = pages.catalog(ctx);
     String main = emailChanges.peek(token).map(pending -> """
-            <h1>Confirm your new email address</h1>
-            <p class="lead">Your %1$s account will sign in with <strong>%2$s</strong>.</p>
+            <h1>%1$s</h1>
+            <p class="lead">%2$s</p>
             <form id="change" data-token="%3$s">
-              <button type="submit" class="primary">Confirm this address</button>
+              <button type="submit" class="primary">%4$s</button>
             </form>
-            <p class="hint">This link works once and expires at %4$s.</p>
+            <p class="hint">%5$s</p>
             <div id="status" role="status" aria-live="polite"></div>
-            """.formatted(Html.escape(pages.rpName()), Html.escape(pending.email()), Html.escape(token),
-            TIME.format(pending.expiresAt())))
+            """.formatted(Html.escape(t.format("change.heading")),
+            Pages.html(t, "change.lead", "email", pending.email(), "app", pages.rpName()), Html.escape(token),
+            Html.escape(t.format("change.button")),
+            Html.escape(t.format("link.expires", "minutes", minutesLeft(pending.expiresAt())))))
         .orElse("""
-            <h1>This link can't be used</h1>
-            <p class="lead">It has expired, was already used, or a newer one was sent.</p>
-            """);
-    pages.render(ctx, "Confirm your email address", main, List.of("/assets/email-change.js"));
+            <h1>%s</h1>
+            <p class="lead">%s</p>
+            """.formatted(Html.escape(t.format("link.unusable.heading")),
+            Html.escape(t.format("change.unusable.lead"))));
+    pages.render(ctx, t, t.format("change.title"), main, List.of("/assets/email-change.js"));
   }
 
   /** {@code POST /v1/email/change {"token"}} → 200 {@code {"email"}}: the address is changed. */
   void confirmChange(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
-    ctx.json(Map.of("email", emailChanges.confirm(body.requiredString("token"), clientIps.of(ctx))));
+    String language = languages.choose(body.optionalString("language").orElse(null), ctx.header("Accept-Language"));
+    ctx.json(Map.of("email", emailChanges.confirm(body.requiredString("token"), clientIps.of(ctx), language)));
   }
 
   /**
@@ -177,7 +198,7 @@ public final class EmailEndpoints implements Feature {
           .append(Html.escape(m.textBody() == null ? "" : m.textBody())).append("</pre></article>");
     }
     ctx.header("Cache-Control", "no-store");
-    pages.render(ctx, "Development mailbox", main.toString(), List.of());
+    pages.render(ctx, pages.languages().catalog("en"), "Development mailbox", main.toString(), List.of());
   }
 
   /**

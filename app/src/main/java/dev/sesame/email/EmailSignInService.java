@@ -52,11 +52,11 @@ public final class EmailSignInService {
   private final Config config;
   private final MailDomains mailDomains;
 
-  public EmailSignInService(Jdbi jdbi, Outbox outbox, SessionService sessions, RateLimiter rateLimiter,
-                            AuditLog audit, MailDomains mailDomains, Config config) {
+  public EmailSignInService(Jdbi jdbi, Outbox outbox, EmailTemplates templates, SessionService sessions,
+                            RateLimiter rateLimiter, AuditLog audit, MailDomains mailDomains, Config config) {
     this.jdbi = jdbi;
     this.outbox = outbox;
-    this.templates = new EmailTemplates(config.rpName());
+    this.templates = templates;
     this.sessions = sessions;
     this.rateLimiter = rateLimiter;
     this.audit = audit;
@@ -82,8 +82,9 @@ public final class EmailSignInService {
    * Starts an email sign-in: a flow and its email, written in one statement.
    *
    * @param authorizationRequest a sealed, checked authorization request the sign-in is for, or null
+   * @param language the email's language (the page's that asked for it)
    */
-  public Started start(String rawEmail, String authorizationRequest, ClientInfo client) {
+  public Started start(String rawEmail, String authorizationRequest, ClientInfo client, String language) {
     String email = EmailAddresses.normalize(rawEmail);
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
@@ -95,7 +96,7 @@ public final class EmailSignInService {
     String code = Secrets.randomDigits(6);
     Instant expiresAt = Instant.now().plus(config.emailTtl());
     String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-    Mailer.OutgoingEmail message = templates.signIn(email, link, code, expiresAt, config.emailTtl());
+    Mailer.OutgoingEmail message = templates.signIn(language, email, link, code, config.emailTtl());
     // The flow and its email in one statement (atomic without a transaction, one round trip); both expire at
     // :expiresAt, which Outbox.bind sets. A disabled account gets neither, and the same answer as anyone.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""

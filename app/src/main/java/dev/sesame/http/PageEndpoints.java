@@ -14,7 +14,8 @@ final class PageEndpoints {
   /** {@code GET /account}: the signed-in person's account, or the sign-in when there is none. */
   void account(Context ctx) {
     ctx.header("Cache-Control", "no-store");
-    pages.render(ctx, "Your account", "<sesame-profile></sesame-profile>",
+    dev.sesame.i18n.Languages.Catalog t = pages.catalog(ctx);
+    pages.render(ctx, t, t.format("page.account.title"), "<sesame-profile></sesame-profile>",
         List.of("/assets/sesame-auth.js", "/assets/sesame-profile.js"));
   }
 }

@@ -21,10 +21,11 @@ public record Web(ObjectMapper mapper, ClientIps clientIps, Pages pages, Session
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   }
 
-  public static Web of(Config config, Database database, AccessTokens accessTokens, SessionService sessions) {
+  public static Web of(Config config, Database database, AccessTokens accessTokens, SessionService sessions,
+                       Pages pages) {
     ObjectMapper mapper = json();
     SessionCookies cookies = new SessionCookies(config);
-    return new Web(mapper, new ClientIps(config.trustedProxies()), new Pages(config.rpName()), cookies,
+    return new Web(mapper, new ClientIps(config.trustedProxies()), pages, cookies,
         new RequestAuth(accessTokens, sessions, cookies, config.allowedOrigins()), new Retry(database));
   }
 }

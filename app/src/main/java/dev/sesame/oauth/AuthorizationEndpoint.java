@@ -3,6 +3,8 @@ package dev.sesame.oauth;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.Html;
+import dev.sesame.http.Pages;
+import dev.sesame.i18n.Languages;
 import dev.sesame.http.Feature;
 import dev.sesame.http.JsonBody;
 import dev.sesame.http.Pages;
@@ -146,6 +148,7 @@ public final class AuthorizationEndpoint implements Feature {
    * name.
    */
   private void signInPage(Context ctx, AuthorizationRequest request, String sealed) {
+    Languages.Catalog t = pages.catalog(ctx, request == null ? null : request.uiLocales());
     StringBuilder main = new StringBuilder();
     StringBuilder attributes = new StringBuilder();
     if (request == null) {
@@ -159,11 +162,11 @@ public final class AuthorizationEndpoint implements Feature {
         attributes.append(" email=\"").append(Html.escape(request.loginHint())).append('"');
       }
       if (request.clientName() != null) {
-        main.append("<p class=\"hint\">to continue to <strong>").append(Html.escape(request.clientName()))
-            .append("</strong></p>");
+        main.append("<p class=\"hint\">").append(Pages.html(t, "auth.toApp", "app", request.clientName()))
+            .append("</p>");
       }
     }
-    pages.render(ctx, "Sign in", "<sesame-auth" + attributes + "></sesame-auth>" + main,
+    pages.render(ctx, t, t.format("common.signIn"), "<sesame-auth" + attributes + "></sesame-auth>" + main,
         List.of("/assets/sesame-auth.js"));
   }
 
@@ -173,11 +176,12 @@ public final class AuthorizationEndpoint implements Feature {
    */
   private void refusedPage(Context ctx, String why) {
     ctx.status(400);
-    pages.render(ctx, "Sign-in link not allowed", """
-        <h1>This sign-in link can't be used</h1>
-        <p class="lead">The app that sent you here asked for something this server does not allow.
-        Go back to the app and try again, or contact its owner.</p>
-        <p class="hint">%s</p>
-        """.formatted(Html.escape(why)), List.of());
+    Languages.Catalog t = pages.catalog(ctx, ctx.queryParam("ui_locales"));
+    pages.render(ctx, t, t.format("page.refused.title"), """
+        <h1>%s</h1>
+        <p class="lead">%s</p>
+        <p class="hint" lang="en">%s</p>
+        """.formatted(Html.escape(t.format("page.refused.heading")), Html.escape(t.format("page.refused.lead")),
+        Html.escape(why)), List.of());
   }
 }

@@ -1,5 +1,7 @@
 package dev.sesame.oauth;
 
+import dev.sesame.common.Html;
+import dev.sesame.i18n.Languages;
 import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
 import dev.sesame.http.ClientIps;
@@ -161,17 +163,20 @@ public final class OpenIdEndpoints implements Feature {
           + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8)));
       return;
     }
-    pages.render(ctx, "Signed out", "<h1>You're signed out</h1><p class=\"lead\">You can close this page.</p>",
-        List.of());
+    Languages.Catalog t = pages.catalog(ctx, param.apply("ui_locales"));
+    pages.render(ctx, t, t.format("page.signedOut.title"), "<h1>" + Html.escape(t.format("page.signedOut.heading"))
+        + "</h1><p class=\"lead\">" + Html.escape(t.format("page.signedOut.lead")) + "</p>", List.of());
   }
 
   private void refuse(Context ctx, String why) {
     ctx.status(400);
-    pages.render(ctx, "Sign-out not possible", """
-        <h1>This sign-out link can't be used</h1>
-        <p class="lead">Go back to the app and sign out there again.</p>
-        <p class="hint">%s</p>
-        """.formatted(dev.sesame.common.Html.escape(why)), List.of());
+    Languages.Catalog t = pages.catalog(ctx, ctx.queryParam("ui_locales"));
+    pages.render(ctx, t, t.format("page.signOutRefused.title"), """
+        <h1>%s</h1>
+        <p class="lead">%s</p>
+        <p class="hint" lang="en">%s</p>
+        """.formatted(Html.escape(t.format("page.signOutRefused.heading")),
+        Html.escape(t.format("page.signOutRefused.lead")), Html.escape(why)), List.of());
   }
 
   /**

@@ -115,7 +115,7 @@ class AdminProfileTest {
     assertEquals(200, confirmed.status(), confirmed.body());
     assertEquals(to, user(person).get("email").asText());
     assertProblem(http.post("/v1/email/change", Map.of("token", token)), 410, "link_expired");
-    assertTrue(http.get("/email/change?token=" + token).body().contains("can't be used"));
+    assertTrue(http.get("/email/change?token=" + token).body().contains("can’t be used"));
     // The old address is told, and its pending sign-in email no longer signs in (it would create a new account):
     // what Sesame kept about the old address is gone.
     assertTrue(http.get("/dev/mail", "Accept", "application/json").body().contains("was changed"));

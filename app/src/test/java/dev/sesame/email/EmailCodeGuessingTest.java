@@ -115,7 +115,7 @@ class EmailCodeGuessingTest {
     assertEquals(200, verifyCode(used, used.code(), "203.0.113.32").status());
     assertProblem(verifyCode(older, older.code(), "203.0.113.30"), 410, "flow_used");
     assertProblem(sesame.http().post("/v1/email/verify", Map.of("token", oldest.token())), 410, "flow_used");
-    assertTrue(sesame.http().get("/email/confirm?token=" + oldest.token()).body().contains("can't be used"));
+    assertTrue(sesame.http().get("/email/confirm?token=" + oldest.token()).body().contains("can’t be used"));
     assertEquals(200, verifyCode(otherPerson, otherPerson.code(), "203.0.113.33").status(), "others' flows stay");
   }
 }

@@ -94,7 +94,7 @@ class AuthorizationEndpointTest {
   static void assertPage(Http.Response r, String why) {
     assertEquals(400, r.status(), why + ": " + r.body());
     assertNull(r.header("Location"), why + ": never a redirect");
-    assertTrue(r.body().contains("can't be used"), r.body());
+    assertTrue(r.body().contains("can’t be used"), r.body());
   }
 
   static AuthenticationErrorResponse assertRedirectedError(Http.Response r, URI callback, String error, State state)

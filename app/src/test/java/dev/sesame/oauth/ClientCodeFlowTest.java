@@ -213,7 +213,7 @@ class ClientCodeFlowTest {
       Http.Response page = http.get("/login?" + query);
       assertEquals(400, page.status(), query);
       assertEquals(null, page.header("Location"), "never a redirect");
-      assertTrue(page.body().contains("can't be used"), page.body());
+      assertTrue(page.body().contains("can’t be used"), page.body());
     }
     // Client and redirect URI are right: the other refusals go back to the client (RFC 6749 §4.1.2.1).
     Http.Response noPkce = http.get("/login?client_id=public-app&redirect_uri=http://127.0.0.1:9000/cb&state=s");

@@ -215,7 +215,7 @@ class HostedFlowTest {
   void the_login_page_refuses_redirects_outside_the_allowlist() {
     Http.Response bad = http.get("/login?redirectTo=https://evil.example/callback&code_challenge=" + "a".repeat(43));
     assertEquals(400, bad.status());
-    assertTrue(bad.body().contains("can't be used"));
+    assertTrue(bad.body().contains("can’t be used"));
     assertFalse(bad.body().contains("evil.example"), "the page does not link to the bad target");
     Http.Response good = http.get("/login?redirectTo=" + APP + "/callback&state=%22%3E%3Cscript%3E&code_challenge="
         + "a".repeat(43));

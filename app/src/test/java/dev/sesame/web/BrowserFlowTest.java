@@ -361,7 +361,7 @@ class BrowserFlowTest {
 
       page.navigate(sesame.url() + "/login?redirectTo=" + URLEncoder.encode("https://evil.example/callback",
           StandardCharsets.UTF_8));
-      assertTrue(page.textContent("main").contains("can't be used"));
+      assertTrue(page.textContent("main").contains("can’t be used"));
       Browsers.screenshot(page, "desktop/7-04-redirect-refused");
       assertEquals(sesame.url() + "/login?redirectTo=" + URLEncoder.encode("https://evil.example/callback",
           StandardCharsets.UTF_8), page.url(), "no redirect happened");
