@@ -9,13 +9,14 @@
 //   </script>
 //
 // Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in), email (to
-// start with). On the hosted sign-in page: request (the sealed authorization request: after the sign-in the browser
+// start with), lang (the language to speak; default: the page's, then the browser's). On the hosted sign-in page: request (the sealed authorization request: after the sign-in the browser
 // goes to the app with a one-time code) and prompt (none: no sign-in form, straight back to the app; login / create:
 // a new sign-in even when one exists; select_account: "Continue as …"). Older form: redirect-to / client-id / state /
 // code-challenge / scope / nonce.
 
-import { capabilities, platformAuthenticatorName, sesame, SesameError } from './sesame.js';
-import { adoptStyles, h } from './ui.js';
+import { capabilities, platformAuthenticator, sesame, SesameError } from './sesame.js';
+import { loadUi, requestedLanguage } from './i18n.js';
+import { adoptStyles, applyDirection, h } from './ui.js';
 
 class SesameAuth extends HTMLElement {
   #client;
@@ -26,18 +27,28 @@ class SesameAuth extends HTMLElement {
   #tokens = null;
   #root;
   #status;
+  #ui;
 
-  connectedCallback() {
+  async connectedCallback() {
     if (this.#root) return;
     this.#client = sesame(this.getAttribute('base-url') || undefined);
     this.#root = this.attachShadow({ mode: 'open' });
     adoptStyles(this.#root);
     this.#status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    try {
+      this.#ui = await loadUi(this.#client.baseUrl, requestedLanguage(this));
+    } catch {
+      // Without its words the element has nothing to show; Sesame itself is unreachable.
+      this.#render(h('p', { class: 'status error', role: 'alert' }, 'Could not reach the sign-in service.'));
+      return;
+    }
+    adoptStyles(this.#root, this.#ui.brand);
+    applyDirection(this, this.#ui);
     this.#email = this.getAttribute('email') || '';
     const prompt = (this.getAttribute('prompt') || '').split(' ');
     if (prompt.includes('none')) {
       // No sign-in form: back to the app with a code if this browser is signed in, else with login_required.
-      this.#render(h('p', {}, 'Checking your sign-in…'));
+      this.#render(h('p', {}, this.#t('auth.checking')));
       this.#client.restore().catch(() => null).then(() => this.#finish());
       return;
     }
@@ -56,20 +67,29 @@ class SesameAuth extends HTMLElement {
     });
   }
 
+  /** The language the element speaks (after connecting). */
+  get language() {
+    return this.#ui ? this.#ui.language : null;
+  }
+
+  #t(key, args) {
+    return this.#ui.t(key, args);
+  }
+
   // ---- already signed in (hosted pages keep a session): continue, or switch account ----
 
   #showSignedIn(user) {
     const next = h('button', { type: 'button', class: 'primary', id: 'continue', onclick: () => this.#finish() },
-      `Continue as ${user.email}`);
+      this.#t('auth.continueAs', { email: user.email }));
     this.#render(
-      h('h2', {}, 'Welcome back'),
-      h('p', {}, 'You’re signed in as ', h('strong', {}, user.email), '.'),
+      h('h2', {}, this.#t('auth.welcomeBack')),
+      h('p', {}, this.#ui.nodes('auth.signedInAs', { email: h('strong', {}, user.email) })),
       next,
       h('button', { type: 'button', class: 'link', id: 'switch-account', onclick: async () => {
         await this.#client.signOut().catch(() => {});
         this.#showStart();
         this.#startAutofill();
-      } }, 'Use another account'));
+      } }, this.#t('auth.useAnotherAccount')));
     next.focus();
   }
 
@@ -95,43 +115,44 @@ class SesameAuth extends HTMLElement {
 
   #showStart() {
     const email = h('input', {
-      id: 'email', name: 'email', type: 'email', required: true, value: this.#email,
+      id: 'email', name: 'email', type: 'email', required: true, value: this.#email, dir: 'ltr',
       autocomplete: 'username webauthn', autocapitalize: 'none', spellcheck: 'false', inputmode: 'email',
     });
     const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#startEmail(form, email); } },
-      h('label', { for: 'email' }, 'Email'),
+      h('label', { for: 'email' }, this.#t('auth.email.label')),
       email,
-      h('button', { type: 'submit', class: 'primary' }, 'Continue with email'));
+      h('button', { type: 'submit', class: 'primary' }, this.#t('auth.email.submit')));
     const passkeyButton = h('button', { type: 'button', class: 'secondary', id: 'passkey',
-      onclick: () => this.#passkeyButton(passkeyButton) }, 'Sign in with a passkey');
+      onclick: () => this.#passkeyButton(passkeyButton) }, this.#t('auth.passkey.button'));
     const hasWebAuthn = this.#caps.webauthn;
     const create = (this.getAttribute('prompt') || '').split(' ').includes('create');
     this.#render(
-      h('h2', {}, create ? 'Create your account' : 'Sign in'),
+      h('h2', {}, this.#t(create ? 'auth.heading.create' : 'auth.heading.signIn')),
       form,
-      hasWebAuthn ? h('div', { class: 'divider', 'aria-hidden': 'true' }, 'or') : null,
+      hasWebAuthn ? h('div', { class: 'divider', 'aria-hidden': 'true' }, this.#t('common.or')) : null,
       hasWebAuthn ? passkeyButton : null);
   }
 
   async #startEmail(form, input) {
     const email = input.value.trim();
     if (!email || !input.checkValidity()) {
-      this.#say('Enter your email address.', true);
+      this.#say(this.#t('auth.email.missing'), true);
       input.focus();
       return;
     }
     this.#busy(form, true);
-    this.#say('Sending your code…');
+    this.#say(this.#t('auth.email.sending'));
     try {
       const redirect = this.#redirect();
-      const started = await this.#client.startEmail(email, redirect || {});
+      // The email speaks this element's language.
+      const started = await this.#client.startEmail(email, { ...(redirect || {}), language: this.#ui.language });
       this.#stopAutofill();
       this.#email = email;
       this.#flowId = started.flowId;
       this.#showCode(Math.round(started.expiresIn / 60));
     } catch (error) {
       this.#busy(form, false);
-      this.#say(message(error), true);
+      this.#say(this.#message(error), true);
       input.focus();
     }
   }
@@ -141,19 +162,19 @@ class SesameAuth extends HTMLElement {
   #showCode(minutes) {
     const code = h('input', {
       id: 'code', name: 'code', class: 'code', required: true, inputmode: 'numeric', autocomplete: 'one-time-code',
+      dir: 'ltr',
       pattern: '[0-9]{6}', maxlength: '6', 'aria-describedby': 'code-help',
     });
     const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#verifyCode(form, code); } },
-      h('label', { for: 'code' }, 'Code from the email'),
+      h('label', { for: 'code' }, this.#t('auth.code.label')),
       code,
-      h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+      h('button', { type: 'submit', class: 'primary' }, this.#t('common.signIn')));
     this.#render(
-      h('h2', {}, 'Check your email'),
-      h('p', { id: 'code-help' }, 'We sent a sign-in link and a 6-digit code to ', h('strong', {}, this.#email),
-        `. It expires in ${minutes} minutes.`),
+      h('h2', {}, this.#t('auth.code.heading')),
+      h('p', { id: 'code-help' }, this.#ui.nodes('auth.code.help', { email: h('strong', {}, this.#email), minutes })),
       form,
       h('button', { type: 'button', class: 'link', onclick: () => { this.#say(''); this.#showStart(); this.#startAutofill(); } },
-        'Use a different email'));
+        this.#t('auth.code.otherEmail')));
     this.#say('');
     code.focus();
   }
@@ -161,18 +182,18 @@ class SesameAuth extends HTMLElement {
   async #verifyCode(form, input) {
     const code = input.value.replace(/\D/g, '');
     if (code.length !== 6) {
-      this.#say('Enter the 6 digits from the email.', true);
+      this.#say(this.#t('auth.code.invalid'), true);
       input.focus();
       return;
     }
     this.#busy(form, true);
-    this.#say('Signing in…');
+    this.#say(this.#t('common.signingIn'));
     try {
       this.#tokens = await this.#client.verifyEmailCode(this.#flowId, code);
       await this.#afterEmailSignIn();
     } catch (error) {
       this.#busy(form, false);
-      this.#say(message(error), true);
+      this.#say(this.#message(error), true);
       input.select();
       input.focus();
     }
@@ -193,14 +214,14 @@ class SesameAuth extends HTMLElement {
       await this.#finish();
       return;
     }
-    const name = platformAuthenticatorName();
+    const authenticator = this.#t(`common.platformAuthenticator.${platformAuthenticator()}`);
     const create = h('button', { type: 'button', class: 'primary', id: 'create-passkey',
-      onclick: () => this.#createPasskey(create, skip) }, `Use ${name} next time`);
+      onclick: () => this.#createPasskey(create, skip) }, this.#t('auth.offer.create', { authenticator }));
     const skip = h('button', { type: 'button', class: 'link', id: 'skip-passkey', onclick: () => this.#finish() },
-      'Not now');
+      this.#t('auth.offer.skip'));
     this.#render(
-      h('h2', {}, 'Sign in faster next time'),
-      h('p', {}, `Skip the email: create a passkey and sign in with ${name}. It stays on your device.`),
+      h('h2', {}, this.#t('auth.offer.heading')),
+      h('p', {}, this.#t('auth.offer.lead', { authenticator })),
       create,
       skip);
     this.#say('');
@@ -210,15 +231,15 @@ class SesameAuth extends HTMLElement {
   async #createPasskey(create, skip) {
     create.disabled = true;
     skip.disabled = true;
-    this.#say('Follow your device’s prompt…');
+    this.#say(this.#t('common.devicePrompt'));
     try {
       await this.#client.addPasskey();
-      this.#say('Passkey created.');
+      this.#say(this.#t('auth.offer.created'));
       await this.#finish();
     } catch (error) {
       create.disabled = false;
       skip.disabled = false;
-      this.#say(error.name === 'NotAllowedError' ? 'No passkey was created. You can try again or skip.' : message(error), true);
+      this.#say(error.name === 'NotAllowedError' ? this.#t('auth.offer.cancelled') : this.#message(error), true);
     }
   }
 
@@ -227,13 +248,13 @@ class SesameAuth extends HTMLElement {
   async #passkeyButton(button) {
     this.#stopAutofill(); // a modal request can't run beside the autofill one
     button.disabled = true;
-    this.#say('Follow your device’s prompt…');
+    this.#say(this.#t('common.devicePrompt'));
     try {
       this.#tokens = await this.#client.signInWithPasskey();
       await this.#finish();
     } catch (error) {
       button.disabled = false;
-      this.#say(error.name === 'NotAllowedError' ? 'Sign-in was cancelled. Try again, or use your email.' : message(error), true);
+      this.#say(error.name === 'NotAllowedError' ? this.#t('auth.passkey.cancelled') : this.#message(error), true);
       this.#startAutofill();
     }
   }
@@ -250,7 +271,7 @@ class SesameAuth extends HTMLElement {
       .catch((error) => {
         // An autofill request that ends without a pick is not news: leave whatever the status says.
         if (controller.signal.aborted || error.name === 'AbortError' || error.name === 'NotAllowedError') return;
-        this.#say(message(error), true);
+        this.#say(this.#message(error), true);
       })
       .finally(() => {
         if (this.#conditional === controller) this.#conditional = null;
@@ -287,7 +308,7 @@ class SesameAuth extends HTMLElement {
     this.dispatchEvent(new CustomEvent('sesame:signed-in', { detail: tokens, bubbles: true, composed: true }));
     const redirect = this.#redirect();
     if (redirect) {
-      this.#say('Signed in. Taking you back…');
+      this.#say(this.#t('auth.done.returning'));
       try {
         window.location.assign(await this.#client.authorize(redirect));
       } catch (error) {
@@ -297,26 +318,38 @@ class SesameAuth extends HTMLElement {
           this.#showStart();
           this.#startAutofill();
         }
-        this.#say(message(error), true);
+        this.#say(this.#message(error), true);
       }
       return;
     }
     const next = this.getAttribute('continue-to');
     if (next) {
-      this.#say('Signed in.');
+      this.#say(this.#t('auth.done.signedIn'));
       window.location.assign(next);
       return;
     }
     const user = tokens ? tokens.user : this.#client.user;
-    this.#render(h('h2', {}, 'You’re signed in'), h('p', {}, 'as ', h('strong', {}, user ? user.email : '')));
+    this.#render(h('h2', {}, this.#t('auth.done.heading')),
+      h('p', {}, this.#ui.nodes('auth.done.as', { email: h('strong', {}, user ? user.email : '') })));
     this.#say('');
+  }
+
+  #message(error) {
+    return describe(error, this.#ui);
   }
 }
 
-function message(error) {
-  if (error instanceof SesameError) return error.message;
-  if (error && error.name === 'NotAllowedError') return 'The request was cancelled or timed out.';
-  return 'Something went wrong. Check your connection and try again.';
+/**
+ * What went wrong, in the person's language: the API's problem codes people can meet have their own message; any
+ * other shows the server's own detail in English and a generic message elsewhere.
+ */
+export function describe(error, ui) {
+  if (error instanceof SesameError) {
+    if (ui.has(`error.${error.code}`)) return ui.t(`error.${error.code}`);
+    return ui.language === 'en' ? error.message : ui.t('error.generic');
+  }
+  if (error && error.name === 'NotAllowedError') return ui.t('error.cancelled');
+  return ui.t('error.generic');
 }
 
 if (!customElements.get('sesame-auth')) {

@@ -4,14 +4,16 @@
 //   <script type="module" src="https://login.example.com/assets/sesame-profile.js"></script>
 //   <sesame-profile></sesame-profile>
 
-import './sesame-auth.js';
-import { sesame, SesameError } from './sesame.js';
-import { adoptStyles, formatDate, h } from './ui.js';
+import { describe } from './sesame-auth.js';
+import { sesame } from './sesame.js';
+import { loadUi, requestedLanguage } from './i18n.js';
+import { adoptStyles, applyDirection, h } from './ui.js';
 
 class SesameProfile extends HTMLElement {
   #client;
   #root;
   #status;
+  #ui;
 
   async connectedCallback() {
     if (this.#root) return;
@@ -19,9 +21,17 @@ class SesameProfile extends HTMLElement {
     this.#root = this.attachShadow({ mode: 'open' });
     adoptStyles(this.#root);
     this.#status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-    this.#root.replaceChildren(h('p', { class: 'muted' }, 'Loading your account…'), this.#status);
+    try {
+      this.#ui = await loadUi(this.#client.baseUrl, requestedLanguage(this));
+    } catch {
+      this.#root.replaceChildren(h('p', { class: 'status error', role: 'alert' }, 'Could not reach the sign-in service.'));
+      return;
+    }
+    adoptStyles(this.#root, this.#ui.brand);
+    applyDirection(this, this.#ui);
+    this.#root.replaceChildren(h('p', { class: 'muted' }, this.#t('profile.loading')), this.#status);
     this.#client.addEventListener('signed-out', () => this.#showSignIn());
-    this.#client.addEventListener('session-expired', () => this.#showSignIn('Your session has ended. Sign in again.'));
+    this.#client.addEventListener('session-expired', () => this.#showSignIn(this.#t('profile.sessionEnded')));
     try {
       const user = await this.#client.restore();
       if (user) {
@@ -30,8 +40,16 @@ class SesameProfile extends HTMLElement {
         this.#showSignIn();
       }
     } catch (error) {
-      this.#say(message(error), true);
+      this.#say(this.#message(error), true);
     }
+  }
+
+  #t(key, args) {
+    return this.#ui.t(key, args);
+  }
+
+  #message(error) {
+    return describe(error, this.#ui);
   }
 
   #say(text, error = false) {
@@ -41,7 +59,8 @@ class SesameProfile extends HTMLElement {
   }
 
   #showSignIn(notice) {
-    const auth = h('sesame-auth', { 'continue-to': window.location.pathname });
+    // The sign-in inside speaks this element's language (its shadow root hides the page's lang from it).
+    const auth = h('sesame-auth', { 'continue-to': window.location.pathname, lang: this.#ui.language });
     const base = this.getAttribute('base-url');
     if (base) auth.setAttribute('base-url', base);
     this.#root.replaceChildren(auth, this.#status);
@@ -51,19 +70,20 @@ class SesameProfile extends HTMLElement {
   async #show(focusId) {
     const me = await this.#client.me();
     const passkeys = await this.#client.listPasskeys();
-    const list = h('ul', { class: 'passkeys', 'aria-label': 'Your passkeys' },
+    const list = h('ul', { class: 'passkeys', 'aria-label': this.#t('profile.passkeys.label') },
       passkeys.map((p) => this.#item(p)));
     this.#root.replaceChildren(
-      h('h2', {}, 'Your account'),
-      h('p', {}, 'Signed in as ', h('strong', { id: 'email' }, me.email)),
-      h('h2', {}, 'Passkeys'),
-      passkeys.length ? list : h('p', { class: 'muted', id: 'no-passkeys' },
-        'No passkeys yet. Add one to sign in with Face ID, Touch ID or Windows Hello instead of email codes.'),
+      h('h2', {}, this.#t('profile.heading')),
+      h('p', {}, this.#ui.nodes('profile.signedInAs', { email: h('strong', { id: 'email', dir: 'ltr' }, me.email) })),
+      h('h2', {}, this.#t('profile.passkeys.heading')),
+      passkeys.length ? h('p', { class: 'muted', id: 'passkey-count' },
+        this.#t('profile.passkeys.count', { count: passkeys.length })) : null,
+      passkeys.length ? list : h('p', { class: 'muted', id: 'no-passkeys' }, this.#t('profile.passkeys.none')),
       h('div', { class: 'row' },
         h('button', { type: 'button', class: 'primary', id: 'add-passkey', onclick: (e) => this.#add(e.target) },
-          'Add a passkey'),
+          this.#t('profile.add')),
         h('button', { type: 'button', class: 'secondary', id: 'sign-out', onclick: (e) => this.#signOut(e.target) },
-          'Sign out')),
+          this.#t('profile.signOut'))),
       this.#status);
     if (focusId) {
       const target = this.#root.getElementById(focusId);
@@ -74,14 +94,15 @@ class SesameProfile extends HTMLElement {
   #item(p) {
     const item = h('li', { 'data-passkey-id': p.id },
       h('div', {}, h('strong', { class: 'name' }, p.name), ' ',
-        h('span', { class: 'badge' }, p.backedUp ? 'Synced' : 'This device only')),
+        h('span', { class: 'badge' }, this.#t(p.backedUp ? 'profile.passkey.synced' : 'profile.passkey.deviceOnly'))),
       p.provider !== p.name ? h('div', { class: 'muted provider' }, p.provider) : null,
-      h('div', { class: 'muted' }, `Created ${formatDate(p.createdAt)} · Last used ${formatDate(p.lastUsedAt)}`),
+      h('div', { class: 'muted' }, this.#t('profile.passkey.dates',
+        { created: this.#ui.date(p.createdAt), lastUsed: this.#ui.date(p.lastUsedAt) })),
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'secondary', 'aria-label': `Rename ${p.name}`,
-          onclick: () => this.#rename(item, p) }, 'Rename'),
-        h('button', { type: 'button', class: 'secondary', 'aria-label': `Remove ${p.name}`,
-          onclick: () => this.#confirmRemove(item, p) }, 'Remove')));
+        h('button', { type: 'button', class: 'secondary', 'aria-label': this.#t('profile.passkey.renameLabel', { name: p.name }),
+          onclick: () => this.#rename(item, p) }, this.#t('profile.passkey.rename')),
+        h('button', { type: 'button', class: 'secondary', 'aria-label': this.#t('profile.passkey.removeLabel', { name: p.name }),
+          onclick: () => this.#confirmRemove(item, p) }, this.#t('profile.passkey.remove'))));
     return item;
   }
 
@@ -92,19 +113,19 @@ class SesameProfile extends HTMLElement {
         e.preventDefault();
         try {
           await this.#client.renamePasskey(p.id, input.value);
-          this.#say('Passkey renamed.');
+          this.#say(this.#t('profile.passkey.renamed'));
           await this.#show('add-passkey');
         } catch (error) {
-          this.#say(message(error), true);
+          this.#say(this.#message(error), true);
           input.focus();
         }
       },
     },
-    h('label', { for: `name-${p.id}` }, 'Passkey name'),
+    h('label', { for: `name-${p.id}` }, this.#t('profile.passkey.nameLabel')),
     input,
     h('div', { class: 'row' },
-      h('button', { type: 'submit', class: 'primary' }, 'Save'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => this.#show() }, 'Cancel')));
+      h('button', { type: 'submit', class: 'primary' }, this.#t('common.save')),
+      h('button', { type: 'button', class: 'secondary', onclick: () => this.#show() }, this.#t('common.cancel'))));
     item.replaceChildren(form);
     input.select();
     input.focus();
@@ -114,30 +135,30 @@ class SesameProfile extends HTMLElement {
     const yes = h('button', { type: 'button', class: 'primary', onclick: async () => {
       try {
         await this.#client.removePasskey(p.id);
-        this.#say(`Removed ${p.name}.`);
+        this.#say(this.#t('profile.passkey.removed', { name: p.name }));
         await this.#show('add-passkey');
       } catch (error) {
-        this.#say(message(error), true);
+        this.#say(this.#message(error), true);
       }
-    } }, 'Remove');
+    } }, this.#t('profile.passkey.remove'));
     item.replaceChildren(
-      h('p', {}, 'Remove ', h('strong', {}, p.name), '? You won’t be able to sign in with it any more.'),
+      h('p', {}, this.#ui.nodes('profile.passkey.removeConfirm', { name: h('strong', {}, p.name) })),
       h('div', { class: 'row' }, yes,
-        h('button', { type: 'button', class: 'secondary', onclick: () => this.#show() }, 'Keep it')));
+        h('button', { type: 'button', class: 'secondary', onclick: () => this.#show() }, this.#t('profile.passkey.keep'))));
     yes.focus();
   }
 
   async #add(button) {
     button.disabled = true;
-    this.#say('Follow your device’s prompt…');
+    this.#say(this.#t('common.devicePrompt'));
     try {
       const passkey = await this.#client.addPasskey();
-      this.#say(`Added ${passkey.name}.`);
+      this.#say(this.#t('profile.added', { name: passkey.name }));
       await this.#show('add-passkey');
     } catch (error) {
       button.disabled = false;
-      this.#say(error.name === 'NotAllowedError' ? 'No passkey was added.'
-        : error.name === 'InvalidStateError' ? 'This device already has a passkey for your account.' : message(error), true);
+      this.#say(error.name === 'NotAllowedError' ? this.#t('profile.addCancelled')
+        : error.name === 'InvalidStateError' ? this.#t('profile.addExists') : this.#message(error), true);
     }
   }
 
@@ -146,14 +167,9 @@ class SesameProfile extends HTMLElement {
     try {
       await this.#client.signOut();
     } catch (error) {
-      this.#say(message(error), true);
+      this.#say(this.#message(error), true);
     }
   }
-}
-
-function message(error) {
-  if (error instanceof SesameError) return error.message;
-  return 'Something went wrong. Check your connection and try again.';
 }
 
 if (!customElements.get('sesame-profile')) {

@@ -108,13 +108,21 @@ export async function capabilities() {
 }
 
 /** "Face ID / Touch ID", "Windows Hello", …: what people call this device's biometric sign-in. */
-export function platformAuthenticatorName() {
+export function platformAuthenticator() {
   const ua = navigator.userAgent;
-  if (/iPhone|iPad|iPod/.test(ua)) return 'Face ID / Touch ID';
-  if (/Macintosh|Mac OS X/.test(ua)) return 'Touch ID';
-  if (/Windows/.test(ua)) return 'Windows Hello';
-  if (/Android/.test(ua)) return 'your fingerprint or face';
-  return 'Face ID / Touch ID / Windows Hello';
+  if (/iPhone|iPad|iPod/.test(ua)) return 'apple';
+  if (/Macintosh|Mac OS X/.test(ua)) return 'mac';
+  if (/Windows/.test(ua)) return 'windows';
+  if (/Android/.test(ua)) return 'android';
+  return 'other';
+}
+
+/** The platform authenticator's name in English (the elements say it in the page's language). */
+export function platformAuthenticatorName() {
+  return {
+    apple: 'Face ID / Touch ID', mac: 'Touch ID', windows: 'Windows Hello', android: 'your fingerprint or face',
+    other: 'Face ID / Touch ID / Windows Hello',
+  }[platformAuthenticator()];
 }
 
 // ---- the client ----

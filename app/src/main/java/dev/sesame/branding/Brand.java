@@ -51,14 +51,6 @@ public final class Brand {
     return logoFile;
   }
 
-  /** The origin a logo on another host loads from: hosted pages allow it in their CSP's img-src. */
-  public Optional<String> logoOrigin() {
-    return settings.logoUrl().filter(url -> !url.startsWith("/")).map(url -> {
-      URI uri = URI.create(url);
-      return uri.getScheme() + "://" + uri.getRawAuthority();
-    });
-  }
-
   /**
    * {@code /brand.css}: the hosted pages' accent in the light and the dark scheme (sesame.css holds every other token
    * of both). Colours are validated {@code #rrggbb}, so nothing else can reach the stylesheet.

@@ -19,8 +19,17 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /** Sesame's HTTP surface: the routes table, security headers, and the error mapper. */
 public final class HttpServer implements AutoCloseable {
   static final long MAX_BODY_BYTES = 64 * 1024;
-  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:%s; "
       + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+  /** Sesame's CSP; a logo on another host (SESAME_LOGO_URL) is the one image source it adds. */
+  static String csp(Config config) {
+    String logoOrigin = config.branding().logoUrl().filter(url -> !url.startsWith("/")).map(url -> {
+      java.net.URI uri = java.net.URI.create(url);
+      return " " + uri.getScheme() + "://" + uri.getRawAuthority();
+    }).orElse("");
+    return CSP.formatted(logoOrigin);
+  }
 
   private final Javalin app;
 
@@ -63,7 +72,8 @@ public final class HttpServer implements AutoCloseable {
       c.requestLogger.http(accessLog.after(s.requestLogger()));
 
       c.routes.before(accessLog::before);
-      c.routes.before(ctx -> securityHeaders(ctx, config));
+      String csp = csp(config);
+      c.routes.before(ctx -> securityHeaders(ctx, config, csp));
       c.routes.before("/v1/*", cors::allow);
       c.routes.before("/.well-known/*", cors::allowAnyone);
       c.routes.options("/v1/*", cors::preflight);
@@ -103,11 +113,11 @@ public final class HttpServer implements AutoCloseable {
     });
   }
 
-  private static void securityHeaders(Context ctx, Config config) {
+  private static void securityHeaders(Context ctx, Config config, String csp) {
     ctx.header("X-Content-Type-Options", "nosniff");
     ctx.header("Referrer-Policy", "no-referrer");
     ctx.header("X-Frame-Options", "DENY");
-    ctx.header("Content-Security-Policy", CSP);
+    ctx.header("Content-Security-Policy", csp);
     if (config.https()) {
       ctx.header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     }

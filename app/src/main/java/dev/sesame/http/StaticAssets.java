@@ -16,16 +16,17 @@ import java.util.Map;
  */
 final class StaticAssets {
   /** Every file in web/, with its media type (StaticAssetsTest keeps this in step with the directory). */
-  static final Map<String, String> FILES = Map.of(
-      "sesame.js", "text/javascript; charset=utf-8",
-      "ui.js", "text/javascript; charset=utf-8",
-      "sesame-auth.js", "text/javascript; charset=utf-8",
-      "sesame-profile.js", "text/javascript; charset=utf-8",
-      "confirm.js", "text/javascript; charset=utf-8",
-      "email-change.js", "text/javascript; charset=utf-8",
-      "sesame.css", "text/css; charset=utf-8",
-      "admin.js", "text/javascript; charset=utf-8",
-      "admin.css", "text/css; charset=utf-8");
+  static final Map<String, String> FILES = Map.ofEntries(
+      Map.entry("sesame.js", "text/javascript; charset=utf-8"),
+      Map.entry("ui.js", "text/javascript; charset=utf-8"),
+      Map.entry("i18n.js", "text/javascript; charset=utf-8"),
+      Map.entry("sesame-auth.js", "text/javascript; charset=utf-8"),
+      Map.entry("sesame-profile.js", "text/javascript; charset=utf-8"),
+      Map.entry("confirm.js", "text/javascript; charset=utf-8"),
+      Map.entry("email-change.js", "text/javascript; charset=utf-8"),
+      Map.entry("sesame.css", "text/css; charset=utf-8"),
+      Map.entry("admin.js", "text/javascript; charset=utf-8"),
+      Map.entry("admin.css", "text/css; charset=utf-8"));
 
   private record Asset(byte[] bytes, String type) {}
 

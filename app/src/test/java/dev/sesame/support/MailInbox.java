@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /** Reads the sign-in emails Sesame really sent over SMTP to GreenMail. */
 public final class MailInbox {
   private static final Pattern TOKEN = Pattern.compile("token=([A-Za-z0-9_-]+)");
-  private static final Pattern CODE = Pattern.compile("enter this code: (\\d{6})");
+  /** The code ends its line in the plain-text part, in every language ("Or enter this code: 123456"). */
+  private static final Pattern CODE = Pattern.compile("(?m) (\\d{6})\\s*$");
 
   private final GreenMailOperations greenMail;
   private final Set<MimeMessage> seen = new HashSet<>();

@@ -289,7 +289,7 @@ class BrowserFlowTest {
       device.present();
       stale.click("sesame-auth #passkey");
       stale.waitForSelector("sesame-auth .status.error");
-      assertTrue(stale.textContent("sesame-auth .status").contains("not registered"),
+      assertTrue(stale.textContent("sesame-auth .status").contains("no longer registered"),
           stale.textContent("sesame-auth .status"));
       Browsers.screenshot(stale, "desktop/5-05-removed-passkey-refused");
       for (int i = 0; i < 50 && device.credentials().size() > 0; i++) {
