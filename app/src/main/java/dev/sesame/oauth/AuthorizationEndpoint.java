@@ -152,7 +152,8 @@ public final class AuthorizationEndpoint implements Feature {
     StringBuilder main = new StringBuilder();
     StringBuilder attributes = new StringBuilder();
     if (request == null) {
-      attributes.append(" continue-to=\"/account\"");
+      // The account page keeps the sign-in page's language, wherever it came from.
+      attributes.append(" continue-to=\"/account?lang=").append(t.tag()).append('"');
     } else {
       attributes.append(" request=\"").append(Html.escape(sealed)).append('"');
       if (!request.prompt().isEmpty()) {

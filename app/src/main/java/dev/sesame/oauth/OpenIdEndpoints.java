@@ -98,6 +98,8 @@ public final class OpenIdEndpoints implements Feature {
     m.put("authorization_response_iss_parameter_supported", true);
     // "consent" is accepted too, and changes nothing: the operator registered the client.
     m.put("prompt_values_supported", List.of("none", "login", "select_account", "create"));
+    // ui_locales picks the hosted pages' language (and so the email's), before Accept-Language (Core §3.1.2.1).
+    m.put("ui_locales_supported", pages.languages().offered());
     m.put("backchannel_logout_supported", true); // Back-Channel Logout 1.0 §2.1
     m.put("backchannel_logout_session_supported", true); // every logout token carries sid
     m.put("claims_parameter_supported", false);

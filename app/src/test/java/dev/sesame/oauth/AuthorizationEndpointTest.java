@@ -277,4 +277,27 @@ class AuthorizationEndpointTest {
   static String enc(String s) {
     return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
   }
+
+  @Test
+  void ui_locales_picks_the_sign_in_page_language_before_accept_language() throws Exception {
+    AuthenticationRequest german = request("notes", CALLBACK)
+        .uiLocales(List.of(com.nimbusds.langtag.LangTag.parse("sv"), com.nimbusds.langtag.LangTag.parse("de-AT")))
+        .build();
+    Http.Response page = open(german.toURI(), "Accept-Language", "fr-FR,fr;q=0.9");
+    assertEquals(200, page.status(), page.body());
+    assertTrue(page.body().contains("<html lang=\"de\" dir=\"ltr\">"), "the first offered ui_locales language");
+    assertTrue(page.body().contains("<title>Anmelden · "), page.body());
+    assertTrue(page.body().contains("um mit <strong>Notes</strong> fortzufahren"), "the app's name, in German");
+
+    Http.Response french = open(request("notes", CALLBACK).build().toURI(), "Accept-Language", "fr-FR,fr;q=0.9");
+    assertTrue(french.body().contains("<html lang=\"fr\" dir=\"ltr\">"), "no ui_locales: Accept-Language");
+    Http.Response arabic = open(request("notes", CALLBACK)
+        .uiLocales(List.of(com.nimbusds.langtag.LangTag.parse("ar-EG"))).build().toURI());
+    assertTrue(arabic.body().contains("<html lang=\"ar\" dir=\"rtl\">"), "right to left");
+    Http.Response fallback = open(request("notes", CALLBACK)
+        .uiLocales(List.of(com.nimbusds.langtag.LangTag.parse("tlh"))).build().toURI(), "Accept-Language", "tlh");
+    assertTrue(fallback.body().contains("<html lang=\"en\""), "nothing offered matches: the default language");
+    assertTrue(provider.getUILocales().stream().map(Object::toString).toList().containsAll(List.of("de", "ja", "ar")),
+        "discovery lists ui_locales_supported");
+  }
 }

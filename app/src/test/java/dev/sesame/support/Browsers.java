@@ -52,6 +52,24 @@ public final class Browsers implements AutoCloseable {
             + "Chrome/156.0.0.0 Mobile Safari/537.36"));
   }
 
+  /**
+   * A fresh profile whose browser asks for {@code locale} (Accept-Language and navigator.language), in the dark or
+   * light scheme, on a desktop or a phone.
+   */
+  public BrowserContext context(String locale, boolean phone, boolean dark) {
+    Browser.NewContextOptions options = new Browser.NewContextOptions().setLocale(locale)
+        .setColorScheme(dark ? com.microsoft.playwright.options.ColorScheme.DARK
+            : com.microsoft.playwright.options.ColorScheme.LIGHT);
+    if (phone) {
+      options.setViewportSize(390, 844).setDeviceScaleFactor(2).setIsMobile(true).setHasTouch(true)
+          .setUserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+              + "Chrome/156.0.0.0 Mobile Safari/537.36");
+    } else {
+      options.setViewportSize(1280, 800);
+    }
+    return browser.newContext(options);
+  }
+
   /** Saves a screenshot under target/screenshots for a person to look at. */
   public static void screenshot(Page page, String name) {
     try {

@@ -62,7 +62,7 @@ class AdminConsoleTest {
     page.click("sesame-auth button:has-text('Sign in')");
     page.waitForSelector("sesame-auth #create-passkey");
     page.click("sesame-auth #create-passkey");
-    page.waitForURL("**/account");
+    page.waitForURL("**/account**");
   }
 
   @AfterAll

@@ -133,7 +133,7 @@ class BrowserFlowTest {
     page.waitForSelector("sesame-auth #create-passkey");
     Browsers.screenshot(page, shots + "-03-offer-passkey");
     page.click("sesame-auth #create-passkey");
-    page.waitForURL("**/account");
+    page.waitForURL("**/account**");
     page.waitForSelector("sesame-profile li");
     Browsers.screenshot(page, shots + "-04-account");
     assertEquals(email, page.textContent("sesame-profile #email"));
@@ -166,7 +166,7 @@ class BrowserFlowTest {
     assertTrue(page.url().endsWith("/login"), "the open autofill request does nothing by itself");
     device.authenticator().present(); // the person will confirm with Face ID when asked
     page.click("sesame-auth #passkey");
-    page.waitForURL("**/account");
+    page.waitForURL("**/account**");
     page.waitForSelector("sesame-profile #email");
     Browsers.screenshot(page, shots + "-02-account");
     assertEquals(user.email(), page.textContent("sesame-profile #email"));
@@ -216,7 +216,7 @@ class BrowserFlowTest {
       Page page = second.newPage();
       VirtualAuthenticator.attach(page).add(user.credential());
       page.navigate(sesame.url() + "/login");
-      page.waitForURL("**/account");
+      page.waitForURL("**/account**");
       page.waitForSelector("sesame-profile #email");
       assertEquals(user.email(), page.textContent("sesame-profile #email"));
     }
@@ -235,7 +235,7 @@ class BrowserFlowTest {
       Browsers.screenshot(elsewhere, "desktop/4-01-confirm-page");
       tab.fill("sesame-auth #code", mail.code());
       tab.click("sesame-auth button:has-text('Sign in')");
-      tab.waitForURL("**/account");
+      tab.waitForURL("**/account**");
       assertEquals(email, tab.waitForSelector("sesame-profile #email").textContent());
     }
     try (BrowserContext original = browsers.desktop(); BrowserContext other = browsers.desktop()) {
@@ -246,7 +246,7 @@ class BrowserFlowTest {
       Page elsewhere = other.newPage();
       elsewhere.navigate(mail.link());
       elsewhere.click("button:has-text('Sign in')");
-      elsewhere.waitForURL("**/account");
+      elsewhere.waitForURL("**/account**");
       assertEquals(email, elsewhere.waitForSelector("sesame-profile #email").textContent());
       Browsers.screenshot(elsewhere, "desktop/4-02-signed-in-elsewhere");
       tab.fill("sesame-auth #code", mail.code());
