@@ -220,6 +220,7 @@ async function route() {
     if (path.startsWith('/webhooks/')) return await deliveriesPage(decodeURIComponent(path.slice('/webhooks/'.length)));
     if (path === '/webhooks') return await webhooksPage();
     if (path === '/settings') return settingsPage();
+    if (path === '/emails') return await emailsPage(params);
     return await dashboardPage();
   } catch (error) {
     if (error.status === 401) return showSignIn('Your session has ended. Sign in again.');
@@ -657,12 +658,40 @@ async function deliveriesPage(id) {
       'Deliveries'));
 }
 
+// ---- emails ---------------------------------------------------------------------------------------------------
+
+/** Every email in every offered language, rendered with sample values as it would go out. */
+async function emailsPage(params) {
+  const index = await api('GET', '/admin/v1/email-previews');
+  const template = index.templates.includes(params.get('template')) ? params.get('template') : index.templates[0];
+  const language = index.languages.includes(params.get('language')) ? params.get('language') : index.defaultLanguage;
+  const preview = await api('GET', `/admin/v1/email-previews/${encodeURIComponent(template)}/${encodeURIComponent(language)}`);
+  const go = (t, l) => { window.location.hash = `#/emails?template=${encodeURIComponent(t)}&language=${encodeURIComponent(l)}`; };
+  const pickTemplate = h('select', { id: 'email-template', onchange: (e) => go(e.target.value, language) },
+    index.templates.map((t) => h('option', { value: t, selected: t === template }, t)));
+  const pickLanguage = h('select', { id: 'email-language', onchange: (e) => go(template, e.target.value) },
+    index.languages.map((l) => h('option', { value: l, selected: l === language }, l)));
+  page('Emails',
+    h('p', { class: 'muted' }, 'Each email as it goes out, with sample values: the branding settings and, where it '
+      + 'holds a file, SESAME_TEMPLATES_DIR (see the README). The CLI renders one to a file: '
+      + 'java -jar sesame.jar email preview TEMPLATE LANGUAGE --out FILE.'),
+    h('div', { class: 'toolbar' },
+      h('label', { for: 'email-template' }, 'Template'), pickTemplate,
+      h('label', { for: 'email-language' }, 'Language'), pickLanguage),
+    h('h2', {}, 'Subject'),
+    h('p', { id: 'email-subject', lang: language }, preview.subject),
+    h('h2', {}, 'HTML part'),
+    h('iframe', { id: 'email-html', class: 'email-frame', src: preview.htmlUrl, title: `HTML part (${language})` }),
+    h('h2', {}, 'Plain-text part'),
+    h('pre', { id: 'email-text', class: 'card email-text', lang: language }, preview.text));
+}
+
 // ---- settings -------------------------------------------------------------------------------------------------
 
 function settingsPage() {
   page('Settings',
-    h('p', { class: 'muted' }, 'The settings this server started with (SESAME_* environment variables; see the README). '
-      + 'Secrets are never shown.'),
+    h('p', { class: 'muted' }, 'The settings this server started with (SESAME_* environment variables; see the README), '
+      + 'branding and languages among them; change them there and restart. Secrets are never shown.'),
     h('dl', { class: 'facts card', id: 'settings' }, Object.entries(settings).flatMap(([k, v]) => [
       h('dt', {}, k), h('dd', {}, Array.isArray(v) ? v.join(', ') || '–' : String(v))])));
 }

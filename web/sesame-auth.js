@@ -28,6 +28,8 @@ class SesameAuth extends HTMLElement {
   #root;
   #status;
   #ui;
+  #modal = false; // a passkey request the person started is open: no autofill request beside it
+  #started = false; // the person has begun (email sent or passkey asked): a late session check changes nothing
 
   async connectedCallback() {
     if (this.#root) return;
@@ -52,19 +54,24 @@ class SesameAuth extends HTMLElement {
       this.#client.restore().catch(() => null).then(() => this.#finish());
       return;
     }
+    // What the device can do decides the first form (a passkey button or not); it is drawn once, so nothing typed
+    // into it is lost. A session found meanwhile replaces it only while nobody has started with it.
+    this.#caps = await capabilities();
     this.#showStart();
     const fresh = prompt.includes('login') || prompt.includes('create');
-    Promise.all([capabilities(), fresh ? null : this.#client.restore().catch(() => null)]).then(([caps, user]) => {
-      this.#caps = caps;
+    const user = fresh ? null : await this.#client.restore().catch(() => null);
+    if (!this.#started) {
       if (user && this.getAttribute('request') && !prompt.includes('select_account')) {
         this.#finish(); // single sign-on: the app asked for no new sign-in
       } else if (user) {
         this.#showSignedIn(user);
       } else {
-        this.#showStart();
         this.#startAutofill();
       }
-    });
+    }
+    // Settled: the session is checked and passkey autofill (where the browser has it) is listening.
+    this.toggleAttribute('data-ready', true);
+    this.dispatchEvent(new CustomEvent('sesame:ready', { bubbles: true, composed: true }));
   }
 
   /** The language the element speaks (after connecting). */
@@ -141,6 +148,7 @@ class SesameAuth extends HTMLElement {
       return;
     }
     this.#busy(form, true);
+    this.#started = true;
     this.#say(this.#t('auth.email.sending'));
     try {
       const redirect = this.#redirect();
@@ -247,12 +255,15 @@ class SesameAuth extends HTMLElement {
 
   async #passkeyButton(button) {
     this.#stopAutofill(); // a modal request can't run beside the autofill one
+    this.#started = true;
+    this.#modal = true;
     button.disabled = true;
     this.#say(this.#t('common.devicePrompt'));
     try {
       this.#tokens = await this.#client.signInWithPasskey();
       await this.#finish();
     } catch (error) {
+      this.#modal = false;
       button.disabled = false;
       this.#say(error.name === 'NotAllowedError' ? this.#t('auth.passkey.cancelled') : this.#message(error), true);
       this.#startAutofill();
@@ -260,7 +271,7 @@ class SesameAuth extends HTMLElement {
   }
 
   #startAutofill() {
-    if (!this.#caps.conditionalMediation || this.#conditional || this.#tokens) return;
+    if (!this.#caps.conditionalMediation || this.#conditional || this.#tokens || this.#modal) return;
     const controller = new AbortController();
     this.#conditional = controller;
     this.#client.signInWithPasskey({ conditional: true, signal: controller.signal })

@@ -5,6 +5,7 @@ import dev.sesame.admin.UserCommands;
 import dev.sesame.admin.UserTransfer;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
+import dev.sesame.email.EmailCommands;
 import dev.sesame.oauth.ClientCommands;
 import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
@@ -44,7 +45,7 @@ final class Cli {
                                      GET /admin/v1/stats) for the last DAYS days (30) as JSON
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
-      """ + ClientCommands.USAGE + WebhookCommands.USAGE;
+      """ + ClientCommands.USAGE + WebhookCommands.USAGE + EmailCommands.USAGE;
 
   private Cli() {}
 
@@ -80,6 +81,9 @@ final class Cli {
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
+    }
+    if (args.get(0).equals("email")) {
+      return EmailCommands.run(args.subList(1, args.size()), config, out, err); // no database needed
     }
     if (args.get(0).equals("webhook")) {
       try (Database database = Database.open(config)) {

@@ -2,6 +2,7 @@ package dev.sesame;
 
 import dev.sesame.audit.AuditLog;
 import dev.sesame.admin.AdminEndpoints;
+import dev.sesame.admin.EmailPreviews;
 import dev.sesame.admin.WebhookAdmin;
 import dev.sesame.email.EmailChanges;
 import dev.sesame.email.EmailEndpoints;
@@ -79,14 +80,15 @@ public final class Main implements AutoCloseable {
 
   public Main(Config config) {
     this.config = config;
+    // Languages, brand and email templates belong to the configuration: a broken template stops start-up with one
+    // line naming its file, before anything runs.
+    Languages languages = new Languages(config.branding().languages(), config.branding().defaultLanguage());
+    Brand brand = new Brand(config.branding(), config.issuer());
+    EmailTemplates emailTemplates = new EmailTemplates(brand, languages, config.branding().templatesDir());
     try {
       String provider = FastCrypto.install();
       log.info("Starting Sesame with {}", config.describe());
       log.info("Crypto provider: {}", provider);
-      // Languages, brand and email templates first: a broken template stops start-up before anything else runs.
-      Languages languages = new Languages(config.branding().languages(), config.branding().defaultLanguage());
-      Brand brand = new Brand(config.branding(), config.issuer());
-      EmailTemplates emailTemplates = new EmailTemplates(brand, languages, config.branding().templatesDir());
 
       Database database = Database.open(config);
       running.push(database);
@@ -166,7 +168,8 @@ public final class Main implements AutoCloseable {
               registration.isPresent(), web),
           new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
               serviceKeys, stats, config.describe(), database.jdbi(), web),
-          new WebhookAdmin(webhooks, audit, serviceKeys, userDirectory, database.jdbi(), web));
+          new WebhookAdmin(webhooks, audit, serviceKeys, userDirectory, database.jdbi(), web),
+          new EmailPreviews(emailTemplates, serviceKeys, userDirectory, config.issuer(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin, metricsEndpoint.requestLogger()));
     } catch (RuntimeException e) {

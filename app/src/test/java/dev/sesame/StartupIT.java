@@ -68,6 +68,19 @@ class StartupIT {
     assertTrue(lines.get(0).contains("SESAME_PORT: expected a port number"), lines.get(0));
   }
 
+  @Test
+  void a_broken_email_template_stops_start_up_with_one_line_naming_its_file(@TempDir Path workDir) throws Exception {
+    Path templates = Files.createDirectories(workDir.resolve("templates/de"));
+    Files.writeString(templates.resolve("sign-in.html"), "<p>Hallo! <a href=\"{{link}}\">Anmelden</a></p>");
+    Process p = start(workDir, Map.of("SESAME_TEMPLATES_DIR", workDir.resolve("templates").toString()), "tpl.log");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    List<String> lines = Files.readAllLines(workDir.resolve("tpl.log"), StandardCharsets.UTF_8);
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).contains("SESAME_TEMPLATES_DIR: " + templates.resolve("sign-in.html")
+        + ": the message must show the code"), lines.get(0));
+  }
+
   /**
    * Another process on this machine connecting to the embedded PostgreSQL, over TCP or its Unix socket, without the
    * password gets nothing; the generated secrets are the owner's only; the signing keys are stored encrypted.

@@ -437,6 +437,7 @@ public final class AdminEndpoints implements Feature {
               <a href="#/audit">Audit log</a>
               <a href="#/clients">Clients</a>
               <a href="#/webhooks">Webhooks</a>
+              <a href="#/emails">Emails</a>
               <a href="#/settings">Settings</a>
             </nav>
             <p id="who" class="who"></p>

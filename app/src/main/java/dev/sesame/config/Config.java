@@ -158,7 +158,7 @@ public record Config(
       int smtpPort = r.get("SESAME_SMTP_PORT", defaultPort, Reader::port);
       Optional<String> username = r.optional("SESAME_SMTP_USERNAME", s -> s);
       Optional<Secret> password = r.optional("SESAME_SMTP_PASSWORD", Secret::new);
-      String from = r.get("SESAME_SMTP_FROM", rpName + " <no-reply@" + publicUrl.getHost() + ">", s -> s);
+      String from = r.get("SESAME_SMTP_FROM", defaultFrom(rpName, publicUrl.getHost()), s -> s);
       smtp = Optional.of(new Smtp(smtpHost.get(), smtpPort, username, password, from, tls));
     }
 
@@ -246,6 +246,15 @@ public record Config(
         // Mail through the team's own provider: the rendered message goes out as an email.send webhook.
         r.get("SESAME_EMAIL_DELIVERY", "smtp", s -> r.oneOf(s, "smtp", "webhook")).equals("webhook"),
         branding(r, rpName));
+  }
+
+  /** {@code "App name" <no-reply@host>}: the name quoted and encoded as RFC 5322 wants, whatever characters it has. */
+  static String defaultFrom(String appName, String host) {
+    try {
+      return new jakarta.mail.internet.InternetAddress("no-reply@" + host, appName, "UTF-8").toString();
+    } catch (java.io.UnsupportedEncodingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Branding branding(Reader r, String appName) {
@@ -348,6 +357,13 @@ public record Config(
     out.put("auditRetention", Durations.format(auditRetention));
     out.put("dynamicRegistration", dynamicRegistration.map(l -> "on, " + l + " per client address").orElse("off"));
     out.put("logFormat", logFormat);
+    out.put("logo", branding.logoFile().map(f -> "file " + f).or(branding::logoUrl).orElse("none"));
+    out.put("accentColor", branding.accent());
+    out.put("accentColorDark", branding.accentDark());
+    out.put("supportEmail", branding.supportEmail().orElse("none"));
+    out.put("supportUrl", branding.supportUrl().map(URI::toString).orElse("none"));
+    out.put("termsUrl", branding.termsUrl().map(URI::toString).orElse("none"));
+    out.put("privacyUrl", branding.privacyUrl().map(URI::toString).orElse("none"));
     out.put("languages", branding.languages());
     out.put("defaultLanguage", branding.defaultLanguage());
     out.put("templatesDir", branding.templatesDir().map(Path::toString).orElse("built-in templates"));

@@ -149,7 +149,7 @@ class OidcLibrariesIT {
     VirtualAuthenticator authenticator = VirtualAuthenticator.attach(page, false);
     authenticator.add(passkey);
     page.navigate(start);
-    page.waitForSelector("sesame-auth #passkey");
+    page.waitForSelector("sesame-auth[data-ready] #passkey");
     authenticator.present(); // the person confirms when asked
     page.click("sesame-auth #passkey");
     return page;

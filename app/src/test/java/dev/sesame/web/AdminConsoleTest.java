@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import dev.sesame.i18n.Languages;
 import dev.sesame.support.Browsers;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
@@ -201,7 +202,27 @@ class AdminConsoleTest {
       String shown = page.textContent("#settings");
       assertTrue(shown.contains("refreshTokenTtl") && shown.contains("rateLimitEmail"), shown);
       assertFalse(shown.contains("sk_"), "no secrets");
+      assertTrue(shown.contains("accentColor") && shown.contains("defaultLanguage") && shown.contains("termsUrl"),
+          "the branding and language settings, read-only");
       Browsers.screenshot(page, "admin/desktop-08-settings");
+
+      // Every email in every language: pick one, see its subject, its HTML in a frame and its plain text.
+      page.click("nav a:has-text('Emails')");
+      page.waitForSelector("#email-subject");
+      page.selectOption("#email-language", "de");
+      page.waitForSelector("#email-subject[lang=de]");
+      Languages languages = Languages.all();
+      assertEquals(languages.catalog("de").format("email.signIn.subject", "code", "428913", "app", "Acme Notes"),
+          page.textContent("#email-subject"));
+      assertTrue(page.textContent("#email-text").contains("428913"));
+      com.microsoft.playwright.Frame frame = page.waitForSelector("#email-html").contentFrame();
+      frame.waitForSelector("h1");
+      assertEquals(languages.catalog("de").format("email.signIn.heading", "app", "Acme Notes"),
+          frame.textContent("h1"));
+      page.selectOption("#email-template", "address-changed");
+      page.waitForSelector("#email-subject:has-text('" + languages.catalog("de")
+          .format("email.addressChanged.subject", "app", "Acme Notes") + "')");
+      Browsers.screenshot(page, "admin/desktop-09-email-preview");
     }
     assertEquals(List.of(), csp, "the console runs under the strict CSP");
   }

@@ -161,7 +161,7 @@ class BrowserFlowTest {
     Returning device = returningDevice(second, user);
     Page page = device.page();
     page.navigate(sesame.url() + "/login");
-    page.waitForSelector("sesame-auth #passkey");
+    page.waitForSelector("sesame-auth[data-ready] #passkey");
     Browsers.screenshot(page, shots + "-01-login");
     assertTrue(page.url().endsWith("/login"), "the open autofill request does nothing by itself");
     device.authenticator().present(); // the person will confirm with Face ID when asked
@@ -282,10 +282,14 @@ class BrowserFlowTest {
       // The removed passkey is still on the device: signing in with it fails clearly, and the page tells the
       // browser the credential is gone (signalUnknownCredential), so the device stops offering it.
       Page stale = context.newPage();
+      // A browser without passkey autofill: only the button asks, so the virtual authenticator (which answers
+      // whichever request is open once present) cannot answer an autofill request first and drop the passkey.
+      stale.addInitScript("PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
+          + "PublicKeyCredential.getClientCapabilities = async () => ({ userVerifyingPlatformAuthenticator: true });");
       VirtualAuthenticator device = VirtualAuthenticator.attach(stale, false);
       device.add(user.credential());
       stale.navigate(sesame.url() + "/login");
-      stale.waitForSelector("sesame-auth #passkey");
+      stale.waitForSelector("sesame-auth[data-ready] #passkey");
       device.present();
       stale.click("sesame-auth #passkey");
       stale.waitForSelector("sesame-auth .status.error");
