@@ -9,7 +9,8 @@
 //   </script>
 //
 // Attributes: base-url (default: the Sesame this file came from), continue-to (go there after sign-in), email (to
-// start with), lang (the language to speak; default: the page's, then the browser's). On the hosted sign-in page: request (the sealed authorization request: after the sign-in the browser
+// start with), lang (the language to speak; default: the page's, then the browser's), show-brand (the app's logo and
+// name above the form). On the hosted sign-in page: request (the sealed authorization request: after the sign-in the browser
 // goes to the app with a one-time code) and prompt (none: no sign-in form, straight back to the app; login / create:
 // a new sign-in even when one exists; select_account: "Continue as …"). Older form: redirect-to / client-id / state /
 // code-challenge / scope / nonce.
@@ -105,7 +106,16 @@ class SesameAuth extends HTMLElement {
   }
 
   #render(...nodes) {
-    this.#root.replaceChildren(...nodes, this.#status);
+    this.#root.replaceChildren(this.#brandHeader(), ...nodes, this.#status);
+  }
+
+  /** With the show-brand attribute: the app's logo and name above the form (SESAME_LOGO_*, SESAME_RP_NAME). */
+  #brandHeader() {
+    if (!this.hasAttribute('show-brand') || !this.#ui) return '';
+    const { name, logoUrl } = this.#ui.brand;
+    return h('p', { class: 'brand' },
+      logoUrl ? h('img', { class: 'logo', src: logoUrl, alt: '' }) : null,
+      h('span', { class: 'name' }, name || ''));
   }
 
   #say(message, error = false) {

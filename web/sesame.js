@@ -125,6 +125,31 @@ export function platformAuthenticatorName() {
   }[platformAuthenticator()];
 }
 
+/**
+ * Keeps the browser's password manager in step with the server (WebAuthn L3 §5.1.10, the Signal API): the passkeys
+ * the account still has (others, removed on another device or by an administrator, disappear from autofill) and
+ * the address it now signs in with. Skipped silently where the browser has no such method or refuses (another
+ * origin than the RP id's, for instance).
+ */
+export function signalPasskeys(webauthn) {
+  if (!webauthn || typeof window.PublicKeyCredential !== 'function') return signalling;
+  signalling = signalling.then(() => sendSignals(webauthn));
+  return signalling;
+}
+
+// Signals in flight: Chromium refuses a passkey request made while one runs, so requests wait for them.
+let signalling = Promise.resolve();
+
+async function sendSignals({ rpId, userId, allAcceptedCredentialIds, name, displayName }) {
+  if (typeof PublicKeyCredential.signalAllAcceptedCredentials === 'function') {
+    await PublicKeyCredential.signalAllAcceptedCredentials({ rpId, userId, allAcceptedCredentialIds })
+      .catch(() => {});
+  }
+  if (typeof PublicKeyCredential.signalCurrentUserDetails === 'function') {
+    await PublicKeyCredential.signalCurrentUserDetails({ rpId, userId, name, displayName }).catch(() => {});
+  }
+}
+
 // ---- the client ----
 
 export class SesameClient extends EventTarget {
@@ -180,6 +205,7 @@ export class SesameClient extends EventTarget {
   }
 
   #signedIn(tokens) {
+    if (tokens.webauthn) signalPasskeys(tokens.webauthn); // not awaited: the sign-in goes on meanwhile
     this.#session = {
       user: tokens.user,
       accessToken: tokens.access_token,
@@ -279,6 +305,7 @@ export class SesameClient extends EventTarget {
    */
   async signInWithPasskey({ email, conditional = false, signal } = {}) {
     const options = await this.#request('POST', '/v1/passkeys/login/options', email ? { email } : {});
+    await signalling;
     const credential = await navigator.credentials.get({
       publicKey: requestOptions(options.publicKey),
       mediation: conditional ? 'conditional' : undefined,
@@ -301,6 +328,7 @@ export class SesameClient extends EventTarget {
 
   async addPasskey(name) {
     const options = await this.#authed('POST', '/v1/passkeys/register/options', name ? { name } : {});
+    await signalling;
     const credential = await navigator.credentials.create({ publicKey: creationOptions(options.publicKey) });
     const result = await this.#authed('POST', '/v1/passkeys/register/verify',
       { ceremonyId: options.ceremonyId, credential: credentialJSON(credential) });
@@ -308,7 +336,9 @@ export class SesameClient extends EventTarget {
   }
 
   async listPasskeys() {
-    return (await this.#authed('GET', '/v1/me/passkeys')).passkeys;
+    const { passkeys, webauthn } = await this.#authed('GET', '/v1/me/passkeys');
+    await signalPasskeys(webauthn);
+    return passkeys;
   }
 
   async renamePasskey(id, name) {

@@ -76,6 +76,8 @@ ul.passkeys { list-style: none; padding: 0; margin: 0 0 16px; display: grid; gap
 ul.passkeys li { border: 1px solid var(--_border); border-radius: var(--sesame-radius, 12px); padding: 12px; }
 .row { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
 .row button { width: auto; flex: 1 1 120px; }
+.brand { display: flex; align-items: center; gap: 8px; margin: 0 0 16px; font-weight: 600; color: var(--_muted); }
+.brand .logo { height: 28px; width: auto; max-width: 140px; object-fit: contain; }
 .badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 2px 8px; border-radius: 999px;
   background: var(--_badge-bg); color: var(--_badge-text); }
 `;

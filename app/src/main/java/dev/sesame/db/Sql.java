@@ -31,6 +31,23 @@ public final class Sql {
     }
   }
 
+  /** A {@code bytea[]} value as {@code mapToMap} hands it over; null (no rows aggregated) is an empty list. */
+  public static List<byte[]> byteArrays(Object value) {
+    try {
+      if (value == null) {
+        return List.of();
+      }
+      Object[] items = value instanceof Object[] a ? a : (Object[]) ((Array) value).getArray();
+      List<byte[]> out = new java.util.ArrayList<>(items.length);
+      for (Object item : items) {
+        out.add((byte[]) item);
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new IllegalStateException("not a bytea array", e);
+    }
+  }
+
   /** A {@code timestamptz} column as an {@link Instant}, or null. */
   public static Instant instant(ResultSet rs, String column) throws SQLException {
     OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);

@@ -1,5 +1,6 @@
 package dev.sesame.http;
 
+import dev.sesame.users.User;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sesame.passkeys.PasskeyService;
 import dev.sesame.sessions.SessionService;
@@ -50,13 +51,18 @@ final class PasskeyEndpoints {
   /** {@code POST /v1/passkeys/login/verify} {@code {"ceremonyId", "credential"}} → token response. */
   void finishSignIn(Context ctx) {
     JsonBody body = JsonBody.of(ctx, mapper);
-    cookies.respond(ctx, passkeys.finishSignIn(body.requiredString("ceremonyId"),
-        body.requiredObjectJson("credential"), clientIps.of(ctx)));
+    PasskeyService.SignedIn signedIn = passkeys.finishSignIn(body.requiredString("ceremonyId"),
+        body.requiredObjectJson("credential"), clientIps.of(ctx));
+    cookies.respond(ctx, signedIn.tokens(), Map.of("webauthn", signedIn.webauthn()));
   }
 
-  /** {@code GET /v1/me/passkeys} (Bearer). */
+  /**
+   * {@code GET /v1/me/passkeys} (Bearer) → {@code {"passkeys", "webauthn"}}: the list, and the Signal API's arguments
+   * (the account page keeps the device's password manager in step with it).
+   */
   void list(Context ctx) {
-    ctx.json(Map.of("passkeys", passkeys.list(bearer.require(ctx).user().id())));
+    User user = bearer.require(ctx).user();
+    ctx.json(Map.of("passkeys", passkeys.list(user.id()), "webauthn", passkeys.signals(user)));
   }
 
   /** {@code PATCH /v1/me/passkeys/{id}} (Bearer) {@code {"name"}}. */

@@ -277,14 +277,14 @@ public final class PasskeyService {
    * §7.2: verifies the assertion and starts a session for the passkey's owner. Two round trips in one transaction:
    * mark the challenge used while reading (and locking) the credential, then write counter, session and event.
    */
-  public TokenResponse finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
+  public SignedIn finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
     WebAuthnVerifier.Assertion assertion = verifier.parseAssertion(credentialJson);
     SignInChallenges.Challenge ceremony = challenges.open(ceremonyId)
         .orElseThrow(() -> ceremonyRefusalForSignIn(ceremonyId));
     if (ceremony.expiresAt().isBefore(Instant.now())) {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
-    Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
+    Outcome<SignedIn> outcome = jdbi.inTransaction(h -> {
       // The challenge is spent by this statement whatever follows (a failed attempt uses it up too); a concurrent
       // attempt with the same one waits for this transaction and then finds it spent. The LATERAL sub-select keeps
       // one row, so "spent" and "unknown credential" stay distinguishable.
@@ -296,7 +296,9 @@ public final class PasskeyService {
               FROM (SELECT 1) one LEFT JOIN LATERAL (
                 SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
                        p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle,
-                       u.disabled_at IS NOT NULL AS disabled
+                       u.disabled_at IS NOT NULL AS disabled,
+                       (SELECT array_agg(q.credential_id ORDER BY q.created_at) FROM passkeys q
+                        WHERE q.user_id = p.user_id) AS accepted
                 FROM passkeys p JOIN users u ON u.id = p.user_id
                 WHERE p.credential_id = :credentialId
                 FOR UPDATE OF p) k ON true
@@ -380,9 +382,44 @@ public final class PasskeyService {
       }
       TokenResponse tokens = sessions.start(h, user, "passkey", amr, client, new AuditLog.Event(
           AuditLog.Type.PASSKEY_SIGN_IN_SUCCEEDED, Map.of("passkeyId", owned.passkeyId().toString())));
-      return Outcome.ok(tokens);
+      // The person's passkeys as they are now, read by the first statement (no extra round trip): the browser drops
+      // the ones removed elsewhere from its password manager (signalAllAcceptedCredentials).
+      return Outcome.ok(new SignedIn(tokens, signals(owned.userHandle(), user.email(),
+          Sql.byteArrays(r.get("accepted")))));
     });
     return outcome.get();
+  }
+
+  /** A passkey sign-in: the tokens, and what the browser should tell its password manager ({@link #signals}). */
+  public record SignedIn(TokenResponse tokens, Map<String, Object> webauthn) {}
+
+  /**
+   * The WebAuthn Signal API's arguments (L3 §5.1.10) for one person: {@code rpId} and {@code userId} (the user handle,
+   * base64url), {@code allAcceptedCredentialIds} (for {@code signalAllAcceptedCredentials}: every passkey the server
+   * still accepts; a password manager drops this account's others) and {@code name}/{@code displayName} (for
+   * {@code signalCurrentUserDetails}: the address the account now signs in with).
+   */
+  public Map<String, Object> signals(byte[] userHandle, String email, List<byte[]> credentialIds) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("rpId", config.rpId());
+    out.put("userId", B64.encodeToString(userHandle));
+    out.put("allAcceptedCredentialIds", credentialIds.stream().map(B64::encodeToString).toList());
+    out.put("name", email);
+    out.put("displayName", email);
+    return out;
+  }
+
+  /** The Signal API's arguments for a signed-in person (the account page, an email sign-in): one round trip. */
+  public Map<String, Object> signals(User user) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT u.webauthn_user_handle,
+                   (SELECT array_agg(p.credential_id ORDER BY p.created_at) FROM passkeys p WHERE p.user_id = u.id)
+                     AS accepted
+            FROM users u WHERE u.id = :id""")
+        .bind("id", user.id())
+        .map((rs, ctx) -> signals(rs.getBytes("webauthn_user_handle"), user.email(),
+            Sql.byteArrays(rs.getArray("accepted"))))
+        .one());
   }
 
   /** A sign-in ceremony id that does not open: a registration ceremony's id, or nothing this server issued. */

@@ -28,6 +28,14 @@ public final class VirtualAuthenticator {
    * open like a person who has not picked a passkey yet, instead of being answered at once.
    */
   public static VirtualAuthenticator attach(Page page, boolean present) {
+    return attach(page, present, "internal");
+  }
+
+  /**
+   * An authenticator on {@code transport}: {@code internal} (the platform's; Chromium allows one a page) or
+   * {@code usb} (a security key, or a password manager beside the platform's).
+   */
+  public static VirtualAuthenticator attach(Page page, boolean present, String transport) {
     CDPSession cdp = page.context().newCDPSession(page);
     JsonObject enable = new JsonObject();
     enable.addProperty("enableUI", false);
@@ -35,7 +43,7 @@ public final class VirtualAuthenticator {
     JsonObject options = new JsonObject();
     options.addProperty("protocol", "ctap2");
     options.addProperty("ctap2Version", "ctap2_1");
-    options.addProperty("transport", "internal");
+    options.addProperty("transport", transport);
     options.addProperty("hasResidentKey", true);
     options.addProperty("hasUserVerification", true);
     options.addProperty("isUserVerified", true);

@@ -68,7 +68,7 @@ class LanguagesBrowserTest {
     app = new AppServer(Map.of("/embed.html", """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme app</title>
         <script type="module" src="%1$s/assets/sesame-auth.js"></script></head>
-        <body><sesame-auth id="fr" lang="fr"></sesame-auth><sesame-auth id="ar" lang="ar-EG"></sesame-auth>
+        <body><sesame-auth id="fr" lang="fr" show-brand></sesame-auth><sesame-auth id="ar" lang="ar-EG"></sesame-auth>
         <div lang="pl"><sesame-auth id="pl"></sesame-auth></div></body></html>
         """.formatted(sesame.url())), port);
     browsers = Browsers.launch();
@@ -204,6 +204,10 @@ class LanguagesBrowserTest {
       assertEquals(t("pl", "auth.email.submit"), page.textContent("sesame-auth#pl button.primary"));
       assertEquals(t("ar", "auth.email.submit"), page.textContent("sesame-auth#ar button.primary"));
       assertEquals("rtl", page.evalOnSelector("sesame-auth#ar", "e => getComputedStyle(e).direction"));
+      assertEquals("Acme Notes", page.textContent("sesame-auth#fr .brand .name"), "show-brand: the app's name");
+      page.waitForFunction("() => { const img = document.querySelector('sesame-auth#fr').shadowRoot"
+          + ".querySelector('.brand img'); return img && img.complete && img.naturalWidth > 0; }");
+      assertEquals(0, page.locator("sesame-auth#pl .brand").count(), "no brand header unless asked");
       assertEquals("ltr", page.evalOnSelector("sesame-auth#fr", "e => getComputedStyle(e).direction"));
       assertEquals("rgb(124, 58, 237)", page.evalOnSelector("sesame-auth#fr",
           "e => getComputedStyle(e.shadowRoot.querySelector('button.primary')).backgroundColor"));
