@@ -71,7 +71,8 @@ public record Config(
 
   /** WebAuthn settings. {@code relatedOrigins} (WebAuthn L3 §5.11) may use this RP id besides the allowed origins. */
   public record Passkeys(boolean userVerificationRequired, boolean platformOnly, boolean verifyAttestation,
-                         Duration ceremonyTtl, List<String> relatedOrigins, Optional<Path> aaguidFile) {}
+                         Duration ceremonyTtl, List<String> relatedOrigins, Optional<Path> aaguidFile,
+                         NativeApps nativeApps) {}
 
   /**
    * Which addresses are accepted: {@code dns} checks that the domain receives mail (MX, else A/AAAA) through
@@ -199,8 +200,11 @@ public record Config(
         r.get("SESAME_CEREMONY_TTL", "5m", s -> r.duration(s, Duration.ofSeconds(30), Duration.ofMinutes(30)));
     List<String> relatedOrigins = r.get("SESAME_RELATED_ORIGINS", "", s -> list(s, Reader::origin));
     Optional<Path> aaguidFile = r.optional("SESAME_AAGUID_FILE", Reader::readableFile);
+    NativeApps nativeApps = new NativeApps(
+        r.get("SESAME_APPLE_APP_IDS", "", s -> list(s, NativeApps::appleAppId)),
+        r.get("SESAME_ANDROID_APPS", "", s -> list(s, NativeApps::androidApp)));
     Passkeys passkeys = new Passkeys(uvRequired, platformOnly, verifyAttestation, ceremonyTtl, relatedOrigins,
-        aaguidFile);
+        aaguidFile, nativeApps);
 
     Duration idleTtl = r.get("SESAME_SESSION_IDLE_TTL", "30d",
         s -> r.duration(s, Duration.ofMinutes(5), Duration.ofDays(400)));
@@ -348,6 +352,9 @@ public record Config(
     out.put("ceremonyTtl", Durations.format(passkeys.ceremonyTtl()));
     out.put("relatedOrigins", passkeys.relatedOrigins());
     out.put("aaguidFile", passkeys.aaguidFile().map(Path::toString).orElse("none"));
+    out.put("appleAppIds", passkeys.nativeApps().appleAppIds());
+    out.put("androidApps", passkeys.nativeApps().androidApps().stream()
+        .map(a -> a.packageName() + "=" + a.fingerprint()).toList());
     out.put("sessionIdleTtl", Durations.format(sessionIdleTtl));
     out.put("sessionMaxTtl", Durations.format(sessionMaxTtl));
     out.put("keyRotation", Durations.format(keyRotation));

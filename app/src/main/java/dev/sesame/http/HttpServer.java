@@ -55,7 +55,7 @@ public final class HttpServer implements AutoCloseable {
         web.mapper());
     PageEndpoints hosted = new PageEndpoints(web.pages());
     WellKnownEndpoints wellKnown = new WellKnownEndpoints(s.accessTokens(), s.database(),
-        config.passkeys().relatedOrigins());
+        config.passkeys().relatedOrigins(), config.passkeys().nativeApps());
 
     StaticAssets assets = new StaticAssets();
     AccessLog accessLog = new AccessLog(web.clientIps(), config.logFormat().equals("json"));
@@ -87,6 +87,8 @@ public final class HttpServer implements AutoCloseable {
       c.routes.get("/ready", wellKnown::ready);
       c.routes.get("/.well-known/jwks.json", wellKnown::jwks);
       c.routes.get("/.well-known/webauthn", wellKnown::relatedOrigins);
+      c.routes.get("/.well-known/apple-app-site-association", wellKnown::appleAppSiteAssociation);
+      c.routes.get("/.well-known/assetlinks.json", wellKnown::assetLinks);
 
       c.routes.post("/v1/sessions/logout", retry.once(sessions::logout));
       c.routes.get("/v1/sessions", retry.once(sessions::list));

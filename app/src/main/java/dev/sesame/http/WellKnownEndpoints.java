@@ -12,11 +12,57 @@ final class WellKnownEndpoints {
   private final AccessTokens accessTokens;
   private final Database database;
   private final List<String> relatedOrigins;
+  private final dev.sesame.config.NativeApps nativeApps;
 
-  WellKnownEndpoints(AccessTokens accessTokens, Database database, List<String> relatedOrigins) {
+  WellKnownEndpoints(AccessTokens accessTokens, Database database, List<String> relatedOrigins,
+                     dev.sesame.config.NativeApps nativeApps) {
     this.accessTokens = accessTokens;
     this.database = database;
     this.relatedOrigins = relatedOrigins;
+    this.nativeApps = nativeApps;
+  }
+
+  /**
+   * {@code GET /.well-known/apple-app-site-association}: the iOS apps ({@code SESAME_APPLE_APP_IDS}) that may use this
+   * domain's passkeys ({@code webcredentials}, Apple's "Supporting associated domains"). Served as
+   * {@code application/json} from this exact path with no redirect, as Apple's CDN fetches it.
+   */
+  void appleAppSiteAssociation(Context ctx) {
+    if (nativeApps.appleAppIds().isEmpty()) {
+      ErrorMapper.write(ctx, 404, "not_found", "No iOS apps are configured (SESAME_APPLE_APP_IDS).");
+      return;
+    }
+    ctx.header("Cache-Control", "public, max-age=3600");
+    ctx.json(Map.of("webcredentials", Map.of("apps", nativeApps.appleAppIds())));
+  }
+
+  /**
+   * {@code GET /.well-known/assetlinks.json}: the Android apps ({@code SESAME_ANDROID_APPS}) that may use this
+   * domain's passkeys: one Digital Asset Links statement per app with the relation
+   * {@code delegate_permission/common.get_login_creds} and the app's certificate fingerprints.
+   */
+  void assetLinks(Context ctx) {
+    if (nativeApps.androidApps().isEmpty()) {
+      ErrorMapper.write(ctx, 404, "not_found", "No Android apps are configured (SESAME_ANDROID_APPS).");
+      return;
+    }
+    Map<String, List<String>> byPackage = new java.util.LinkedHashMap<>();
+    for (var app : nativeApps.androidApps()) {
+      byPackage.computeIfAbsent(app.packageName(), k -> new java.util.ArrayList<>()).add(app.fingerprint());
+    }
+    List<Map<String, Object>> statements = new java.util.ArrayList<>();
+    byPackage.forEach((name, fingerprints) -> {
+      Map<String, Object> target = new java.util.LinkedHashMap<>();
+      target.put("namespace", "android_app");
+      target.put("package_name", name);
+      target.put("sha256_cert_fingerprints", fingerprints);
+      Map<String, Object> statement = new java.util.LinkedHashMap<>();
+      statement.put("relation", List.of("delegate_permission/common.get_login_creds"));
+      statement.put("target", target);
+      statements.add(statement);
+    });
+    ctx.header("Cache-Control", "public, max-age=3600");
+    ctx.json(statements);
   }
 
   /** {@code GET /.well-known/webauthn}: WebAuthn L3 related origins, when {@code SESAME_RELATED_ORIGINS} is set. */

@@ -65,6 +65,8 @@ public final class PasskeyService {
     this.challenges = new SignInChallenges(challengeKey);
     LinkedHashSet<String> origins = new LinkedHashSet<>(config.allowedOrigins());
     origins.addAll(config.passkeys().relatedOrigins());
+    // Android apps' Credential Manager names the app's signing key as the origin; only the listed apps are accepted.
+    origins.addAll(config.passkeys().nativeApps().androidOrigins());
     this.verifier = new WebAuthnVerifier(origins, config.rpId(), config.passkeys().userVerificationRequired(),
         config.passkeys().verifyAttestation());
   }
