@@ -302,6 +302,8 @@ async function dashboardPage() {
       figure(percent(t.withPasskey, t.users), `have a passkey (${number(t.withPasskey)}); ${number(t.emailOnly)} email only`,
         'passkey-share'),
       figure(number(t.monthlyActive), 'signed in in the last 30 days'),
+      figure(percent(t.passkeysAutomatic || 0, t.passkeys),
+        `of passkeys made by the automatic upgrade (${number(t.passkeysAutomatic || 0)})`, 'automatic-share'),
       figure(number(signIns), 'sign-ins in 30 days'),
       figure(percent(stats.passkeyOfferAccepted, stats.passkeyOfferShown),
         `accepted the passkey offer (${number(stats.passkeyOfferAccepted)} of ${number(stats.passkeyOfferShown)})`)),

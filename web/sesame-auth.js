@@ -21,7 +21,7 @@ import { adoptStyles, applyDirection, h } from './ui.js';
 
 class SesameAuth extends HTMLElement {
   #client;
-  #caps = { webauthn: false, platformAuthenticator: false, conditionalMediation: false };
+  #caps = { webauthn: false, platformAuthenticator: false, conditionalMediation: false, conditionalCreate: false };
   #conditional = null; // AbortController of the autofill request
   #flowId = null;
   #email = '';
@@ -29,6 +29,7 @@ class SesameAuth extends HTMLElement {
   #root;
   #status;
   #ui;
+  #upgrade = null; // AbortController of a waiting automatic passkey upgrade (conditional create)
   #modal = false; // a passkey request the person started is open: no autofill request beside it
   #started = false; // the person has begun (email sent or passkey asked): a late session check changes nothing
 
@@ -232,11 +233,34 @@ class SesameAuth extends HTMLElement {
       await this.#finish();
       return;
     }
+    if (this.#caps.conditionalCreate) {
+      // The automatic upgrade: the browser makes the passkey without interrupting the person, when it decides to
+      // (Chrome, for one, when its password manager took part in this sign-in). It may never answer: after a moment
+      // the explicit offer shows, and a late automatic passkey still ends it.
+      const upgrade = new AbortController();
+      this.#upgrade = upgrade;
+      const made = this.#client.addPasskey(undefined, { conditional: true, signal: upgrade.signal })
+        .then(() => true, () => false);
+      const quick = await Promise.race([made, new Promise((r) => { setTimeout(() => r(null), 1500); })]);
+      if (quick === true) {
+        this.#upgrade = null;
+        this.#say(this.#t('auth.offer.created'));
+        await this.#finish();
+        return;
+      }
+      made.then((late) => {
+        if (late && this.#upgrade === upgrade) {
+          this.#upgrade = null;
+          this.#say(this.#t('auth.offer.created'));
+          this.#finish();
+        }
+      });
+    }
     const authenticator = this.#t(`common.platformAuthenticator.${platformAuthenticator()}`);
     const create = h('button', { type: 'button', class: 'primary', id: 'create-passkey',
       onclick: () => this.#createPasskey(create, skip) }, this.#t('auth.offer.create', { authenticator }));
-    const skip = h('button', { type: 'button', class: 'link', id: 'skip-passkey', onclick: () => this.#finish() },
-      this.#t('auth.offer.skip'));
+    const skip = h('button', { type: 'button', class: 'link', id: 'skip-passkey',
+      onclick: () => { this.#stopUpgrade(); this.#finish(); } }, this.#t('auth.offer.skip'));
     this.#render(
       h('h2', {}, this.#t('auth.offer.heading')),
       h('p', {}, this.#t('auth.offer.lead', { authenticator })),
@@ -246,7 +270,16 @@ class SesameAuth extends HTMLElement {
     create.focus();
   }
 
+  /** Ends a waiting automatic upgrade (a modal request can't run beside it). */
+  #stopUpgrade() {
+    if (this.#upgrade) {
+      this.#upgrade.abort();
+      this.#upgrade = null;
+    }
+  }
+
   async #createPasskey(create, skip) {
+    this.#stopUpgrade();
     create.disabled = true;
     skip.disabled = true;
     this.#say(this.#t('common.devicePrompt'));

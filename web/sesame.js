@@ -87,13 +87,18 @@ export function credentialJSON(credential) {
 /** What this device can do, to decide what to offer. */
 export async function capabilities() {
   const webauthn = typeof window.PublicKeyCredential === 'function';
-  const out = { webauthn, platformAuthenticator: false, conditionalMediation: false };
+  const out = {
+    webauthn, platformAuthenticator: false, conditionalMediation: false, conditionalCreate: false, hybrid: false,
+  };
   if (!webauthn) return out;
   try {
+    // WebAuthn L3 client capabilities first; the older checks below where the browser has none.
     if (typeof PublicKeyCredential.getClientCapabilities === 'function') {
       const caps = await PublicKeyCredential.getClientCapabilities();
       out.platformAuthenticator = !!caps.userVerifyingPlatformAuthenticator;
       out.conditionalMediation = !!caps.conditionalGet;
+      out.conditionalCreate = !!caps.conditionalCreate; // automatic passkey upgrade after an email sign-in
+      out.hybrid = !!caps.hybridTransport; // a phone nearby can sign in (QR code)
     }
     if (!out.platformAuthenticator) {
       out.platformAuthenticator = await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
@@ -326,10 +331,17 @@ export class SesameClient extends EventTarget {
     }
   }
 
-  async addPasskey(name) {
-    const options = await this.#authed('POST', '/v1/passkeys/register/options', name ? { name } : {});
+  /**
+   * Creates a passkey for the signed-in person. `conditional: true` is the automatic upgrade (WebAuthn L3 conditional
+   * create): the browser makes one without asking, if it decides to, else rejects (NotAllowedError).
+   */
+  async addPasskey(name, { conditional = false, signal } = {}) {
+    const body = { ...(name ? { name } : {}), ...(conditional ? { conditional: true } : {}) };
+    const options = await this.#authed('POST', '/v1/passkeys/register/options', body);
     await signalling;
-    const credential = await navigator.credentials.create({ publicKey: creationOptions(options.publicKey) });
+    const credential = await navigator.credentials.create({
+      publicKey: creationOptions(options.publicKey), ...(conditional ? { mediation: 'conditional' } : {}), signal,
+    });
     const result = await this.#authed('POST', '/v1/passkeys/register/verify',
       { ceremonyId: options.ceremonyId, credential: credentialJSON(credential) });
     return result.passkey;

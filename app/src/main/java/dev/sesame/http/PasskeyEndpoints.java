@@ -25,11 +25,15 @@ final class PasskeyEndpoints {
     this.mapper = mapper;
   }
 
-  /** {@code POST /v1/passkeys/register/options} (Bearer) {@code {"name"?}}. */
+  /**
+   * {@code POST /v1/passkeys/register/options} (Bearer) {@code {"name"?, "conditional"?}}; {@code conditional: true}
+   * for an automatic upgrade ({@code navigator.credentials.create} with {@code mediation: "conditional"}).
+   */
   void startRegistration(Context ctx) {
     SessionService.ActiveSession session = bearer.require(ctx);
     JsonBody body = JsonBody.ofOptional(ctx, mapper);
-    ctx.json(options(passkeys.startRegistration(session.user(), body.optionalString("name").orElse(null))));
+    ctx.json(options(passkeys.startRegistration(session.user(), body.optionalString("name").orElse(null),
+        body.optionalBoolean("conditional").orElse(false))));
   }
 
   /** {@code POST /v1/passkeys/register/verify} (Bearer) {@code {"ceremonyId", "credential", "name"?}} → 201. */

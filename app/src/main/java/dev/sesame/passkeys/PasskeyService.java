@@ -72,8 +72,9 @@ public final class PasskeyService {
   }
 
   /** A passkey as its owner sees it. */
+  /** A passkey as its owner and operators see it; {@code automatic}: made by an automatic upgrade. */
   public record Passkey(UUID id, String name, String provider, Instant createdAt, Instant lastUsedAt,
-                        boolean backedUp, List<String> transports) {}
+                        boolean backedUp, List<String> transports, boolean automatic) {}
 
   /**
    * Options for the browser: {@code publicKey} is WebAuthn L3 JSON, ready for {@code parse…OptionsFromJSON}.
@@ -83,12 +84,20 @@ public final class PasskeyService {
 
   private enum CeremonyType { REGISTRATION, AUTHENTICATION }
 
-  private record Ceremony(byte[] challenge, String name) {}
+  private record Ceremony(byte[] challenge, String name, boolean conditional) {}
 
   // ---- registration -----------------------------------------------------------------------------------------------
 
   /** §5.4 PublicKeyCredentialCreationOptions for {@code user}, who must be signed in. */
   public Options startRegistration(User user, String name) {
+    return startRegistration(user, name, false);
+  }
+
+  /**
+   * As above; {@code conditional}: for an automatic upgrade (conditional create, L3 §5.1.3): user verification is
+   * only preferred (the browser asks nothing of the person), and the ceremony remembers it is one.
+   */
+  public Options startRegistration(User user, String name, boolean conditional) {
     String requestedName = name == null ? null : validName(name);
     byte[] challenge = Secrets.randomBytes(32);
     UUID ceremonyId = UUID.randomUUID();
@@ -102,12 +111,12 @@ public final class PasskeyService {
         throw tooMany();
       }
       byte[] userHandle = Users.webauthnUserHandle(h, user.id());
-      insertCeremony(h, ceremonyId, CeremonyType.REGISTRATION, challenge, user.id(), requestedName);
+      insertCeremony(h, ceremonyId, CeremonyType.REGISTRATION, challenge, user.id(), requestedName, conditional);
 
       Map<String, Object> selection = new LinkedHashMap<>();
       selection.put("residentKey", "required"); // discoverable: usernameless sign-in and autofill need it
       selection.put("requireResidentKey", true);
-      selection.put("userVerification", userVerification());
+      selection.put("userVerification", conditional ? "preferred" : userVerification());
       if (config.passkeys().platformOnly()) {
         selection.put("authenticatorAttachment", "platform");
       }
@@ -153,7 +162,7 @@ public final class PasskeyService {
       }
       WebAuthnVerifier.VerifiedRegistration verified;
       try {
-        verified = verifier.verifyRegistration(credentialJson, ceremony.challenge());
+        verified = verifier.verifyRegistration(credentialJson, ceremony.challenge(), ceremony.conditional());
       } catch (ApiException e) {
         return Outcome.refused(e); // the ceremony stays used up
       }
@@ -163,9 +172,10 @@ public final class PasskeyService {
       UUID id = UUID.randomUUID();
       Optional<Passkey> inserted = h.createQuery("""
               INSERT INTO passkeys (id, user_id, credential_id, public_key, algorithm, sign_count, transports, aaguid,
-                                    backup_eligible, backup_state, uv_initialized, attestation_format, name)
+                                    backup_eligible, backup_state, uv_initialized, attestation_format, name,
+                                    created_automatically)
               VALUES (:id, :userId, :credentialId, :publicKey, :alg, :signCount, :transports, :aaguid,
-                      :be, :bs, :uv, :fmt, :name)
+                      :be, :bs, :uv, :fmt, :name, :automatic)
               ON CONFLICT (credential_id) DO NOTHING
               RETURNING *
               """)
@@ -174,6 +184,7 @@ public final class PasskeyService {
           .bind("signCount", verified.signCount()).bind("transports", verified.transports().toArray(String[]::new))
           .bind("aaguid", verified.aaguid()).bind("be", verified.backupEligible()).bind("bs", verified.backupState())
           .bind("uv", verified.userVerified()).bind("fmt", verified.attestationFormat()).bind("name", passkeyName)
+          .bind("automatic", ceremony.conditional())
           .map(this::mapPasskey).findOne();
       if (inserted.isEmpty()) {
         // §7.1 step 26: a credential id is registered once, across all users.
@@ -181,7 +192,8 @@ public final class PasskeyService {
             "This passkey is already registered."));
       }
       audit.record(h, AuditLog.Type.PASSKEY_ADDED, userId, sessionId, client.ip(), Map.of("passkeyId", id.toString(),
-          "provider", provider, "attestationFormat", verified.attestationFormat()));
+          "provider", provider, "attestationFormat", verified.attestationFormat(),
+          "automatic", ceremony.conditional()));
       return Outcome.ok(inserted.get());
     });
     return outcome.get();
@@ -481,17 +493,18 @@ public final class PasskeyService {
    * Stores a registration ceremony and, in the same statement, drops the user's oldest pending ones beyond
    * {@link #MAX_PENDING_REGISTRATIONS}: a signed-in user cannot fill the table by asking for options in a loop.
    */
-  private void insertCeremony(Handle h, UUID id, CeremonyType type, byte[] challenge, UUID userId, String name) {
+  private void insertCeremony(Handle h, UUID id, CeremonyType type, byte[] challenge, UUID userId, String name,
+                              boolean conditional) {
     h.createUpdate("""
             WITH dropped AS (
               DELETE FROM webauthn_ceremonies WHERE id IN (
                 SELECT id FROM webauthn_ceremonies WHERE user_id = :userId
                 ORDER BY created_at DESC, id OFFSET :keep))
-            INSERT INTO webauthn_ceremonies (id, type, challenge, user_id, name, expires_at)
-            VALUES (:id, :type, :challenge, :userId, :name, now() + make_interval(secs => :ttl))
+            INSERT INTO webauthn_ceremonies (id, type, challenge, user_id, name, expires_at, conditional)
+            VALUES (:id, :type, :challenge, :userId, :name, now() + make_interval(secs => :ttl), :conditional)
             """)
         .bind("id", id).bind("type", type.name().toLowerCase()).bind("challenge", challenge).bind("userId", userId)
-        .bind("name", name).bind("ttl", config.passkeys().ceremonyTtl().toSeconds())
+        .bind("name", name).bind("ttl", config.passkeys().ceremonyTtl().toSeconds()).bind("conditional", conditional)
         .bind("keep", MAX_PENDING_REGISTRATIONS - 1)
         .execute();
   }
@@ -508,7 +521,7 @@ public final class PasskeyService {
     Optional<Map<String, Object>> row = h.createQuery("""
             DELETE FROM webauthn_ceremonies
             WHERE id = :id AND type = :type AND user_id IS NOT DISTINCT FROM :userId
-            RETURNING challenge, name, expires_at < now() AS expired
+            RETURNING challenge, name, conditional, expires_at < now() AS expired
             """)
         .bind("id", id).bind("type", type.name().toLowerCase()).bind("userId", userId)
         .mapToMap().findOne();
@@ -518,7 +531,8 @@ public final class PasskeyService {
     if ((Boolean) row.get().get("expired")) {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
-    return new Ceremony((byte[]) row.get().get("challenge"), (String) row.get().get("name"));
+    return new Ceremony((byte[]) row.get().get("challenge"), (String) row.get().get("name"),
+        Boolean.TRUE.equals(row.get().get("conditional")));
   }
 
   /** Why a ceremony could not be taken: unknown, of the other type, or another user's (which stays intact). */
@@ -602,7 +616,8 @@ public final class PasskeyService {
   private Passkey mapPasskey(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
     return new Passkey(rs.getObject("id", UUID.class), rs.getString("name"),
         aaguids.name(rs.getObject("aaguid", UUID.class)), Sql.instant(rs, "created_at"), Sql.instant(rs, "last_used_at"),
-        rs.getBoolean("backup_state"), List.of((String[]) rs.getArray("transports").getArray()));
+        rs.getBoolean("backup_state"), List.of((String[]) rs.getArray("transports").getArray()),
+        rs.getBoolean("created_automatically"));
   }
 
   static String validName(String raw) {

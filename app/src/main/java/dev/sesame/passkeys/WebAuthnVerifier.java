@@ -130,6 +130,15 @@ final class WebAuthnVerifier {
   record VerifiedAssertion(long signCount, boolean backupState, boolean userVerified) {}
 
   VerifiedRegistration verifyRegistration(String responseJson, byte[] challenge) {
+    return verifyRegistration(responseJson, challenge, false);
+  }
+
+  /**
+   * §7.1. {@code conditional}: the ceremony was a conditional create (an automatic upgrade, L3 §5.1.3 with
+   * {@code mediation: "conditional"}), where the client may have the authenticator create the credential without
+   * a test of user presence or verification; for every other registration both stay required (step 14-15).
+   */
+  VerifiedRegistration verifyRegistration(String responseJson, byte[] challenge, boolean conditional) {
     RegistrationData data;
     try {
       data = manager.parseRegistrationResponseJSON(responseJson);
@@ -143,7 +152,7 @@ final class WebAuthnVerifier {
           "The credential is not a valid WebAuthn registration response.");
     }
     RegistrationParameters parameters = new RegistrationParameters(serverProperty(challenge), OFFERED,
-        userVerificationRequired, true);
+        userVerificationRequired && !conditional, !conditional);
     try {
       manager.verify(data, parameters);
     } catch (VerificationException e) {

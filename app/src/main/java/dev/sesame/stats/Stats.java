@@ -205,8 +205,9 @@ public final class Stats {
                     Map<String, Long> passkeysAdded) {}
 
   /** Where people stand, as counted at {@code asOf} (at most {@link #TOTALS_MAX_AGE} ago). */
+  /** @param passkeysAutomatic passkeys made by the automatic upgrade after an email sign-in (conditional create) */
   public record Totals(Instant asOf, long users, long withPasskey, long emailOnly, long disabled, long monthlyActive,
-                       long passkeys, Map<String, Long> passkeysByProvider) {}
+                       long passkeys, long passkeysAutomatic, Map<String, Long> passkeysByProvider) {}
 
   /** The dashboard: totals now, and the last {@code days} days (today included, oldest first). */
   public record Dashboard(Instant asOf, Totals totals, List<Day> days, Map<String, Long> signIns,
@@ -296,7 +297,8 @@ public final class Stats {
             SELECT count(*) AS users,
                    count(*) FILTER (WHERE disabled_at IS NOT NULL) AS disabled,
                    count(*) FILTER (WHERE last_sign_in_at >= :monthAgo) AS monthly_active,
-                   (SELECT count(DISTINCT user_id) FROM passkeys) AS with_passkey
+                   (SELECT count(DISTINCT user_id) FROM passkeys) AS with_passkey,
+                   (SELECT count(*) FROM passkeys WHERE created_automatically) AS automatic
             FROM users
             """)
         .bind("monthAgo", now.minus(30, ChronoUnit.DAYS)).mapToMap().one();
@@ -311,6 +313,7 @@ public final class Stats {
     long users = ((Number) t.get("users")).longValue();
     long withPasskey = ((Number) t.get("with_passkey")).longValue();
     return new Totals(now, users, withPasskey, users - withPasskey, ((Number) t.get("disabled")).longValue(),
-        ((Number) t.get("monthly_active")).longValue(), passkeys, byProvider);
+        ((Number) t.get("monthly_active")).longValue(), passkeys, ((Number) t.get("automatic")).longValue(),
+        byProvider);
   }
 }

@@ -82,6 +82,45 @@ class PasskeyVerificationTest {
     assertProblem(registerWith(newAccount(), noUv), 400, "user_not_verified");
   }
 
+  /**
+   * WebAuthn L3 conditional create (an automatic upgrade) may make the credential without a test of user presence;
+   * only a ceremony started for it accepts one, and the passkey records that it was made this way. A credential made
+   * for an ordinary ceremony, or a conditional ceremony's options used for an ordinary registration, gains nothing.
+   */
+  @Test
+  void a_credential_without_user_presence_is_accepted_only_for_a_conditional_create() {
+    Account account = newAccount();
+    SoftwareAuthenticator ordinary = device();
+    ordinary.next.userPresent = false;
+    assertProblem(registerWith(account, ordinary), 400, "user_not_present");
+
+    SoftwareAuthenticator automatic = device();
+    automatic.next.userPresent = false;
+    automatic.next.userVerified = false;
+    JsonNode options = http.post("/v1/passkeys/register/options", Map.of("conditional", true),
+        account.bearer()).json();
+    assertEquals("preferred", options.at("/publicKey/authenticatorSelection/userVerification").asText(),
+        "the browser asks the person nothing");
+    Http.Response made = passkeys.finishRegistration(account.accessToken(), options.get("ceremonyId").asText(),
+        automatic.create(options.get("publicKey")));
+    assertEquals(201, made.status(), made.body());
+    assertTrue(made.json().at("/passkey/automatic").asBoolean());
+    JsonNode listed = http.get("/v1/me/passkeys", account.bearer()).json().get("passkeys");
+    assertTrue(listed.get(0).get("automatic").asBoolean());
+    // Signing in with it still needs user verification, as every sign-in does.
+    automatic.next.userVerified = false;
+    assertProblem(passkeys.signIn(automatic, null), 401, "user_not_verified");
+    assertEquals(200, passkeys.signIn(automatic, null).status());
+
+    // An ordinary ceremony's credential made without presence stays refused, whatever was asked before.
+    SoftwareAuthenticator again = device();
+    again.next.userPresent = false;
+    JsonNode plain = http.post("/v1/passkeys/register/options", Map.of("conditional", false),
+        account.bearer()).json();
+    assertProblem(passkeys.finishRegistration(account.accessToken(), plain.get("ceremonyId").asText(),
+        again.create(plain.get("publicKey"))), 400, "user_not_present");
+  }
+
   @Test
   void registration_with_the_wrong_client_data_type_or_challenge_is_refused() {
     SoftwareAuthenticator wrongType = device();

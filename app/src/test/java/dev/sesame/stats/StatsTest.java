@@ -52,6 +52,14 @@ class StatsTest {
     assertEquals(200, new PasskeyClient(http).signIn(device, accepted.email()).status());
     // 2. Email code, offer not taken.
     Account.signUp(http);
+    // 2b. Email code, then the automatic upgrade (conditional create): a passkey made without presence.
+    Account upgraded = Account.signUp(http);
+    SoftwareAuthenticator automatic = new SoftwareAuthenticator(sesame.url());
+    automatic.next.userPresent = false;
+    JsonNode conditional = http.post("/v1/passkeys/register/options", Map.of("conditional", true),
+        upgraded.bearer()).json();
+    assertEquals(201, new PasskeyClient(http).finishRegistration(upgraded.accessToken(),
+        conditional.get("ceremonyId").asText(), automatic.create(conditional.get("publicKey"))).status());
     // 3. The link, opened in the browser that asked for it; 4. in another browser.
     String sameBrowser = "u-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
     signInByLink(http, sameBrowser, "Browser A", "Browser A");
@@ -74,20 +82,25 @@ class StatsTest {
     Http.Response response = http.get("/admin/v1/stats?days=1&fresh=true", "Authorization", "Bearer " + key);
     JsonNode day = today(response);
     assertEquals(1, delta(before, day, "signIns", "passkey"));
-    assertEquals(3, delta(before, day, "signIns", "email_code"));
+    assertEquals(4, delta(before, day, "signIns", "email_code"));
     assertEquals(1, delta(before, day, "signIns", "email_link"));
     assertEquals(1, delta(before, day, "signIns", "email_link_other_device"));
     assertEquals(1, delta(before, day, "failures", "email:wrong_code"));
-    assertEquals(4, day.get("passkeyOfferShown").asLong() - before.get("passkeyOfferShown").asLong(),
-        "offered on the first email sign-in of each of four people, not to the one who has a passkey");
-    assertEquals(1, day.get("passkeyOfferAccepted").asLong() - before.get("passkeyOfferAccepted").asLong());
-    assertEquals(6, day.get("newUsers").asLong() - before.get("newUsers").asLong(), "4 signed up, 2 imported");
+    assertEquals(5, day.get("passkeyOfferShown").asLong() - before.get("passkeyOfferShown").asLong(),
+        "offered on the first email sign-in of each of five people, not to the one who has a passkey");
+    assertEquals(2, day.get("passkeyOfferAccepted").asLong() - before.get("passkeyOfferAccepted").asLong(),
+        "the offer taken, and the automatic upgrade");
+    assertEquals(7, day.get("newUsers").asLong() - before.get("newUsers").asLong(), "5 signed up, 2 imported");
     assertTrue(day.get("activeUsers").asLong() >= 4);
     JsonNode totals = response.json().get("totals");
     long users = sesame.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM users").mapTo(Long.class).one());
     assertEquals(users, totals.get("users").asLong());
     assertEquals(users, totals.get("withPasskey").asLong() + totals.get("emailOnly").asLong());
     assertTrue(totals.get("passkeysByProvider").size() >= 1, totals.toString());
+    long automaticPasskeys = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM passkeys WHERE created_automatically").mapTo(Long.class).one());
+    assertTrue(automaticPasskeys >= 1);
+    assertEquals(automaticPasskeys, totals.get("passkeysAutomatic").asLong(), "the share of automatic upgrades");
 
     // Rolled up (as the janitor does after midnight, on two nodes at once): the same figures, now from stats_daily.
     LocalDate todayUtc = LocalDate.parse(day.get("day").asText());

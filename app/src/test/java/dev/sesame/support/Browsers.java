@@ -39,14 +39,37 @@ public final class Browsers implements AutoCloseable {
     return new Browsers(playwright, browser);
   }
 
+  /**
+   * Chromium reports conditional create (the automatic passkey upgrade), which makes a passkey after an email sign-in
+   * without asking. Contexts hide it by default, like the many browsers without it, so a flow shows the explicit
+   * passkey offer; {@link #desktopWithAutomaticUpgrade()} keeps it.
+   */
+  static final String WITHOUT_CONDITIONAL_CREATE = """
+      if (window.PublicKeyCredential && PublicKeyCredential.getClientCapabilities) {
+        const original = PublicKeyCredential.getClientCapabilities.bind(PublicKeyCredential);
+        PublicKeyCredential.getClientCapabilities = async () => ({ ...(await original()), conditionalCreate: false });
+      }
+      """;
+
+  private BrowserContext newContext(Browser.NewContextOptions options) {
+    BrowserContext context = browser.newContext(options);
+    context.addInitScript(WITHOUT_CONDITIONAL_CREATE);
+    return context;
+  }
+
   /** A fresh profile (no cookies, no passkeys), desktop-sized. */
   public BrowserContext desktop() {
+    return newContext(new Browser.NewContextOptions().setViewportSize(1280, 800).setLocale("en-US"));
+  }
+
+  /** As {@link #desktop()}, with Chromium's conditional create left on. */
+  public BrowserContext desktopWithAutomaticUpgrade() {
     return browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 800).setLocale("en-US"));
   }
 
   /** A fresh profile on a phone: 390×844, touch, mobile user agent. */
   public BrowserContext phone() {
-    return browser.newContext(new Browser.NewContextOptions()
+    return newContext(new Browser.NewContextOptions()
         .setViewportSize(390, 844).setDeviceScaleFactor(3).setIsMobile(true).setHasTouch(true).setLocale("en-US")
         .setUserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
             + "Chrome/156.0.0.0 Mobile Safari/537.36"));
@@ -67,7 +90,7 @@ public final class Browsers implements AutoCloseable {
     } else {
       options.setViewportSize(1280, 800);
     }
-    return browser.newContext(options);
+    return newContext(options);
   }
 
   /** Saves a screenshot under target/screenshots for a person to look at. */

@@ -186,4 +186,68 @@ class PasskeySignalsTest {
       assertEquals(newEmail, after.get("userDisplayName").getAsString());
     }
   }
+
+  /**
+   * After an email sign-in, a browser with conditional create gets a passkey with no click: the automatic upgrade,
+   * recorded as such. Chromium reports the capability but makes such a passkey only when its own password manager
+   * took part in the sign-in, which its virtual authenticator does not simulate; so a page-level probe answers the
+   * conditional request as a browser that upgrades would (with a plain create) and records it.
+   */
+  @Test
+  void an_email_sign_in_upgrades_to_a_passkey_without_a_click_where_the_browser_does() {
+    String email = newEmail();
+    try (BrowserContext context = browsers.desktopWithAutomaticUpgrade()) {
+      context.addInitScript("""
+          const create = navigator.credentials.create.bind(navigator.credentials);
+          navigator.credentials.create = (options) => {
+            sessionStorage.setItem('creates', (sessionStorage.getItem('creates') || '')
+              + (options.mediation || 'modal') + ' ');
+            const { mediation, ...modal } = options;
+            return create(modal);
+          };
+          """);
+      Page page = context.newPage();
+      VirtualAuthenticator device = VirtualAuthenticator.attach(page);
+      emailSignIn(page, email);
+      page.waitForURL("**/account**"); // no offer to click: straight on
+      page.waitForSelector("sesame-profile li");
+      assertEquals(1, device.credentials().size(), "the device holds the new passkey");
+      assertEquals("conditional", ((String) page.evaluate("() => sessionStorage.getItem('creates')")).strip(),
+          "one request, conditional: nobody was asked");
+      JsonNode passkeys = user(email).get("passkeys");
+      assertEquals(1, passkeys.size());
+      assertTrue(passkeys.get(0).get("automatic").asBoolean(), "recorded as an automatic upgrade");
+      Browsers.screenshot(page, "signals/automatic-upgrade-account");
+    }
+  }
+
+  /**
+   * Chromium as it is: it reports conditional create, leaves the request waiting, so the explicit offer shows after a
+   * moment; taking it ends the waiting request and makes the passkey. A browser without the capability shows the
+   * offer at once and makes nothing by itself.
+   */
+  @Test
+  void where_the_automatic_upgrade_does_not_happen_the_explicit_offer_does() {
+    String email = newEmail();
+    try (BrowserContext context = browsers.desktopWithAutomaticUpgrade()) {
+      Page page = context.newPage();
+      VirtualAuthenticator device = VirtualAuthenticator.attach(page);
+      emailSignIn(page, email);
+      page.waitForSelector("sesame-auth #create-passkey");
+      assertEquals(0, user(email).get("passkeys").size(), "nothing made without asking");
+      page.click("sesame-auth #create-passkey");
+      page.waitForURL("**/account**");
+      page.waitForSelector("sesame-profile li");
+      assertEquals(1, device.credentials().size());
+      assertEquals(false, user(email).get("passkeys").get(0).get("automatic").asBoolean());
+    }
+    String other = newEmail();
+    try (BrowserContext older = browsers.desktop()) { // conditional create hidden, as in browsers without it
+      Page page = older.newPage();
+      VirtualAuthenticator.attach(page);
+      emailSignIn(page, other);
+      page.waitForSelector("sesame-auth #create-passkey");
+      assertEquals(0, user(other).get("passkeys").size());
+    }
+  }
 }
