@@ -21,7 +21,9 @@ import { adoptStyles, applyDirection, h } from './ui.js';
 
 class SesameAuth extends HTMLElement {
   #client;
-  #caps = { webauthn: false, platformAuthenticator: false, conditionalMediation: false, conditionalCreate: false };
+  #caps = {
+    webauthn: false, platformAuthenticator: false, conditionalMediation: false, conditionalCreate: false, hybrid: false,
+  };
   #conditional = null; // AbortController of the autofill request
   #flowId = null;
   #email = '';
@@ -140,8 +142,12 @@ class SesameAuth extends HTMLElement {
       h('label', { for: 'email' }, this.#t('auth.email.label')),
       email,
       h('button', { type: 'submit', class: 'primary' }, this.#t('auth.email.submit')));
+    // No passkey on this device but a phone can help (hybrid, WebAuthn L3 client capabilities): say so, and ask the
+    // browser to offer the phone first.
+    const phone = !this.#caps.platformAuthenticator && this.#caps.hybrid;
     const passkeyButton = h('button', { type: 'button', class: 'secondary', id: 'passkey',
-      onclick: () => this.#passkeyButton(passkeyButton) }, this.#t('auth.passkey.button'));
+      onclick: () => this.#passkeyButton(passkeyButton, phone ? ['hybrid'] : undefined) },
+      this.#t(phone ? 'auth.passkey.phone' : 'auth.passkey.button'));
     const hasWebAuthn = this.#caps.webauthn;
     const create = (this.getAttribute('prompt') || '').split(' ').includes('create');
     this.#render(
@@ -296,14 +302,14 @@ class SesameAuth extends HTMLElement {
 
   // ---- passkeys: button and autofill ----
 
-  async #passkeyButton(button) {
+  async #passkeyButton(button, hints) {
     this.#stopAutofill(); // a modal request can't run beside the autofill one
     this.#started = true;
     this.#modal = true;
     button.disabled = true;
     this.#say(this.#t('common.devicePrompt'));
     try {
-      this.#tokens = await this.#client.signInWithPasskey();
+      this.#tokens = await this.#client.signInWithPasskey({ hints });
       await this.#finish();
     } catch (error) {
       this.#modal = false;

@@ -92,20 +92,17 @@ export async function capabilities() {
   };
   if (!webauthn) return out;
   try {
-    // WebAuthn L3 client capabilities first; the older checks below where the browser has none.
-    if (typeof PublicKeyCredential.getClientCapabilities === 'function') {
-      const caps = await PublicKeyCredential.getClientCapabilities();
-      out.platformAuthenticator = !!caps.userVerifyingPlatformAuthenticator;
-      out.conditionalMediation = !!caps.conditionalGet;
-      out.conditionalCreate = !!caps.conditionalCreate; // automatic passkey upgrade after an email sign-in
-      out.hybrid = !!caps.hybridTransport; // a phone nearby can sign in (QR code)
-    }
-    if (!out.platformAuthenticator) {
-      out.platformAuthenticator = await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
-    }
-    if (!out.conditionalMediation && typeof PublicKeyCredential.isConditionalMediationAvailable === 'function') {
-      out.conditionalMediation = await PublicKeyCredential.isConditionalMediationAvailable();
-    }
+    // WebAuthn L3 client capabilities decide where the browser has them; the older checks answer elsewhere.
+    const caps = typeof PublicKeyCredential.getClientCapabilities === 'function'
+      ? await PublicKeyCredential.getClientCapabilities() : {};
+    out.platformAuthenticator = 'userVerifyingPlatformAuthenticator' in caps
+      ? !!caps.userVerifyingPlatformAuthenticator
+      : await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
+    out.conditionalMediation = 'conditionalGet' in caps ? !!caps.conditionalGet
+      : typeof PublicKeyCredential.isConditionalMediationAvailable === 'function'
+        && await PublicKeyCredential.isConditionalMediationAvailable();
+    out.conditionalCreate = !!caps.conditionalCreate; // automatic passkey upgrade after an email sign-in
+    out.hybrid = !!caps.hybridTransport; // a phone nearby can sign in (QR code)
   } catch {
     // capabilities are hints; the flows still work without them
   }
@@ -308,11 +305,11 @@ export class SesameClient extends EventTarget {
    * Signs in with a passkey. `conditional: true` waits for the person to pick one from the autofill of an input with
    * autocomplete="username webauthn"; pass an AbortSignal to stop waiting.
    */
-  async signInWithPasskey({ email, conditional = false, signal } = {}) {
+  async signInWithPasskey({ email, conditional = false, signal, hints } = {}) {
     const options = await this.#request('POST', '/v1/passkeys/login/options', email ? { email } : {});
     await signalling;
     const credential = await navigator.credentials.get({
-      publicKey: requestOptions(options.publicKey),
+      publicKey: { ...requestOptions(options.publicKey), ...(hints ? { hints } : {}) },
       mediation: conditional ? 'conditional' : undefined,
       signal,
     });

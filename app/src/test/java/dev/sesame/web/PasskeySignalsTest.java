@@ -250,4 +250,45 @@ class PasskeySignalsTest {
       assertEquals(0, user(other).get("passkeys").size());
     }
   }
+
+  /**
+   * What the element offers follows the browser's client capabilities: on a computer with no passkey of its own but
+   * a phone nearby (hybrid), the button says so and asks for the phone first; autofill only where conditional get is
+   * reported. Chromium headless reports no hybrid transport, so the capabilities are set by an init script.
+   */
+  @Test
+  void the_element_offers_what_the_browser_reports_it_can_do() {
+    try (BrowserContext context = browsers.desktop()) {
+      context.addInitScript("""
+          PublicKeyCredential.getClientCapabilities = async () => ({ hybridTransport: true, conditionalGet: false,
+            conditionalCreate: false, userVerifyingPlatformAuthenticator: false, passkeyPlatformAuthenticator: false });
+          PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable = async () => false;
+          PublicKeyCredential.isConditionalMediationAvailable = async () => true;
+          const get = navigator.credentials.get.bind(navigator.credentials);
+          navigator.credentials.get = (options) => {
+            sessionStorage.setItem('gets', (sessionStorage.getItem('gets') || '')
+              + (options.mediation || 'modal') + ':' + JSON.stringify(options.publicKey.hints || []) + ' ');
+            return Promise.reject(new DOMException('no phone here', 'NotAllowedError'));
+          };
+          """);
+      Page page = context.newPage();
+      page.navigate(sesame.url() + "/login");
+      page.waitForSelector("sesame-auth[data-ready] #passkey");
+      assertEquals(dev.sesame.i18n.Languages.all().catalog("en").format("auth.passkey.phone"),
+          page.textContent("sesame-auth #passkey"));
+      assertEquals(null, page.evaluate("() => sessionStorage.getItem('gets')"),
+          "no autofill request: the capabilities say conditional get is not there, whatever the older check says");
+      page.click("sesame-auth #passkey");
+      page.waitForSelector("sesame-auth .status.error");
+      assertEquals("modal:[\"hybrid\"]", ((String) page.evaluate("() => sessionStorage.getItem('gets')")).strip());
+    }
+    try (BrowserContext context = browsers.desktop()) { // Chromium as it is: a platform authenticator, autofill
+      Page page = context.newPage();
+      VirtualAuthenticator.attach(page);
+      page.navigate(sesame.url() + "/login");
+      page.waitForSelector("sesame-auth[data-ready] #passkey");
+      assertEquals(dev.sesame.i18n.Languages.all().catalog("en").format("auth.passkey.button"),
+          page.textContent("sesame-auth #passkey"));
+    }
+  }
 }
