@@ -159,7 +159,7 @@ public final class Main implements AutoCloseable {
       List<Feature> features = List.of(
           metricsEndpoint,
           new BrandEndpoints(brand, languages),
-          new EmailEndpoints(emailSignIn, emailChanges, outbox, authorizationRequests, web,
+          new EmailEndpoints(emailSignIn, emailChanges, outbox, authorizationRequests, passkeys, web,
               config.devMailbox() && config.publicUrlIsLocalhost()),
           new AuthorizationEndpoint(authorizationCodes, authorizationRequests, web),
           new TokenEndpoint(authorizationCodes, sessions, introspection, serviceKeys, clients,

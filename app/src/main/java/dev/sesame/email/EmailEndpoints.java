@@ -30,12 +30,15 @@ public final class EmailEndpoints implements Feature {
   private final AuthorizationRequests requests;
 
   private final Web web;
+  private final dev.sesame.passkeys.PasskeyService passkeys;
   private final Languages languages;
   private final boolean devMailbox;
 
   /** @param devMailbox serve {@code /dev/mail} (no SMTP, a localhost public URL) */
   public EmailEndpoints(EmailSignInService emailSignIn, EmailChanges emailChanges, Outbox outbox,
-                        AuthorizationRequests requests, Web web, boolean devMailbox) {
+                        AuthorizationRequests requests, dev.sesame.passkeys.PasskeyService passkeys, Web web,
+                        boolean devMailbox) {
+    this.passkeys = passkeys;
     this.emailSignIn = emailSignIn;
     this.emailChanges = emailChanges;
     this.outbox = outbox;
@@ -96,9 +99,13 @@ public final class EmailEndpoints implements Feature {
     } else {
       throw ApiException.badRequest("invalid_request", "Send either 'token', or 'flowId' and 'code'.");
     }
-    // The authorization request the flow carried (sealed): the page continues with POST /v1/authorize.
-    cookies.respond(ctx, verified.tokens(), verified.authorizationRequest()
-        .<Map<String, Object>>map(r -> Map.of("continue", Map.of("request", r))).orElse(Map.of()));
+    // The authorization request the flow carried (sealed): the page continues with POST /v1/authorize. And the
+    // person's passkeys as they are, for the browser's password manager (the Signal API; one more statement).
+    Map<String, Object> extra = new java.util.LinkedHashMap<>();
+    verified.authorizationRequest().ifPresent(r -> extra.put("continue", Map.of("request", r)));
+    var user = verified.tokens().user();
+    extra.put("webauthn", passkeys.signals(user.id(), user.email()));
+    cookies.respond(ctx, verified.tokens(), extra);
   }
 
   /**

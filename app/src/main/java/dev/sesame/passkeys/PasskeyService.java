@@ -425,13 +425,18 @@ public final class PasskeyService {
 
   /** The Signal API's arguments for a signed-in person (the account page, an email sign-in): one round trip. */
   public Map<String, Object> signals(User user) {
+    return signals(user.id(), user.email());
+  }
+
+  /** {@link #signals(User)} by id and current address. */
+  public Map<String, Object> signals(UUID userId, String email) {
     return jdbi.withHandle(h -> h.createQuery("""
             SELECT u.webauthn_user_handle,
                    (SELECT array_agg(p.credential_id ORDER BY p.created_at) FROM passkeys p WHERE p.user_id = u.id)
                      AS accepted
             FROM users u WHERE u.id = :id""")
-        .bind("id", user.id())
-        .map((rs, ctx) -> signals(rs.getBytes("webauthn_user_handle"), user.email(),
+        .bind("id", userId)
+        .map((rs, ctx) -> signals(rs.getBytes("webauthn_user_handle"), email,
             Sql.byteArrays(rs.getArray("accepted"))))
         .one());
   }

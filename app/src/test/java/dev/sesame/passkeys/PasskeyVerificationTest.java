@@ -121,6 +121,28 @@ class PasskeyVerificationTest {
         again.create(plain.get("publicKey"))), 400, "user_not_present");
   }
 
+  /** Passkey and email sign-ins answer with the Signal API's arguments: the account's passkeys as they are now. */
+  @Test
+  void every_sign_in_answers_with_the_accounts_passkeys_for_the_signal_api() {
+    Account account = newAccount();
+    SoftwareAuthenticator first = registered(account);
+    SoftwareAuthenticator second = registered(account);
+    JsonNode byPasskey = passkeys.signIn(first, null).json().get("webauthn");
+    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+    assertEquals(List.of(b64.encodeToString(first.credentials().get(0).id),
+            b64.encodeToString(second.credentials().get(0).id)),
+        List.of(byPasskey.at("/allAcceptedCredentialIds/0").asText(), byPasskey.at("/allAcceptedCredentialIds/1")
+            .asText()));
+    assertEquals(account.email(), byPasskey.get("name").asText());
+    assertEquals(b64.encodeToString(first.credentials().get(0).userHandle), byPasskey.get("userId").asText());
+    JsonNode byEmail = DevMailbox.signIn(http, account.email()).get("webauthn");
+    assertEquals(byPasskey, byEmail, "the same after an email sign-in");
+    assertEquals(byPasskey, http.get("/v1/me/passkeys", account.bearer()).json().get("webauthn"));
+    Account newcomer = newAccount();
+    assertEquals(0, DevMailbox.signIn(http, newcomer.email()).at("/webauthn/allAcceptedCredentialIds").size(),
+        "no passkey: an empty list");
+  }
+
   @Test
   void registration_with_the_wrong_client_data_type_or_challenge_is_refused() {
     SoftwareAuthenticator wrongType = device();
