@@ -40,7 +40,7 @@ public final class SealedBox {
   public String seal(byte[] plain) {
     try {
       byte[] nonce = Secrets.randomBytes(NONCE_BYTES);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = FastCrypto.aesGcm();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonce));
       cipher.updateAAD(purpose);
       byte[] sealed = cipher.doFinal(plain);
@@ -71,7 +71,7 @@ public final class SealedBox {
       return Optional.empty();
     }
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = FastCrypto.aesGcm();
       cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, sealed, 0, NONCE_BYTES));
       cipher.updateAAD(purpose);
       return Optional.of(cipher.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES));
