@@ -30,10 +30,6 @@ public record NativeApps(List<String> appleAppIds, List<AndroidApp> androidApps)
     }
   }
 
-  public boolean any() {
-    return !appleAppIds.isEmpty() || !androidApps.isEmpty();
-  }
-
   public List<String> androidOrigins() {
     return androidApps.stream().map(AndroidApp::origin).toList();
   }

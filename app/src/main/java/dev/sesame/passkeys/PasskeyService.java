@@ -88,14 +88,10 @@ public final class PasskeyService {
 
   // ---- registration -----------------------------------------------------------------------------------------------
 
-  /** §5.4 PublicKeyCredentialCreationOptions for {@code user}, who must be signed in. */
-  public Options startRegistration(User user, String name) {
-    return startRegistration(user, name, false);
-  }
-
   /**
-   * As above; {@code conditional}: for an automatic upgrade (conditional create, L3 §5.1.3): user verification is
-   * only preferred (the browser asks nothing of the person), and the ceremony remembers it is one.
+   * §5.4 PublicKeyCredentialCreationOptions for {@code user}, who must be signed in. {@code conditional}: for an
+   * automatic upgrade (conditional create, L3 §5.1.3): user verification is only preferred (the browser asks nothing
+   * of the person), and the ceremony remembers it is one.
    */
   public Options startRegistration(User user, String name, boolean conditional) {
     String requestedName = name == null ? null : validName(name);

@@ -129,10 +129,6 @@ final class WebAuthnVerifier {
   /** What a verified sign-in tells about the authenticator now. */
   record VerifiedAssertion(long signCount, boolean backupState, boolean userVerified) {}
 
-  VerifiedRegistration verifyRegistration(String responseJson, byte[] challenge) {
-    return verifyRegistration(responseJson, challenge, false);
-  }
-
   /**
    * §7.1. {@code conditional}: the ceremony was a conditional create (an automatic upgrade, L3 §5.1.3 with
    * {@code mediation: "conditional"}), where the client may have the authenticator create the credential without
