@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * {@code java -jar bench/target/sesame-bench.jar load [options]} runs the load scenarios against a Sesame it starts;
- * {@code crypto [seconds]} measures token signing and verification per core; {@code stats} the admin dashboard on a
- * million people and ten million events.
+ * {@code crypto [seconds]} measures token signing and verification per core; {@code scale} the scenarios and the admin API
+ * on an empty database and again on a million people and ten million events.
  */
 public final class Bench {
   private Bench() {}
@@ -16,11 +16,11 @@ public final class Bench {
     switch (command) {
       case "load" -> LoadBench.main(rest);
       case "crypto" -> TokenCryptoBench.main(rest);
-      case "stats" -> StatsBench.main(rest);
+      case "scale" -> ScaleBench.main(rest);
       default -> {
         System.err.println("usage: java -jar sesame-bench.jar [load [--users N] [--seconds S] [--warmup S]"
-            + " [--scenarios passkey,refresh,email,verify,register] | crypto [seconds]"
-            + " | stats [--users N] [--events N]]");
+            + " [--scenarios passkey,refresh,email,oidc,verify,register] | crypto [seconds]"
+            + " | scale [--people N] [--sessions-per-person N] [--events N] [--scenarios …]]");
         System.exit(2);
       }
     }

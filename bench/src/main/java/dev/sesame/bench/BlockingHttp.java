@@ -33,16 +33,23 @@ final class BlockingHttp implements AutoCloseable {
   }
 
   Response send(String method, String path, String body, String bearer) throws IOException {
+    return send(method, path, "application/json", body, bearer == null ? null : "Bearer " + bearer);
+  }
+
+  /** @param authorization the whole Authorization header's value, or null */
+  Response send(String method, String path, String contentType, String body, String authorization)
+      throws IOException {
     byte[] payload = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
     StringBuilder head = new StringBuilder(256).append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
         .append("Host: ").append(host).append(':').append(port).append("\r\n");
     if (payload != null) {
-      head.append("Content-Type: application/json\r\nContent-Length: ").append(payload.length).append("\r\n");
+      head.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(payload.length)
+          .append("\r\n");
     } else if (!method.equals("GET")) {
       head.append("Content-Length: 0\r\n");
     }
-    if (bearer != null) {
-      head.append("Authorization: Bearer ").append(bearer).append("\r\n");
+    if (authorization != null) {
+      head.append("Authorization: ").append(authorization).append("\r\n");
     }
     head.append("\r\n");
     boolean reused = socket != null;

@@ -33,12 +33,18 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadBench {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private final SesameProcess server;
   private final String baseUrl;
   /** One kept-alive connection per virtual user's thread. */
   private final ThreadLocal<BlockingHttp> http;
+  /** The OIDC scenario's confidential client: id, secret (client_secret_basic), redirect URI. */
+  private String clientId;
+  private String clientAuthorization;
+  private static final String REDIRECT_URI = "http://127.0.0.1:9/callback";
 
-  private LoadBench(String baseUrl) {
-    this.baseUrl = baseUrl;
+  LoadBench(SesameProcess server) {
+    this.server = server;
+    this.baseUrl = server.baseUrl();
     this.http = ThreadLocal.withInitial(() -> new BlockingHttp(baseUrl));
   }
 
@@ -55,8 +61,21 @@ final class LoadBench {
     }
   }
 
+  /**
+   * One scenario's figures. The cores are CPU seconds per second of the measured interval: the server process (all
+   * its threads, JIT and GC included), PostgreSQL's processes, and this load generator.
+   */
   record Result(String scenario, long operations, double perSecond, double p50, double p95, double p99, long errors,
-                double serverCores, long serverRssMb) {}
+                double serverCores, double databaseCores, double generatorCores, long serverRssMb) {
+    /** CPU milliseconds per operation. */
+    double serverMs() {
+      return serverCores / perSecond * 1000;
+    }
+
+    double databaseMs() {
+      return databaseCores / perSecond * 1000;
+    }
+  }
 
   interface Operation {
     void run(User user) throws Exception;
@@ -67,13 +86,11 @@ final class LoadBench {
     // The software authenticators generate keys and sign with Conscrypt (about 30x faster ES256 than the JDK's), so
     // the generator leaves more of the shared cores to the server. This process speaks plain HTTP only, so Conscrypt
     // can come first for everything (see FastCrypto for why Sesame itself takes only its signatures).
-    if (org.conscrypt.Conscrypt.isAvailable()) {
-      Security.insertProviderAt(org.conscrypt.Conscrypt.newProvider(), 1);
-    }
+    conscryptFirst();
     int users = Integer.parseInt(options.getOrDefault("users", "64"));
     Duration seconds = Duration.ofSeconds(Long.parseLong(options.getOrDefault("seconds", "20")));
     Duration warmUp = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "5")));
-    List<String> scenarios = List.of(options.getOrDefault("scenarios", "passkey,refresh,email,verify,register")
+    List<String> scenarios = List.of(options.getOrDefault("scenarios", "passkey,refresh,email,oidc,verify,register")
         .split(","));
     Path jar = Path.of(options.getOrDefault("jar", "app/target/sesame.jar"));
     String tokenAlg = options.getOrDefault("token-alg", "ES256");
@@ -81,33 +98,15 @@ final class LoadBench {
       throw new IllegalStateException(jar + " not found: run `mvn -B -ntp -DskipTests package` first");
     }
 
-    List<Result> results = new ArrayList<>();
+    List<Result> results;
     String restart;
-    try (SmtpSink smtp = new SmtpSink(); SesameProcess server = SesameProcess.start(jar, smtp.port(), tokenAlg)) {
-      LoadBench bench = new LoadBench(server.baseUrl());
-      System.err.printf("Sesame ready in %d ms (first start, empty data directory); creating %d users%n",
+    try (SmtpSink smtp = new SmtpSink(); BenchDatabase db = BenchDatabase.start();
+         SesameProcess server = SesameProcess.start(jar, smtp.port(), tokenAlg, db.sesameSettings("sesame"))) {
+      LoadBench bench = new LoadBench(server);
+      System.err.printf("Sesame ready in %d ms (first start, empty database); creating %d users%n",
           server.readyMillis(), users);
-      List<User> population = bench.createUsers(users, smtp, server.baseUrl());
-      for (String scenario : scenarios) {
-        server.awaitIdle(Duration.ofMinutes(3));
-        System.err.println("running " + scenario + " …");
-        results.add(switch (scenario) {
-          case "passkey" -> bench.run("passkey sign-in", population, warmUp, seconds, server, bench::passkeySignIn);
-          case "refresh" -> bench.run("refresh (rotating)", population, warmUp, seconds, server, bench::refresh);
-          case "email" -> bench.run("email start", population, warmUp, seconds, server, bench::emailStart);
-          case "register" -> bench.run("passkey registration", population, warmUp, seconds, server,
-              bench::register);
-          case "verify" -> {
-            // The JDK's own provider for the token's algorithm (Conscrypt is first in this JVM, see above).
-            results.add(bench.verifyInProcess(population.get(0).accessToken, warmUp, seconds,
-                Security.getProvider(tokenAlg.startsWith("RS") ? "SunRsaSign" : "SunEC")));
-            Provider conscrypt = org.conscrypt.Conscrypt.isAvailable() ? org.conscrypt.Conscrypt.newProvider() : null;
-            yield conscrypt == null ? null : bench.verifyInProcess(population.get(0).accessToken, warmUp, seconds,
-                conscrypt);
-          }
-          default -> throw new IllegalArgumentException("unknown scenario " + scenario);
-        });
-      }
+      List<User> population = bench.createUsers(users, smtp);
+      results = bench.runAll(scenarios, population, warmUp, seconds, tokenAlg);
       // Skippable (--restart false) so a profiling recording of the loaded server isn't replaced by the restart's.
       if (Boolean.parseBoolean(options.getOrDefault("restart", "true"))) {
         server.awaitIdle(Duration.ofMinutes(3));
@@ -119,12 +118,51 @@ final class LoadBench {
         restart = "not measured";
       }
     }
-    results.removeIf(r -> r == null);
-    String table = table(results, users, seconds, warmUp, restart);
+    String table = header(users, seconds, warmUp) + table(results)
+        + "\nRestart to ready (PostgreSQL running): " + restart + '\n';
     System.out.print(table);
     Path out = Path.of("target", "load-results.md");
     Files.createDirectories(out.getParent());
     Files.writeString(out, table);
+  }
+
+  /** Runs the named scenarios one after another, the server idle before each. */
+  List<Result> runAll(List<String> scenarios, List<User> population, Duration warmUp, Duration seconds,
+                      String tokenAlg) throws Exception {
+    List<Result> results = new ArrayList<>();
+    for (String scenario : scenarios) {
+      server.awaitIdle(Duration.ofMinutes(3));
+      System.err.println("running " + scenario + " …");
+      switch (scenario) {
+        case "passkey" -> results.add(run("passkey sign-in", population, warmUp, seconds, this::passkeySignIn));
+        case "refresh" -> results.add(run("refresh (rotating)", population, warmUp, seconds, this::refresh));
+        case "email" -> results.add(run("email start", population, warmUp, seconds, this::emailStart));
+        case "register" -> results.add(run("passkey registration", population, warmUp, seconds, this::register));
+        case "oidc" -> {
+          oidcClient();
+          results.add(run("OIDC code flow (authorize + code exchange)", population, warmUp, seconds,
+              this::oidcCodeFlow));
+        }
+        case "verify" -> {
+          // The JDK's own provider for the token's algorithm (Conscrypt is first in this JVM, see above).
+          results.add(verifyInProcess(population.get(0).accessToken, warmUp, seconds,
+              Security.getProvider(tokenAlg.startsWith("RS") ? "SunRsaSign" : "SunEC")));
+          if (org.conscrypt.Conscrypt.isAvailable()) {
+            results.add(verifyInProcess(population.get(0).accessToken, warmUp, seconds,
+                org.conscrypt.Conscrypt.newProvider()));
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+      }
+    }
+    return results;
+  }
+
+  /** The generator's own signatures with Conscrypt (see main). */
+  static void conscryptFirst() {
+    if (org.conscrypt.Conscrypt.isAvailable() && Security.getProvider("Conscrypt") == null) {
+      Security.insertProviderAt(org.conscrypt.Conscrypt.newProvider(), 1);
+    }
   }
 
   // ---- scenarios ----
@@ -158,6 +196,52 @@ final class LoadBench {
     send("DELETE", "/v1/me/passkeys/" + created.get("passkey").get("id").asText(), null, user.accessToken);
   }
 
+  /** A confidential client for the OIDC scenario, registered with the jar's CLI (as an operator would). */
+  void oidcClient() throws Exception {
+    if (clientId != null) {
+      return;
+    }
+    JsonNode created = JSON.readTree(server.cli("client", "create", "--name", "Bench app", "--redirect-uri",
+        REDIRECT_URI, "--auth-method", "client_secret_basic", "--scope", "openid email profile"));
+    clientId = created.get("client_id").asText();
+    clientAuthorization = "Basic " + java.util.Base64.getEncoder().encodeToString((enc(clientId) + ":"
+        + enc(created.get("client_secret").asText())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /**
+   * An app signing a person in through OpenID Connect who already has a Sesame session: the authorization step (a
+   * code for the person's session, PKCE S256, nonce) and the app's back-channel exchange of the code for access,
+   * refresh and ID token (client_secret_basic).
+   */
+  void oidcCodeFlow(User user) throws Exception {
+    byte[] random = new byte[32];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
+    String verifier = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    String challenge = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        java.security.MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII)));
+    JsonNode authorized = post("/v1/authorize", JSON.writeValueAsString(Map.of("clientId", clientId,
+        "redirectTo", REDIRECT_URI, "state", "s", "codeChallenge", challenge, "codeChallengeMethod", "S256",
+        "scope", "openid email", "nonce", "n")), user.accessToken);
+    String redirect = authorized.get("redirect").asText();
+    int at = redirect.indexOf("code=");
+    if (at < 0) {
+      throw new IOException("no code in " + redirect);
+    }
+    int endAt = redirect.indexOf('&', at);
+    String code = redirect.substring(at + 5, endAt < 0 ? redirect.length() : endAt);
+    BlockingHttp.Response r = http.get().send("POST", "/v1/token", "application/x-www-form-urlencoded",
+        "grant_type=authorization_code&code=" + code + "&redirect_uri=" + enc(REDIRECT_URI) + "&code_verifier="
+            + verifier, clientAuthorization);
+    if (r.status() != 200 || !r.body().contains("\"id_token\"")) {
+      throw new IOException("POST /v1/token → " + r.status() + " " + r.body());
+    }
+  }
+
+  private static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** Verifying Sesame access tokens in a Java backend: the Javalin example's verifier, one thread = one core. */
   Result verifyInProcess(String token, Duration warmUp, Duration seconds, Provider provider) throws Exception {
     SesameTokenVerifier processor = new SesameTokenVerifier(URI.create(baseUrl + "/.well-known/jwks.json").toURL(),
@@ -182,13 +266,14 @@ final class LoadBench {
     String alg = SignedJWT.parse(token).getHeader().getAlgorithm().getName();
     return new Result("token verify (" + alg + ") in a Java backend, 1 core ("
         + (provider.getName().startsWith("Sun") ? "JDK" : "Conscrypt") + ")",
-        n, n / ((now - start) / 1e9), pct(measured, 50), pct(measured, 95), pct(measured, 99), 0, Double.NaN, -1);
+        n, n / ((now - start) / 1e9), pct(measured, 50), pct(measured, 95), pct(measured, 99), 0, Double.NaN,
+        Double.NaN, Double.NaN, -1);
   }
 
   // ---- the harness ----
 
-  Result run(String name, List<User> users, Duration warmUp, Duration seconds, SesameProcess server,
-             Operation operation) throws Exception {
+  Result run(String name, List<User> users, Duration warmUp, Duration seconds, Operation operation)
+      throws Exception {
     AtomicLong errors = new AtomicLong();
     List<long[]> perUser = new ArrayList<>();
     int[] counts = new int[users.size()];
@@ -239,11 +324,13 @@ final class LoadBench {
       Thread.sleep(20);
     }
     SesameProcess.Usage before = server.usage();
+    long generatorBefore = SesameProcess.ticks(ProcessHandle.current().pid());
     long rssMax = 0;
     while (!done.await(200, TimeUnit.MILLISECONDS)) {
       rssMax = Math.max(rssMax, server.usage().rssKb());
     }
     SesameProcess.Usage after = server.usage();
+    long generatorAfter = SesameProcess.ticks(ProcessHandle.current().pid());
     if (firstError[0] != null) {
       System.err.println("  first error in " + name + ": " + firstError[0]);
     }
@@ -259,13 +346,16 @@ final class LoadBench {
     }
     Arrays.sort(all);
     double elapsed = seconds.toNanos() / 1e9;
-    double cores = (after.cpuTicks() - before.cpuTicks()) / (double) SesameProcess.TICKS_PER_SECOND / elapsed;
+    double perTick = 1.0 / SesameProcess.TICKS_PER_SECOND / elapsed;
     return new Result(name + ", " + users.size() + " users", total, total / elapsed, pct(all, 50), pct(all, 95),
-        pct(all, 99), errors.get(), cores, Math.max(rssMax, after.rssKb()) / 1024);
+        pct(all, 99), errors.get(), (after.cpuTicks() - before.cpuTicks()) * perTick,
+        (after.databaseTicks() - before.databaseTicks()) * perTick, (generatorAfter - generatorBefore) * perTick,
+        Math.max(rssMax, after.rssKb()) / 1024);
   }
 
   /** Signs every user up by email (code from the SMTP sink) and registers a passkey on their own device. */
-  List<User> createUsers(int count, SmtpSink smtp, String origin) throws Exception {
+  List<User> createUsers(int count, SmtpSink smtp) throws Exception {
+    String origin = baseUrl;
     List<User> users = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       User user = new User("load-" + i + "-" + UUID.randomUUID().toString().substring(0, 6) + "@example.com",
@@ -316,21 +406,29 @@ final class LoadBench {
     return sorted[Math.max(0, Math.min(index, sorted.length - 1))] / 1e6;
   }
 
-  static String table(List<Result> results, int users, Duration seconds, Duration warmUp, String restart) {
+  static String header(int users, Duration seconds, Duration warmUp) {
+    return "Sesame load, " + Runtime.getRuntime().availableProcessors()
+        + " cores shared by server, PostgreSQL and load generator; Java " + System.getProperty("java.version")
+        + "; server JVM " + System.getenv().getOrDefault("SESAME_BENCH_JVM_OPTIONS",
+            SesameProcess.DEFAULT_JVM_OPTIONS) + "; " + users + " users; " + seconds.toSeconds()
+        + " s per scenario after " + warmUp.toSeconds() + " s warm-up\n\n";
+  }
+
+  /** CPU ms per operation first: the figure to compare (throughput depends on what else shares the cores). */
+  static String table(List<Result> results) {
     StringBuilder out = new StringBuilder()
-        .append("Sesame load, ").append(Runtime.getRuntime().availableProcessors())
-        .append(" cores shared by server, PostgreSQL and load generator; Java ").append(System.getProperty("java.version"))
-        .append("; ").append(seconds.toSeconds()).append(" s per scenario after ").append(warmUp.toSeconds())
-        .append(" s warm-up\n\n")
-        .append("| scenario | ops | per second | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | server RSS MB |\n")
+        .append("| scenario | server CPU ms/op | PostgreSQL CPU ms/op | per second | p50 ms | p99 ms | errors"
+            + " | cores: server / PostgreSQL / generator | server RSS MB |\n")
         .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
-      out.append(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %.2f | %.2f | %.2f | %d | %s | %s |%n",
-          r.scenario(), r.operations(), r.perSecond(), r.p50(), r.p95(), r.p99(), r.errors(),
-          Double.isNaN(r.serverCores()) ? "–" : String.format(Locale.ROOT, "%.2f", r.serverCores()),
+      boolean server = !Double.isNaN(r.serverCores());
+      out.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.2f | %.2f | %d | %s | %s |%n",
+          r.scenario(), server ? String.format(Locale.ROOT, "%.2f", r.serverMs()) : "–",
+          server ? String.format(Locale.ROOT, "%.2f", r.databaseMs()) : "–", r.perSecond(), r.p50(), r.p99(),
+          r.errors(), server ? String.format(Locale.ROOT, "%.2f / %.2f / %.2f", r.serverCores(),
+              r.databaseCores(), r.generatorCores()) : "–",
           r.serverRssMb() < 0 ? "–" : Long.toString(r.serverRssMb())));
     }
-    out.append("\nRestart to ready on the warm embedded PostgreSQL: ").append(restart).append('\n');
     return out.toString();
   }
 

@@ -37,10 +37,6 @@ final class SesameProcess implements AutoCloseable {
     this.classArchive = log.resolveSibling("bench-sesame.jsa");
   }
 
-  static SesameProcess start(Path jar, int smtpPort, String tokenAlg) throws Exception {
-    return start(jar, smtpPort, tokenAlg, Map.of());
-  }
-
   /** @param settings further {@code SESAME_*} settings of the server (and of {@link #cli} commands) */
   static SesameProcess start(Path jar, int smtpPort, String tokenAlg, Map<String, String> settings)
       throws Exception {
@@ -59,12 +55,6 @@ final class SesameProcess implements AutoCloseable {
         "SESAME_RATE_LIMIT_EMAIL", "1000000/1m",
         "SESAME_RATE_LIMIT_IP", "100000000/1m"));
     env.put("SESAME_EMAIL_DOMAIN_CHECK", "off"); // the bench's addresses are made up
-    String database = System.getenv("SESAME_DATABASE_URL");
-    if (database != null) {
-      env.put("SESAME_DATABASE_URL", database);
-      env.put("SESAME_DATABASE_USER", System.getenv().getOrDefault("SESAME_DATABASE_USER", ""));
-      env.put("SESAME_DATABASE_PASSWORD", System.getenv().getOrDefault("SESAME_DATABASE_PASSWORD", ""));
-    }
     env.putAll(settings);
     String jvm = System.getenv().getOrDefault("SESAME_BENCH_JVM_OPTIONS", DEFAULT_JVM_OPTIONS);
     SesameProcess p = new SesameProcess(jar, env, List.of(jvm.trim().split("\\s+")),
@@ -164,10 +154,9 @@ final class SesameProcess implements AutoCloseable {
     }
   }
 
+  /** The server's CPU and memory, and PostgreSQL's CPU (every postgres process, see {@link BenchDatabase#ticks}). */
   Usage usage() {
-    long ticks = ticks(process.pid());
-    long database = process.descendants().mapToLong(h -> ticks(h.pid())).sum();
-    return new Usage(ticks, rssKb(process.pid()), database);
+    return new Usage(ticks(process.pid()), rssKb(process.pid()), BenchDatabase.ticks());
   }
 
   static long ticks(long pid) {
