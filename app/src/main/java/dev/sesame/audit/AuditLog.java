@@ -77,6 +77,16 @@ public final class AuditLog {
       INSERT INTO audit_events (type, user_id, session_id, ip, details, actor)
       VALUES (:auditType, :userId, :sessionId, :ip, CAST(:auditDetails AS jsonb), :auditActor)""";
 
+  /**
+   * {@link #INSERT} once for each row of {@code source} (a CTE with the person's {@code id}), for a statement whose
+   * event is recorded only if its other parts went ahead; binds the same parameters but {@code :userId}.
+   */
+  public static String insertFor(String source) {
+    return """
+        INSERT INTO audit_events (type, user_id, session_id, ip, details, actor)
+        SELECT :auditType, id, :sessionId, :ip, CAST(:auditDetails AS jsonb), :auditActor FROM\s""" + source;
+  }
+
   private final java.util.function.Consumer<Event> observer;
 
   /** An audit log whose events nobody else watches (the CLI). */

@@ -284,8 +284,11 @@ public final class PasskeyService {
   private record Owned(UUID passkeyId, UUID userId, byte[] userHandle, WebAuthnVerifier.StoredCredential stored) {}
 
   /**
-   * §7.2: verifies the assertion and starts a session for the passkey's owner. Two round trips in one transaction:
-   * mark the challenge used while reading (and locking) the credential, then write counter, session and event.
+   * §7.2: verifies the assertion and starts a session for the passkey's owner, in two round trips and no explicit
+   * transaction. The first statement spends the challenge (a failed attempt uses it up too; a concurrent attempt with
+   * the same one finds it spent) and reads the credential; after verifying, the second writes everything at once or
+   * nothing: the new counter (the clone check repeated in its {@code WHERE}, against the newest stored value), the
+   * user's sign-in (not if disabled meanwhile), the session, its refresh token and the audit event.
    */
   public SignedIn finishSignIn(String ceremonyId, String credentialJson, ClientInfo client) {
     WebAuthnVerifier.Assertion assertion = verifier.parseAssertion(credentialJson);
@@ -294,110 +297,133 @@ public final class PasskeyService {
     if (ceremony.expiresAt().isBefore(Instant.now())) {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
-    Outcome<SignedIn> outcome = jdbi.inTransaction(h -> {
-      // The challenge is spent by this statement whatever follows (a failed attempt uses it up too); a concurrent
-      // attempt with the same one waits for this transaction and then finds it spent. The LATERAL sub-select keeps
-      // one row, so "spent" and "unknown credential" stay distinguishable.
-      Map<String, Object> r = h.createQuery("""
-              WITH spent AS (
-                INSERT INTO used_challenges (challenge, expires_at) VALUES (:challenge, :expiresAt)
-                ON CONFLICT DO NOTHING RETURNING 1)
-              SELECT EXISTS (SELECT 1 FROM spent) AS fresh, k.*
-              FROM (SELECT 1) one LEFT JOIN LATERAL (
-                SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
-                       p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle,
-                       u.disabled_at IS NOT NULL AS disabled,
-                       (SELECT array_agg(q.credential_id ORDER BY q.created_at) FROM passkeys q
-                        WHERE q.user_id = p.user_id) AS accepted
-                FROM passkeys p JOIN users u ON u.id = p.user_id
-                WHERE p.credential_id = :credentialId
-                FOR UPDATE OF p) k ON true
-              """)
-          .bind("challenge", ceremony.challenge()).bind("expiresAt", ceremony.expiresAt())
-          .bind("credentialId", assertion.credentialId())
-          .mapToMap().one();
-      if (!(Boolean) r.get("fresh")) {
-        return Outcome.refused(ceremonyNotFound());
-      }
-      Optional<Owned> found = Optional.ofNullable(r.get("passkey_id")).map(id -> new Owned((UUID) id,
-          (UUID) r.get("user_id"), (byte[]) r.get("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(
-          (byte[]) r.get("credential_id"), (byte[]) r.get("public_key"), ((Number) r.get("sign_count")).longValue(),
-          (Boolean) r.get("backup_eligible"), (Boolean) r.get("backup_state"), (Boolean) r.get("uv_initialized"),
-          new LinkedHashSet<>(Sql.strings(r.get("transports"))), (UUID) r.get("aaguid"))));
-      if (found.isEmpty()) {
-        // §7.2 step 6: the credential must be known. The browser may drop it (signalUnknownCredential).
-        auditSignInFailure(h, null, null, "unknown_credential", client);
-        return Outcome.refused(ApiException.unauthorized("unknown_credential",
+    // The LATERAL sub-select keeps one row, so "spent" and "unknown credential" stay distinguishable.
+    Map<String, Object> r = jdbi.withHandle(h -> h.createQuery("""
+            WITH spent AS (
+              INSERT INTO used_challenges (challenge, expires_at) VALUES (:challenge, :expiresAt)
+              ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT EXISTS (SELECT 1 FROM spent) AS fresh, k.*
+            FROM (SELECT 1) one LEFT JOIN LATERAL (
+              SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
+                     p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle,
+                     u.disabled_at IS NOT NULL AS disabled,
+                     (SELECT array_agg(q.credential_id ORDER BY q.created_at) FROM passkeys q
+                      WHERE q.user_id = p.user_id) AS accepted
+              FROM passkeys p JOIN users u ON u.id = p.user_id
+              WHERE p.credential_id = :credentialId) k ON true
+            """)
+        .bind("challenge", ceremony.challenge()).bind("expiresAt", ceremony.expiresAt())
+        .bind("credentialId", assertion.credentialId())
+        .mapToMap().one());
+    if (!(Boolean) r.get("fresh")) {
+      throw ceremonyNotFound();
+    }
+    if (r.get("passkey_id") == null) {
+      // §7.2 step 6: the credential must be known. The browser may drop it (signalUnknownCredential).
+      throw refuseSignIn(null, null, "unknown_credential", client, ApiException.unauthorized("unknown_credential",
+          "This passkey is not registered here. It may have been removed."));
+    }
+    Owned owned = new Owned((UUID) r.get("passkey_id"), (UUID) r.get("user_id"),
+        (byte[]) r.get("webauthn_user_handle"), new WebAuthnVerifier.StoredCredential(
+        (byte[]) r.get("credential_id"), (byte[]) r.get("public_key"), ((Number) r.get("sign_count")).longValue(),
+        (Boolean) r.get("backup_eligible"), (Boolean) r.get("backup_state"), (Boolean) r.get("uv_initialized"),
+        new LinkedHashSet<>(Sql.strings(r.get("transports"))), (UUID) r.get("aaguid")));
+    if (Boolean.TRUE.equals(r.get("disabled"))) {
+      // A disabled account: the answer of another refused passkey, nothing more (not "unknown", which would make
+      // the browser forget the passkey).
+      throw refuseSignIn(owned, "account_disabled", client, disabledRefusal());
+    }
+    SignInChallenges.Audience audience = ceremony.audience();
+    if (audience.hinted() && !audience.userId().map(owned.userId()::equals).orElse(false)) {
+      // §7.2 step 5: options that listed one person's passkeys are answered by one of them, nobody else's.
+      throw refuseSignIn(owned, "credential_not_allowed", client, ApiException.unauthorized("credential_not_allowed",
+          "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account."));
+    }
+    byte[] userHandle = assertion.userHandle();
+    boolean present = userHandle != null && userHandle.length > 0;
+    if (!present && !audience.hinted()) {
+      // §7.2 step 6: without an allow-list the user handle identifies the account, so it must be there.
+      throw refuseSignIn(owned, "user_handle_missing", client, ApiException.unauthorized("user_handle_missing",
+          "The passkey did not say which account it belongs to."));
+    }
+    if (present && !Secrets.constantTimeEquals(userHandle, owned.userHandle())) {
+      // §7.2 step 6: the user handle, when present, must be the credential owner's.
+      throw refuseSignIn(owned, "user_handle_mismatch", client, ApiException.unauthorized("user_handle_mismatch",
+          "The passkey's user handle does not belong to its owner."));
+    }
+    WebAuthnVerifier.VerifiedAssertion verified;
+    try {
+      verified = verifier.verifyAssertion(assertion, ceremony.challenge(), owned.stored());
+    } catch (ApiException e) {
+      throw e.code().equals("credential_cloned") ? refuseAsCloned(owned, owned.stored().signCount(), client, e)
+          : refuseSignIn(owned, e.code(), client, e);
+    }
+    // RFC 8176: "swk" for a synced (backed-up) passkey, "hwk" for a device-bound one; "user" when UV was done.
+    List<String> amr = new ArrayList<>(List.of(verified.backupState() ? "swk" : "hwk"));
+    if (verified.userVerified()) {
+      amr.add("user");
+    }
+    SessionService.Starting session = sessions.starting("passkey", amr, client, new AuditLog.Event(
+        AuditLog.Type.PASSKEY_SIGN_IN_SUCCEEDED, Map.of("passkeyId", owned.passkeyId().toString())));
+    // §7.2 steps 21-23 and the sign-in, one statement. The counter moves only forward (or stays 0 for a passkey
+    // that keeps none) from the value stored now: a concurrent sign-in that stored a higher one makes this one a
+    // clone suspect, as the locked read did before.
+    Map<String, Object> w = jdbi.withHandle(h -> session.bind(h.createQuery("""
+            WITH used AS (
+              UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now()
+              WHERE id = :id AND (sign_count < :signCount OR (sign_count = 0 AND :signCount = 0))
+              RETURNING sign_count),
+            signed AS (""" + Users.recordSignInIf("EXISTS (SELECT 1 FROM used)") + ")" + session.ctes("signed") + """
+            SELECT EXISTS (SELECT 1 FROM used) AS counted, signed.* FROM (SELECT 1) one LEFT JOIN signed ON true
+            """))
+        .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
+        .bind("userId", owned.userId())
+        .map((rs, ctx) -> {
+          Map<String, Object> out = new java.util.HashMap<>();
+          out.put("counted", rs.getBoolean("counted"));
+          out.put("user", rs.getObject("id") == null ? null : Users.map(rs));
+          return out;
+        })
+        .one());
+    if (!(Boolean) w.get("counted")) {
+      // Removed meanwhile, or another sign-in stored a counter at least as high (the rare path: one more read).
+      Optional<Long> stored = jdbi.withHandle(h -> h.createQuery("SELECT sign_count FROM passkeys WHERE id = :id")
+          .bind("id", owned.passkeyId()).mapTo(Long.class).findOne());
+      if (stored.isEmpty()) {
+        throw refuseSignIn(owned, "unknown_credential", client, ApiException.unauthorized("unknown_credential",
             "This passkey is not registered here. It may have been removed."));
       }
-      Owned owned = found.get();
-      if (Boolean.TRUE.equals(r.get("disabled"))) {
-        // A disabled account: the answer of another refused passkey, nothing more (not "unknown", which would make
-        // the browser forget the passkey).
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "account_disabled", client);
-        return Outcome.refused(disabledRefusal());
-      }
-      SignInChallenges.Audience audience = ceremony.audience();
-      if (audience.hinted() && !audience.userId().map(owned.userId()::equals).orElse(false)) {
-        // §7.2 step 5: options that listed one person's passkeys are answered by one of them, nobody else's.
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "credential_not_allowed", client);
-        return Outcome.refused(ApiException.unauthorized("credential_not_allowed",
-            "This passkey is not one the sign-in asked for. Start again and choose the passkey for this account."));
-      }
-      byte[] userHandle = assertion.userHandle();
-      boolean present = userHandle != null && userHandle.length > 0;
-      if (!present && !audience.hinted()) {
-        // §7.2 step 6: without an allow-list the user handle identifies the account, so it must be there.
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "user_handle_missing", client);
-        return Outcome.refused(ApiException.unauthorized("user_handle_missing",
-            "The passkey did not say which account it belongs to."));
-      }
-      if (present && !Secrets.constantTimeEquals(userHandle, owned.userHandle())) {
-        // §7.2 step 6: the user handle, when present, must be the credential owner's.
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "user_handle_mismatch", client);
-        return Outcome.refused(ApiException.unauthorized("user_handle_mismatch",
-            "The passkey's user handle does not belong to its owner."));
-      }
-      WebAuthnVerifier.VerifiedAssertion verified;
-      try {
-        verified = verifier.verifyAssertion(assertion, ceremony.challenge(), owned.stored());
-      } catch (ApiException e) {
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), e.code(), client);
-        if (e.code().equals("credential_cloned")) {
-          audit.record(h, AuditLog.Type.PASSKEY_CLONE_SUSPECTED, owned.userId(), null, client.ip(),
-              Map.of("passkeyId", owned.passkeyId().toString(), "storedSignCount", owned.stored().signCount()));
-        }
-        return Outcome.refused(e);
-      }
-      // §7.2 steps 22-23: keep the new counter and backup state; note the sign-in (one round trip).
-      // The user row's update re-checks "not disabled" on its newest version after any lock wait, so a sign-in racing
-      // an operator's disable either finishes first (and the disable then ends its session) or is refused here.
-      Optional<User> signedIn = h.createQuery("""
-              WITH used AS (
-                UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now() WHERE id = :id)
-              """ + Users.RECORD_SIGN_IN)
-          .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
-          .bind("userId", owned.userId())
-          .map((rs, ctx) -> Users.map(rs))
-          .findOne();
-      if (signedIn.isEmpty()) {
-        auditSignInFailure(h, owned.userId(), owned.passkeyId(), "account_disabled", client);
-        return Outcome.refused(disabledRefusal());
-      }
-      User user = signedIn.get();
-      // RFC 8176: "swk" for a synced (backed-up) passkey, "hwk" for a device-bound one; "user" when UV was done.
-      List<String> amr = new ArrayList<>(List.of(verified.backupState() ? "swk" : "hwk"));
-      if (verified.userVerified()) {
-        amr.add("user");
-      }
-      TokenResponse tokens = sessions.start(h, user, "passkey", amr, client, new AuditLog.Event(
-          AuditLog.Type.PASSKEY_SIGN_IN_SUCCEEDED, Map.of("passkeyId", owned.passkeyId().toString())));
-      // The person's passkeys as they are now, read by the first statement (no extra round trip): the browser drops
-      // the ones removed elsewhere from its password manager (signalAllAcceptedCredentials).
-      return Outcome.ok(new SignedIn(tokens, signals(owned.userHandle(), user.email(),
-          Sql.byteArrays(r.get("accepted")))));
+      throw refuseAsCloned(owned, stored.get(), client, verifier.clonedRefusal());
+    }
+    User user = (User) w.get("user");
+    if (user == null) {
+      throw refuseSignIn(owned, "account_disabled", client, disabledRefusal());
+    }
+    // The person's passkeys as they are now, read by the first statement (no extra round trip): the browser drops
+    // the ones removed elsewhere from its password manager (signalAllAcceptedCredentials).
+    return new SignedIn(session.respond(user), signals(owned.userHandle(), user.email(),
+        Sql.byteArrays(r.get("accepted"))));
+  }
+
+  /** Records a refused sign-in (its own statement: the challenge is spent already) and returns the refusal. */
+  private ApiException refuseSignIn(Owned owned, String reason, ClientInfo client, ApiException refusal) {
+    return refuseSignIn(owned.userId(), owned.passkeyId(), reason, client, refusal);
+  }
+
+  private ApiException refuseSignIn(UUID userId, UUID passkeyId, String reason, ClientInfo client,
+                                    ApiException refusal) {
+    jdbi.useHandle(h -> auditSignInFailure(h, userId, passkeyId, reason, client));
+    return refusal;
+  }
+
+  /** A counter that did not move forward: the refusal, its event and the clone warning, in one transaction. */
+  private ApiException refuseAsCloned(Owned owned, long storedSignCount, ClientInfo client, ApiException refusal) {
+    jdbi.useTransaction(h -> {
+      auditSignInFailure(h, owned.userId(), owned.passkeyId(), refusal.code(), client);
+      audit.record(h, AuditLog.Type.PASSKEY_CLONE_SUSPECTED, owned.userId(), null, client.ip(),
+          Map.of("passkeyId", owned.passkeyId().toString(), "storedSignCount", storedSignCount));
     });
-    return outcome.get();
+    return refusal;
   }
 
   /** A passkey sign-in: the tokens, and what the browser should tell its password manager ({@link #signals}). */

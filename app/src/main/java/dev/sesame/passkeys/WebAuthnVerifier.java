@@ -239,6 +239,13 @@ final class WebAuthnVerifier {
     return new VerifiedAssertion(authData.getSignCount(), authData.isFlagBS(), authData.isFlagUV());
   }
 
+  private static final String CLONED = "The signature counter went backwards: this passkey may have been cloned.";
+
+  /** §7.2 step 22's refusal, for a counter found stale only when the sign-in is written (see PasskeyService). */
+  ApiException clonedRefusal() {
+    return new ApiException(401, "credential_cloned", CLONED);
+  }
+
   private ServerProperty serverProperty(byte[] challenge) {
     return ServerProperty.builder().origins(origins).rpId(rpId).challenge(new DefaultChallenge(challenge)).build();
   }
@@ -276,7 +283,7 @@ final class WebAuthnVerifier {
       detail = "The signature does not verify with the stored public key.";
     } else if (e instanceof MaliciousCounterValueException) {
       code = "credential_cloned"; // §7.2 step 22
-      detail = "The signature counter went backwards: this passkey may have been cloned.";
+      detail = CLONED;
     } else if (e instanceof BadBackupEligibleFlagException) {
       code = "backup_eligibility_changed"; // §6.1.3: BE never changes for a credential
       detail = "The authenticator's backup eligibility changed.";

@@ -18,7 +18,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.Update;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * Server-side sessions and their rotating refresh tokens. A session starts at sign-in; each refresh exchanges the
@@ -107,6 +107,13 @@ public final class SessionService {
    */
   public TokenResponse refresh(String refreshToken, String clientId, ClientInfo client) {
     byte[] hash = Secrets.sha256(refreshToken);
+    Optional<TokenResponse> rotated = rotateLive(hash, clientId);
+    if (rotated.isPresent()) {
+      return rotated.get();
+    }
+    // The rare path, in a transaction of its own: the token is unknown, another client's, reused, or its session
+    // ended or expired (and the answer says which; reuse ends the session). A token that became live again in
+    // between (a concurrent exchange within the grace) is rotated here as before.
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
       // One round trip reads and locks the token, its session and the user.
       Optional<Presented> found = h.createQuery("""
@@ -176,6 +183,55 @@ public final class SessionService {
           Arrays.asList(session.amr()), next, now, session.clientId(), session.scope()));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
+  }
+
+  /**
+   * The hot path of {@link #refresh}: one statement, one round trip, no explicit transaction. It locks the token and
+   * its session only when the exchange may go ahead (live session of this client, token unexpired and not exchanged,
+   * or exchanged within the reuse grace), spends the token, issues the next one, moves the session's expiry and
+   * returns what the access token needs. Empty when the token is anything else (the caller then finds out what).
+   * The conditions are the rare path's, in SQL; under READ COMMITTED a concurrent change to either row (a sign-out,
+   * another exchange) is waited for and the conditions re-checked on the newest version before anything is written.
+   */
+  private Optional<TokenResponse> rotateLive(byte[] hash, String clientId) {
+    Instant now = Instant.now();
+    IssuedRefresh next = newRefreshToken(now, now.plus(refreshTtl));
+    record Rotated(SessionRow session, User user, Instant sessionExpiresAt, Instant tokenExpiresAt) {}
+    Optional<Rotated> rotated = jdbi.withHandle(h -> h.createQuery("""
+            WITH live AS (
+              SELECT s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
+                     s.created_at AS session_created_at, s.client_id, s.scope,
+                     least(:idleExpiry, s.created_at + make_interval(secs => :maxSeconds)) AS session_expiry
+              FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+              WHERE rt.token_hash = :hash AND s.client_id IS NOT DISTINCT FROM :clientId AND s.revoked_at IS NULL
+                AND (rt.rotated_at IS NULL OR rt.rotated_at >= :graceStart)
+                AND rt.expires_at >= :now AND s.expires_at >= :now
+                AND least(:idleExpiry, s.created_at + make_interval(secs => :maxSeconds)) > :now
+              FOR UPDATE OF rt, s),
+            spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now)
+                      WHERE token_hash = :hash AND EXISTS (SELECT 1 FROM live)),
+            issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+                       SELECT :newHash, session_id, :now, least(:tokenExpiry, session_expiry) FROM live),
+            moved AS (UPDATE sessions SET last_used_at = :now, expires_at = live.session_expiry
+                      FROM live WHERE sessions.id = live.session_id)
+            SELECT live.*, least(:tokenExpiry, live.session_expiry) AS token_expiry,
+                   u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+            FROM live JOIN users u ON u.id = live.user_id
+            """)
+        .bind("hash", hash).bind("clientId", clientId).bind("now", now)
+        .bind("graceStart", now.minus(reuseGrace)).bind("idleExpiry", now.plus(idleTtl))
+        .bind("maxSeconds", maxTtl.toSeconds()).bind("newHash", Secrets.sha256(next.token()))
+        .bind("tokenExpiry", next.expiresAt())
+        .map((rs, ctx) -> new Rotated(
+            new SessionRow(rs.getObject("session_id", UUID.class), rs.getObject("user_id", UUID.class),
+                rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(), Sql.instant(rs, "auth_time"),
+                Sql.instant(rs, "session_created_at"), null, null, rs.getString("client_id"),
+                Sql.strings(rs, "scope")),
+            Users.map(rs), Sql.instant(rs, "session_expiry"), Sql.instant(rs, "token_expiry")))
+        .findOne());
+    return rotated.map(r -> respond(r.user(), r.session().id(), r.session().authTime(), r.session().authMethod(),
+        Arrays.asList(r.session().amr()), new IssuedRefresh(next.token(), r.tokenExpiresAt()), now,
+        r.session().clientId(), r.session().scope()));
   }
 
   /** The session behind an access token, if it is still alive. */
@@ -331,24 +387,83 @@ public final class SessionService {
   private IssuedRefresh insertSession(Handle h, UUID sessionId, UUID userId, String authMethod, List<String> amr,
                                       Instant authTime, Instant now, Instant expiresAt, ClientInfo client,
                                       AuditLog.Event event, String clientId, List<String> scope) {
-    IssuedRefresh refresh = newRefreshToken(now, expiresAt);
-    Update insert = h.createUpdate("""
-            WITH session AS (
-              INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                    ip, user_agent, client_id, scope)
-              VALUES (:sessionId, :userId, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId,
-                      :scope))
-            """ + (event == null ? "" : ", audit AS (" + AuditLog.INSERT + ")\n") + """
+    Starting starting = new Starting(sessionId, now, expiresAt, authMethod, amr, authTime, client, event, clientId,
+        scope);
+    starting.bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + starting.ctes("person")
+        + "SELECT 1").bind("userId", userId)).mapTo(Integer.class).one();
+    return starting.refresh;
+  }
+
+  /**
+   * A first-party session about to start inside the statement that proves the sign-in (a passkey sign-in writes
+   * counter, user, session, refresh token and event in one statement): {@link #ctes} to put in it, {@link #bind} its
+   * parameters, then {@link #respond} with the user the statement returned.
+   */
+  public Starting starting(String authMethod, List<String> amr, ClientInfo client, AuditLog.Event event) {
+    Instant now = Instant.now();
+    return new Starting(UUID.randomUUID(), now, expiry(now, now), authMethod, amr, now, client, event, null, null);
+  }
+
+  /** See {@link #starting}. */
+  public final class Starting {
+    private final UUID sessionId;
+    private final Instant now;
+    private final Instant expiresAt;
+    private final String authMethod;
+    private final List<String> amr;
+    private final Instant authTime;
+    private final ClientInfo client;
+    private final AuditLog.Event event;
+    private final String clientId;
+    private final List<String> scope;
+    private final IssuedRefresh refresh;
+
+    private Starting(UUID sessionId, Instant now, Instant expiresAt, String authMethod, List<String> amr,
+                     Instant authTime, ClientInfo client, AuditLog.Event event, String clientId, List<String> scope) {
+      this.sessionId = sessionId;
+      this.now = now;
+      this.expiresAt = expiresAt;
+      this.authMethod = authMethod;
+      this.amr = amr;
+      this.authTime = authTime;
+      this.client = client;
+      this.event = event;
+      this.clientId = clientId;
+      this.scope = scope;
+      this.refresh = newRefreshToken(now, expiresAt);
+    }
+
+    /**
+     * Data-modifying CTEs, each after a comma, that insert the session, its first refresh token and (with an event)
+     * its audit event once for each row of {@code source}, a CTE with the person's {@code id}: nothing when it has
+     * no row, so the session exists only if the rest of the statement went ahead.
+     */
+    public String ctes(String source) {
+      return """
+          , new_session AS (
+            INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
+                                  ip, user_agent, client_id, scope)
+            SELECT :sessionId, id, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId, :scope
+            FROM %1$s),
+          new_token AS (
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-            VALUES (:tokenHash, :sessionId, :now, :tokenExpiresAt)
-            """)
-        .bind("sessionId", sessionId).bind("userId", userId).bind("method", authMethod)
-        .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
-        .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
-        .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
-        .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new));
-    (event == null ? insert : audit.bind(insert, event)).execute();
-    return refresh;
+            SELECT :tokenHash, :sessionId, :now, :tokenExpiresAt FROM %1$s)
+          """.formatted(source) + (event == null ? "" : ", new_event AS (" + AuditLog.insertFor(source) + ")\n");
+    }
+
+    public <S extends SqlStatement<S>> S bind(S statement) {
+      statement.bind("sessionId", sessionId).bind("method", authMethod)
+          .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
+          .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
+          .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
+          .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new));
+      return event == null ? statement : audit.bind(statement, event);
+    }
+
+    /** The token response for the person the statement signed in. */
+    public TokenResponse respond(User user) {
+      return SessionService.this.respond(user, sessionId, authTime, authMethod, amr, refresh, now, clientId, scope);
+    }
   }
 
   private record IssuedRefresh(String token, Instant expiresAt) {}

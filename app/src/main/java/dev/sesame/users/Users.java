@@ -44,14 +44,15 @@ public final class Users {
   }
 
   /**
-   * The statement that records a passkey sign-in of {@code :userId}, for a feature to finish its own data-modifying
-   * CTE with (one round trip): it re-checks "not disabled" on the newest row version after any lock wait, so a
-   * sign-in racing an operator's disable either finishes first or returns no row; the row it returns maps with
-   * {@link #map}.
+   * The statement that records a passkey sign-in of {@code :userId} when {@code condition} (SQL of the same
+   * statement) holds, for a feature to put in its own data-modifying CTE (one round trip): it re-checks "not
+   * disabled" on the newest row version after any lock wait, so a sign-in racing an operator's disable either
+   * finishes first or returns no row; the row it returns maps with {@link #map}.
    */
-  public static final String RECORD_SIGN_IN = """
-      UPDATE users SET last_sign_in_at = now() WHERE id = :userId AND disabled_at IS NULL
-      RETURNING """ + " " + COLUMNS;
+  public static String recordSignInIf(String condition) {
+    return "UPDATE users SET last_sign_in_at = now() WHERE id = :userId AND disabled_at IS NULL AND (" + condition
+        + ") RETURNING " + COLUMNS;
+  }
 
   /**
    * A one-row query with {@code ok}: false when {@code :email} belongs to a disabled account, for a statement that

@@ -213,6 +213,20 @@ class BackendApiTest {
           + " WHERE id = ?", UUID.fromString(other.get("session_id").asText())));
       assertProblem(h.post("/v1/sessions/refresh", Map.of("refresh_token", other.get("refresh_token").asText())),
           401, "session_expired");
+      // Five minutes before the maximum: the exchange works, and neither the token nor the session outlives it.
+      JsonNode late = DevMailbox.signIn(h, email());
+      UUID lateId = UUID.fromString(late.get("session_id").asText());
+      limited.jdbi().useHandle(x -> x.execute("UPDATE sessions SET created_at = now() - interval '55 minutes'"
+          + " WHERE id = ?", lateId));
+      Http.Response refreshed = h.post("/v1/sessions/refresh", Map.of("refresh_token",
+          late.get("refresh_token").asText()));
+      assertEquals(200, refreshed.status(), refreshed.body());
+      long left = refreshed.json().get("refresh_expires_in").asLong();
+      assertTrue(left > 280 && left <= 300, "capped by the session's maximum: " + left);
+      long sessionLeft = limited.jdbi().withHandle(x -> x.createQuery(
+          "SELECT extract(epoch FROM expires_at - now())::bigint FROM sessions WHERE id = ?").bind(0, lateId)
+          .mapTo(Long.class).one());
+      assertTrue(sessionLeft > 280 && sessionLeft <= 300, "session expiry capped too: " + sessionLeft);
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sesame.support.Account;
+import dev.sesame.support.Http;
 import dev.sesame.support.Parallel;
 import dev.sesame.support.PasskeyClient;
 import dev.sesame.support.SesameServer;
@@ -93,6 +94,65 @@ class PasskeyHardeningTest {
     List<Integer> statuses = Parallel.run(answers.stream().<Callable<Integer>>map(a ->
         () -> passkeys.finishSignIn(options.get("ceremonyId").asText(), a).status()).toList());
     assertEquals(1, statuses.stream().filter(s -> s == 200).count(), statuses.toString());
+  }
+
+  @Test
+  void concurrent_sign_ins_with_one_counting_passkey_never_move_its_counter_back() throws Exception {
+    // The clone check is repeated where the counter is written: answers made in order (counters 2..9) and sent at
+    // once either sign in or, when a higher counter was stored first, are refused as a clone suspect.
+    Account account = Account.signUp(sesame.http());
+    SoftwareAuthenticator device = passkeys.registerNewDevice(account, sesame.url());
+    List<JsonNode[]> answers = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      JsonNode options = passkeys.signInOptions(account.email());
+      answers.add(new JsonNode[] {options, device.get(options.get("publicKey"))});
+    }
+    List<Http.Response> results = Parallel.run(answers.stream().<Callable<Http.Response>>map(a ->
+        () -> passkeys.finishSignIn(a[0].get("ceremonyId").asText(), a[1])).toList());
+    long highestSignedIn = 0;
+    int signedIn = 0;
+    int cloned = 0;
+    for (int i = 0; i < results.size(); i++) {
+      Http.Response r = results.get(i);
+      if (r.status() == 200) {
+        signedIn++;
+        highestSignedIn = Math.max(highestSignedIn, i + 2);
+      } else {
+        assertProblem(r, 401, "credential_cloned");
+        cloned++;
+      }
+    }
+    assertTrue(signedIn >= 1, "some sign-in goes through");
+    long stored = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT sign_count FROM passkeys WHERE user_id = CAST(:id AS uuid)").bind("id", account.userId())
+        .mapTo(Long.class).one());
+    assertEquals(highestSignedIn, stored, "the stored counter is the highest that signed in");
+    int sessions = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM sessions WHERE user_id = CAST(:id AS uuid) AND auth_method = 'passkey'")
+        .bind("id", account.userId()).mapTo(Integer.class).one());
+    assertEquals(signedIn, sessions, "a session for each sign-in, none for a refused one");
+    int warnings = sesame.jdbi().withHandle(h -> h.createQuery(
+        "SELECT count(*) FROM audit_events WHERE user_id = CAST(:id AS uuid) AND type = 'passkey.clone_suspected'")
+        .bind("id", account.userId()).mapTo(Integer.class).one());
+    assertEquals(cloned, warnings, "each refusal warns of a clone");
+  }
+
+  @Test
+  void a_sign_in_racing_the_removal_of_its_passkey_is_answered_cleanly() throws Exception {
+    for (int round = 0; round < 6; round++) {
+      Account account = Account.signUp(sesame.http());
+      SoftwareAuthenticator device = passkeys.registerNewDevice(account, sesame.url());
+      String passkeyId = sesame.http().get("/v1/me/passkeys", account.bearer()).json().get("passkeys").get(0).get("id").asText();
+      JsonNode options = passkeys.signInOptions(null);
+      JsonNode answer = device.get(options.get("publicKey"));
+      List<Http.Response> results = Parallel.run(List.<Callable<Http.Response>>of(
+          () -> passkeys.finishSignIn(options.get("ceremonyId").asText(), answer),
+          () -> sesame.http().send("DELETE", "/v1/me/passkeys/" + passkeyId, null, account.bearer())));
+      assertEquals(204, results.get(1).status(), results.get(1).body());
+      if (results.get(0).status() != 200) {
+        assertProblem(results.get(0), 401, "unknown_credential");
+      }
+    }
   }
 
   @Test

@@ -149,6 +149,50 @@ class SessionTokensTest {
   }
 
   @Test
+  void a_refresh_racing_a_sign_out_never_leaves_a_working_token() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      JsonNode tokens = DevMailbox.signIn(http, newEmail());
+      String access = tokens.get("access_token").asText();
+      List<Http.Response> answers = dev.sesame.support.Parallel.run(List.of(
+          () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+          () -> http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access)));
+      assertEquals(204, answers.get(1).status(), answers.get(1).body());
+      Http.Response refreshed = answers.get(0);
+      if (refreshed.status() == 200) { // the exchange came first: its tokens end with the sign-out
+        assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
+            refreshed.json().get("refresh_token").asText())), 401, "session_revoked");
+        assertProblem(me(refreshed.json().get("access_token").asText()), 401, "invalid_token");
+      } else {
+        assertProblem(refreshed, 401, "session_revoked");
+      }
+      long live = server.jdbi().withHandle(h -> h.createQuery(
+          "SELECT count(*) FROM sessions WHERE id = :id AND revoked_at IS NULL")
+          .bind("id", UUID.fromString(tokens.get("session_id").asText())).mapTo(Long.class).one());
+      assertEquals(0, live);
+    }
+  }
+
+  @Test
+  void a_token_reused_while_its_successor_is_exchanged_ends_the_session() throws Exception {
+    JsonNode first = DevMailbox.signIn(http, newEmail());
+    JsonNode second = http.post("/v1/sessions/refresh", Map.of("refresh_token",
+        first.get("refresh_token").asText())).json();
+    server.jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"
+        + " WHERE rotated_at IS NOT NULL"));
+    List<Http.Response> answers = dev.sesame.support.Parallel.run(List.of(
+        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
+        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()))));
+    assertProblem(answers.get(0), 401, "refresh_token_reused");
+    Http.Response successor = answers.get(1);
+    if (successor.status() == 200) { // exchanged before the reuse was seen: its tokens end with the session
+      assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
+          successor.json().get("refresh_token").asText())), 401, "session_revoked");
+    } else {
+      assertProblem(successor, 401, "session_revoked");
+    }
+  }
+
+  @Test
   void the_reuse_grace_ends_and_reuse_then_revokes() throws Exception {
     try (TestServer strict = TestServer.start(Map.of("SESAME_REFRESH_REUSE_GRACE", "1s"))) {
       Http h = strict.http();
