@@ -48,6 +48,7 @@ public final class AccessTokens {
 
   private final SigningKeys keys;
   private final String issuer;
+  private final CompactJws jws = new CompactJws();
   private final String audience;
   private final String clientId;
   private final Duration ttl;
@@ -103,14 +104,7 @@ public final class AccessTokens {
         .claim("auth_method", authMethod)
         .claim("scope", scope == null ? null : String.join(" ", scope))
         .build();
-    JWSHeader header = new JWSHeader.Builder(ring.alg()).type(AT_JWT).keyID(ring.kid()).build();
-    SignedJWT jwt = new SignedJWT(header, claims);
-    try {
-      jwt.sign(ring.signer());
-    } catch (JOSEException e) {
-      throw new IllegalStateException("signing an access token failed", e);
-    }
-    return jwt.serialize();
+    return jws.sign(ring.signer(), ring.alg(), ring.kid(), AT_JWT, claims);
   }
 
   /**

@@ -25,6 +25,7 @@ import java.util.UUID;
 public final class IdTokens {
   private final SigningKeys keys;
   private final String issuer;
+  private final CompactJws jws = new CompactJws();
   private final Duration ttl;
 
   public IdTokens(SigningKeys keys, String issuer, Duration ttl) {
@@ -69,14 +70,7 @@ public final class IdTokens {
     if (scopes.contains("metadata") && subject.metadata() != null) {
       claims.claim("metadata", subject.metadata());
     }
-    JWSHeader header = new JWSHeader.Builder(key.alg()).type(JOSEObjectType.JWT).keyID(key.kid()).build();
-    SignedJWT jwt = new SignedJWT(header, claims.build());
-    try {
-      jwt.sign(key.signer());
-    } catch (JOSEException e) {
-      throw new IllegalStateException("signing an ID token failed", e);
-    }
-    return jwt.serialize();
+    return jws.sign(key.signer(), key.alg(), key.kid(), JOSEObjectType.JWT, claims.build());
   }
 
   /** The event a logout token carries (Back-Channel Logout 1.0 §2.4). */
@@ -100,16 +94,10 @@ public final class IdTokens {
         .claim("sid", sessionId.toString())
         .claim("events", java.util.Map.of(BACKCHANNEL_LOGOUT_EVENT, java.util.Map.of()))
         .build();
-    JWSHeader header = new JWSHeader.Builder(key.alg()).type(new JOSEObjectType("logout+jwt")).keyID(key.kid())
-        .build();
-    SignedJWT jwt = new SignedJWT(header, claims);
-    try {
-      jwt.sign(key.signer());
-    } catch (JOSEException e) {
-      throw new IllegalStateException("signing a logout token failed", e);
-    }
-    return jwt.serialize();
+    return jws.sign(key.signer(), key.alg(), key.kid(), LOGOUT_JWT, claims);
   }
+
+  private static final JOSEObjectType LOGOUT_JWT = new JOSEObjectType("logout+jwt");
 
   /** Who an ID token this server issued names: the person, their session with the client, and the client. */
   public record Hint(UUID userId, UUID sessionId, String clientId) {}
