@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadBench {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The Sesame under load; null when the load goes to a peer (see PeerBench). */
   private final SesameProcess server;
+  private final Measured target;
   private final String baseUrl;
   /** One kept-alive connection per virtual user's thread. */
   private final ThreadLocal<BlockingHttp> http;
@@ -43,15 +45,32 @@ final class LoadBench {
   private static final String REDIRECT_URI = "http://127.0.0.1:9/callback";
 
   LoadBench(SesameProcess server) {
+    this(server, server, server.baseUrl());
+  }
+
+  private LoadBench(SesameProcess server, Measured target, String baseUrl) {
     this.server = server;
-    this.baseUrl = server.baseUrl();
+    this.target = target;
+    this.baseUrl = baseUrl;
     this.http = ThreadLocal.withInitial(() -> new BlockingHttp(baseUrl));
+  }
+
+  /** Load for another server (a peer) at {@code baseUrl}, measured by {@code target}. */
+  static LoadBench peer(String baseUrl, Measured target) {
+    return new LoadBench(null, target, baseUrl);
+  }
+
+  /** A server process whose CPU and memory the harness reads, with PostgreSQL's CPU. */
+  interface Measured {
+    SesameProcess.Usage usage();
   }
 
   /** One virtual user: an account, a device holding its passkey, and its current tokens. */
   static final class User {
     final String email;
     final SoftwareAuthenticator device;
+    /** For a peer that signs in with passwords. */
+    String password;
     String accessToken;
     String refreshToken;
 
@@ -323,13 +342,13 @@ final class LoadBench {
     while (System.nanoTime() < warmEnd) {
       Thread.sleep(20);
     }
-    SesameProcess.Usage before = server.usage();
+    SesameProcess.Usage before = target.usage();
     long generatorBefore = SesameProcess.ticks(ProcessHandle.current().pid());
     long rssMax = 0;
     while (!done.await(200, TimeUnit.MILLISECONDS)) {
-      rssMax = Math.max(rssMax, server.usage().rssKb());
+      rssMax = Math.max(rssMax, target.usage().rssKb());
     }
-    SesameProcess.Usage after = server.usage();
+    SesameProcess.Usage after = target.usage();
     long generatorAfter = SesameProcess.ticks(ProcessHandle.current().pid());
     if (firstError[0] != null) {
       System.err.println("  first error in " + name + ": " + firstError[0]);
@@ -387,6 +406,15 @@ final class LoadBench {
 
   JsonNode post(String path, String body, String accessToken) throws IOException, InterruptedException {
     return send("POST", path, body, accessToken);
+  }
+
+  /** A form POST (OAuth's token endpoint) on this thread's connection; the parsed answer, or an exception. */
+  JsonNode form(String path, String body) throws IOException {
+    BlockingHttp.Response r = http.get().send("POST", path, "application/x-www-form-urlencoded", body, null);
+    if (r.status() != 200) {
+      throw new IOException("POST " + path + " → " + r.status() + " " + r.body());
+    }
+    return JSON.readTree(r.body());
   }
 
   JsonNode send(String method, String path, String body, String accessToken)

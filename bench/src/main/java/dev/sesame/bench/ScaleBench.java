@@ -84,7 +84,8 @@ final class ScaleBench {
 
   static String comparison(List<LoadBench.Result> empty, List<LoadBench.Result> seeded) {
     StringBuilder out = new StringBuilder("| scenario | server CPU ms/op, empty → seeded | PostgreSQL CPU ms/op,"
-        + " empty → seeded | growth (server + PostgreSQL) | per second, empty → seeded |\n|---|---:|---:|---:|---:|\n");
+        + " empty → seeded | growth (server + PostgreSQL) | per second, empty → seeded |\n"
+        + "|---|---:|---:|---:|---:|\n");
     for (int i = 0; i < empty.size(); i++) {
       LoadBench.Result a = empty.get(i);
       LoadBench.Result b = seeded.get(i);

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The packaged Sesame as its own process, with what /proc says about its CPU and memory. */
-final class SesameProcess implements AutoCloseable {
+final class SesameProcess implements AutoCloseable, LoadBench.Measured {
   static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
   /** The small-instance profile the README recommends; see "Running it in production". */
   static final String DEFAULT_JVM_OPTIONS = "-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
@@ -63,7 +63,9 @@ final class SesameProcess implements AutoCloseable {
     Files.deleteIfExists(p.classArchive);
     // The first run records the classes it loaded into an AppCDS archive when it stops, as a deployment would
     // with a training run; restart() then measures start-up both without and with it.
-    p.launch(List.of("-XX:ArchiveClassesAtExit=" + p.classArchive.toAbsolutePath()));
+    // (Not with a profiling agent in SESAME_BENCH_JVM_OPTIONS: the JVM refuses to archive with one.)
+    boolean agent = p.jvmOptions.stream().anyMatch(o -> o.startsWith("-agent"));
+    p.launch(agent ? List.of() : List.of("-XX:ArchiveClassesAtExit=" + p.classArchive.toAbsolutePath()));
     return p;
   }
 
@@ -155,7 +157,8 @@ final class SesameProcess implements AutoCloseable {
   }
 
   /** The server's CPU and memory, and PostgreSQL's CPU (every postgres process, see {@link BenchDatabase#ticks}). */
-  Usage usage() {
+  @Override
+  public Usage usage() {
     return new Usage(ticks(process.pid()), rssKb(process.pid()), BenchDatabase.ticks());
   }
 
@@ -169,7 +172,7 @@ final class SesameProcess implements AutoCloseable {
     }
   }
 
-  private static long rssKb(long pid) {
+  static long rssKb(long pid) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
         if (line.startsWith("VmRSS:")) {
