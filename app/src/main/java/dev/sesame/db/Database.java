@@ -52,7 +52,7 @@ public final class Database implements AutoCloseable {
         throw new SQLTransientConnectionException("the database is unreachable: " + h.reason(), "08001");
       }
       return pool.getConnection();
-    }).installPlugin(new PostgresPlugin());
+    }).installPlugin(new PostgresPlugin()).registerArgument(new FastArguments());
     // A failing statement's error names the statement, never its bound values: they include codes, link tokens,
     // email bodies and addresses, and the error reaches the log.
     // (Jdbi's own renderings other than NONE all include the arguments.)
