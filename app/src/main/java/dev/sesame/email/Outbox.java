@@ -133,29 +133,31 @@ public final class Outbox {
         .map((rs, ctx) -> new Claimed(rs.getLong("id"), rs.getString("recipient"), rs.getString("subject"),
             rs.getString("text_body"), rs.getString("html_body"), rs.getBoolean("expired"), rs.getInt("attempts")))
         .list());
-    for (int i = 0; i < batch.size(); i++) {
-      Claimed message = batch.get(i);
-      if (stopping) {
-        release(batch.subList(i, batch.size())); // another node (or the next start) takes them at once
-        break;
-      }
-      if (message.expired()) {
-        record(new Mark(message.id(), "expired", null, null));
-        deliveries.accept("expired");
-        log.warn("Dropped outbox message {}: it expired before it could be delivered", message.id());
-        continue;
-      }
-      try {
-        mailer.send(message.id(), new Mailer.OutgoingEmail(message.recipient(), message.subject(),
-            message.textBody(), message.htmlBody()));
-        record(new Mark(message.id(), "sent", null, null));
-        deliveries.accept("sent");
-      } catch (Mailer.MailException | RuntimeException e) {
-        deliveries.accept("retry");
-        Duration backoff = backoff(message.attempts());
-        record(new Mark(message.id(), "pending", backoff, truncate(e.getMessage())));
-        log.warn("Outbox message {} not delivered (attempt {}), retrying in {} ms: {}", message.id(),
-            message.attempts(), backoff.toMillis(), e.getMessage());
+    try (Mailer.Batch connection = mailer.batch()) { // one SMTP connection for the batch
+      for (int i = 0; i < batch.size(); i++) {
+        Claimed message = batch.get(i);
+        if (stopping) {
+          release(batch.subList(i, batch.size())); // another node (or the next start) takes them at once
+          break;
+        }
+        if (message.expired()) {
+          record(new Mark(message.id(), "expired", null, null));
+          deliveries.accept("expired");
+          log.warn("Dropped outbox message {}: it expired before it could be delivered", message.id());
+          continue;
+        }
+        try {
+          connection.send(message.id(), new Mailer.OutgoingEmail(message.recipient(), message.subject(),
+              message.textBody(), message.htmlBody()));
+          record(new Mark(message.id(), "sent", null, null));
+          deliveries.accept("sent");
+        } catch (Mailer.MailException | RuntimeException e) {
+          deliveries.accept("retry");
+          Duration backoff = backoff(message.attempts());
+          record(new Mark(message.id(), "pending", backoff, truncate(e.getMessage())));
+          log.warn("Outbox message {} not delivered (attempt {}), retrying in {} ms: {}", message.id(),
+              message.attempts(), backoff.toMillis(), e.getMessage());
+        }
       }
     }
     writeUnwritten();

@@ -56,6 +56,65 @@ public final class SmtpMailer implements Mailer {
 
   @Override
   public void send(OutgoingEmail email) throws MailException {
+    try (Batch one = batch()) {
+      one.send(0, email);
+    }
+  }
+
+  /**
+   * One SMTP connection for the messages of a batch, opened at the first. A message refused on a connection that
+   * already carried others is tried once more on a new one (the server may have closed it, or limits messages per
+   * connection); any failure closes the connection, so the next message starts afresh.
+   */
+  @Override
+  public Batch batch() {
+    return new Batch() {
+      private Transport transport;
+
+      @Override
+      public void send(long outboxId, OutgoingEmail email) throws MailException {
+        MimeMessage message = message(email);
+        boolean reused = transport != null && transport.isConnected();
+        try {
+          deliver(message);
+        } catch (MessagingException first) {
+          close();
+          if (!reused) {
+            throw failed(first);
+          }
+          try {
+            deliver(message);
+          } catch (MessagingException again) {
+            close();
+            throw failed(again);
+          }
+        }
+      }
+
+      private void deliver(MimeMessage message) throws MessagingException {
+        if (transport == null || !transport.isConnected()) {
+          transport = session.getTransport();
+          transport.connect(smtp.host(), smtp.port(), smtp.username().orElse(null),
+              smtp.password().map(p -> p.reveal()).orElse(null));
+        }
+        transport.sendMessage(message, message.getAllRecipients());
+      }
+
+      @Override
+      public void close() {
+        if (transport != null) {
+          try {
+            transport.close();
+          } catch (MessagingException ignored) {
+            // the connection is gone either way
+          }
+          transport = null;
+        }
+      }
+    };
+  }
+
+  private MimeMessage message(OutgoingEmail email) throws MailException {
     try {
       MimeMessage message = new MimeMessage(session);
       message.setFrom(from);
@@ -66,17 +125,16 @@ public final class SmtpMailer implements Mailer {
       text.setText(email.textBody(), StandardCharsets.UTF_8.name(), "plain");
       MimeBodyPart html = new MimeBodyPart();
       html.setText(email.htmlBody(), StandardCharsets.UTF_8.name(), "html");
-      MimeMultipart alternative = new MimeMultipart("alternative", text, html);
-      message.setContent(alternative);
-      try (Transport transport = session.getTransport()) {
-        transport.connect(smtp.host(), smtp.port(), smtp.username().orElse(null),
-            smtp.password().map(p -> p.reveal()).orElse(null));
-        message.saveChanges();
-        transport.sendMessage(message, message.getAllRecipients());
-      }
+      message.setContent(new MimeMultipart("alternative", text, html));
+      message.saveChanges();
+      return message;
     } catch (MessagingException e) {
-      throw new MailException("SMTP delivery to " + smtp.host() + ":" + smtp.port() + " failed: " + e.getMessage()
-          + rootCause(e), e);
+      throw failed(e);
     }
+  }
+
+  private MailException failed(MessagingException e) {
+    return new MailException("SMTP delivery to " + smtp.host() + ":" + smtp.port() + " failed: " + e.getMessage()
+        + rootCause(e), e);
   }
 }
