@@ -65,12 +65,14 @@ final class BenchDatabase implements AutoCloseable {
 
   /**
    * CPU ticks of every PostgreSQL process on this machine (the bench's server, or a local one behind
-   * {@code SESAME_DATABASE_URL}); nothing else should run one during a measurement.
+   * {@code SESAME_DATABASE_URL}); nothing else should run one during a measurement. Each process counts its own
+   * time and that of its children it has reaped: a backend or parallel worker that ends (a closed connection) stays
+   * counted in the postmaster, so the sum never goes backwards.
    */
   static long ticks() {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().command().map(cmd -> cmd.endsWith("/postgres")).orElse(false))
-        .mapToLong(p -> SesameProcess.ticks(p.pid())).sum();
+        .mapToLong(p -> SesameProcess.ticks(p.pid(), true)).sum();
   }
 
   @Override

@@ -89,6 +89,11 @@ final class ScaleBench {
     for (int i = 0; i < empty.size(); i++) {
       LoadBench.Result a = empty.get(i);
       LoadBench.Result b = seeded.get(i);
+      if (a.operations() == 0 || b.operations() == 0) {
+        out.append(String.format(Locale.ROOT, "| %s | failed: %d errors empty, %d seeded (see above) | | | |%n",
+            a.scenario(), a.errors(), b.errors()));
+        continue;
+      }
       double before = a.serverMs() + a.databaseMs();
       double after = b.serverMs() + b.databaseMs();
       out.append(String.format(Locale.ROOT, "| %s | %.2f → %.2f | %.2f → %.2f | %+.0f %% | %,.0f → %,.0f |%n",

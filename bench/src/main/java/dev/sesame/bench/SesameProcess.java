@@ -163,10 +163,16 @@ final class SesameProcess implements AutoCloseable, LoadBench.Measured {
   }
 
   static long ticks(long pid) {
+    return ticks(pid, false);
+  }
+
+  /** utime + stime of a process, with {@code reapedChildren} also cutime + cstime (children it has waited for). */
+  static long ticks(long pid, boolean reapedChildren) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
+      long own = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      return reapedChildren ? own + Long.parseLong(fields[13]) + Long.parseLong(fields[14]) : own;
     } catch (IOException | RuntimeException e) {
       return 0;
     }
