@@ -6,6 +6,7 @@ import dev.sesame.admin.UserTransfer;
 import dev.sesame.config.Config;
 import dev.sesame.db.Database;
 import dev.sesame.email.EmailCommands;
+import dev.sesame.maintenance.Janitor;
 import dev.sesame.oauth.ClientCommands;
 import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
@@ -43,6 +44,10 @@ final class Cli {
                                      wrong (errors name the lines); running it again changes nothing
         stats [DAYS]                 roll up finished days and print the dashboard's figures (the admin API's
                                      GET /admin/v1/stats) for the last DAYS days (30) as JSON
+        clean-up                     run the janitor's pass now (every node runs it every 10 minutes): roll up
+                                     the dashboard's finished days, then delete what is no longer kept (audit
+                                     events past SESAME_AUDIT_RETENTION, sessions 30 days after they ended, spent
+                                     codes and challenges); prints how many rows went
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
       """ + ClientCommands.USAGE + WebhookCommands.USAGE + EmailCommands.USAGE;
@@ -80,6 +85,15 @@ final class Cli {
         return 0;
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(e);
+      }
+    }
+    if (args.equals(List.of("clean-up"))) {
+      try (Database database = Database.open(config)) {
+        Stats stats = new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
+            java.time.Clock.systemUTC());
+        int deleted = new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp).run();
+        out.println("Deleted " + deleted + " rows.");
+        return 0;
       }
     }
     if (args.get(0).equals("email")) {

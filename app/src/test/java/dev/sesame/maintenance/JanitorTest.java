@@ -1,6 +1,7 @@
 package dev.sesame.maintenance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.TestServer;
@@ -64,6 +65,27 @@ class JanitorTest {
       new Janitor(db, java.time.Duration.ofDays(30)).run();
       assertEquals(0, count(db, "audit_events WHERE type = 'test.old'"));
       assertEquals(1, count(db, "audit_events WHERE type = 'test.new'"));
+    }
+  }
+
+  @Test
+  void the_clean_up_command_runs_a_pass_with_the_configured_retention() {
+    try (TestServer server = TestServer.start(Map.of("SESAME_AUDIT_RETENTION", "30d"))) {
+      Jdbi db = server.jdbi();
+      db.useHandle(h -> h.execute("""
+          INSERT INTO audit_events (occurred_at, type)
+          VALUES (now() - interval '40 days', 'passkey.sign_in.succeeded'),
+                 (now() - interval '40 days', 'passkey.sign_in.succeeded'),
+                 (now() - interval '20 days', 'email.sign_in.succeeded')"""));
+      TestServer.CliResult result = TestServer.cli(server, "clean-up");
+      assertEquals(0, result.status(), result.stderr());
+      assertEquals(0, count(db, "audit_events WHERE type = 'passkey.sign_in.succeeded'"));
+      assertEquals(1, count(db, "audit_events WHERE type = 'email.sign_in.succeeded'"));
+      assertTrue(result.stdout().matches("Deleted [2-9]\\d* rows\\.\\s*"), result.stdout());
+      assertEquals(2, (int) db.withHandle(h -> h.createQuery("SELECT sum(value) FROM stats_daily WHERE day = :day")
+          .bind("day", java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(40)).mapTo(Integer.class).one()),
+          "the dashboard's days were rolled up before the events went");
+      assertEquals(2, TestServer.cli(server, "clean-up", "now").status(), "no arguments");
     }
   }
 }
