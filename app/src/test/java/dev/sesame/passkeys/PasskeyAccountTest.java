@@ -11,43 +11,35 @@ import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.SoftwareAuthenticator;
-import dev.sesame.support.TestServer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Email-hinted sign-in, what it reveals about unknown addresses, and managing one's passkeys. */
 class PasskeyAccountTest {
-  static TestServer server;
-  static Http http;
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
   static PasskeyClient passkeys;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
-    http = server.http();
-    passkeys = new PasskeyClient(http);
+    passkeys = new PasskeyClient(sesame.http());
   }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
-
 
   static Account newAccount() {
-    return Account.signUp(http);
+    return Account.signUp(sesame.http());
   }
 
   /** An account with one registered passkey on a new device. */
   SoftwareAuthenticator registered(Account account) {
-    return passkeys.registerNewDevice(account, server.url());
+    return passkeys.registerNewDevice(account, sesame.server().url());
   }
 
   static String b64(byte[] bytes) {
@@ -79,7 +71,7 @@ class PasskeyAccountTest {
     assertEquals("127.0.0.1", pk.get("rpId").asText());
     assertEquals("required", pk.get("userVerification").asText());
     assertEquals(32, Base64.getUrlDecoder().decode(pk.get("challenge").asText()).length);
-    assertEquals(200, http.post("/v1/passkeys/login/options", "").status(), "an empty body is {}");
+    assertEquals(200, sesame.http().post("/v1/passkeys/login/options", "").status(), "an empty body is {}");
   }
 
   @Test
@@ -102,7 +94,7 @@ class PasskeyAccountTest {
     assertNotEquals(fake1.get("publicKey").get("challenge"), fake2.get("publicKey").get("challenge"));
     assertTrue(noPasskey.get("publicKey").get("allowCredentials").size() >= 1);
     assertNotEquals(fakeAllow, noPasskey.get("publicKey").get("allowCredentials"));
-    assertProblem(http.post("/v1/passkeys/login/options", Map.of("email", "not an email")), 400, "invalid_email");
+    assertProblem(sesame.http().post("/v1/passkeys/login/options", Map.of("email", "not an email")), 400, "invalid_email");
   }
 
   @Test
@@ -111,39 +103,39 @@ class PasskeyAccountTest {
     SoftwareAuthenticator device = registered(owner);
     Account other = newAccount();
 
-    JsonNode list = http.get("/v1/me/passkeys", owner.bearer()).json().get("passkeys");
+    JsonNode list = sesame.http().get("/v1/me/passkeys", owner.bearer()).json().get("passkeys");
     assertEquals(1, list.size());
     JsonNode passkey = list.get(0);
     String id = passkey.get("id").asText();
     for (String field : List.of("id", "name", "provider", "createdAt", "lastUsedAt", "backedUp", "transports")) {
       assertTrue(passkey.has(field), field);
     }
-    assertEquals(0, http.get("/v1/me/passkeys", other.bearer()).json().get("passkeys").size());
+    assertEquals(0, sesame.http().get("/v1/me/passkeys", other.bearer()).json().get("passkeys").size());
 
-    Http.Response renamed = http.send("PATCH", "/v1/me/passkeys/" + id, "{\"name\":\"  Work laptop  \"}",
+    Http.Response renamed = sesame.http().send("PATCH", "/v1/me/passkeys/" + id, "{\"name\":\"  Work laptop  \"}",
         "Content-Type", "application/json", owner.bearer()[0], owner.bearer()[1]);
     assertEquals(200, renamed.status(), renamed.body());
     assertEquals("Work laptop", renamed.json().get("passkey").get("name").asText());
 
     // Another user's passkey is as invisible as a missing one.
-    assertProblem(http.send("PATCH", "/v1/me/passkeys/" + id, "{\"name\":\"mine now\"}", "Content-Type",
+    assertProblem(sesame.http().send("PATCH", "/v1/me/passkeys/" + id, "{\"name\":\"mine now\"}", "Content-Type",
         "application/json", other.bearer()[0], other.bearer()[1]), 404, "passkey_not_found");
-    assertProblem(http.send("DELETE", "/v1/me/passkeys/" + id, null, other.bearer()), 404, "passkey_not_found");
-    assertProblem(http.send("DELETE", "/v1/me/passkeys/" + UUID.randomUUID(), null, owner.bearer()), 404,
+    assertProblem(sesame.http().send("DELETE", "/v1/me/passkeys/" + id, null, other.bearer()), 404, "passkey_not_found");
+    assertProblem(sesame.http().send("DELETE", "/v1/me/passkeys/" + UUID.randomUUID(), null, owner.bearer()), 404,
         "passkey_not_found");
-    assertProblem(http.send("DELETE", "/v1/me/passkeys/not-a-uuid", null, owner.bearer()), 404, "passkey_not_found");
+    assertProblem(sesame.http().send("DELETE", "/v1/me/passkeys/not-a-uuid", null, owner.bearer()), 404, "passkey_not_found");
     for (String bad : List.of("", "   ", "x".repeat(65), "tab\there")) {
-      assertProblem(http.send("PATCH", "/v1/me/passkeys/" + id, Http.toJson(Map.of("name", bad)), "Content-Type",
+      assertProblem(sesame.http().send("PATCH", "/v1/me/passkeys/" + id, Http.toJson(Map.of("name", bad)), "Content-Type",
           "application/json", owner.bearer()[0], owner.bearer()[1]), 400, "invalid_name");
     }
-    assertProblem(http.get("/v1/me/passkeys"), 401, "invalid_token");
+    assertProblem(sesame.http().get("/v1/me/passkeys"), 401, "invalid_token");
 
-    assertEquals(204, http.send("DELETE", "/v1/me/passkeys/" + id, null, owner.bearer()).status());
-    assertEquals(0, http.get("/v1/me/passkeys", owner.bearer()).json().get("passkeys").size());
+    assertEquals(204, sesame.http().send("DELETE", "/v1/me/passkeys/" + id, null, owner.bearer()).status());
+    assertEquals(0, sesame.http().get("/v1/me/passkeys", owner.bearer()).json().get("passkeys").size());
     // The removed passkey no longer signs anyone in.
     assertProblem(passkeys.signIn(device, null), 401, "unknown_credential");
 
-    List<String> events = server.jdbi().withHandle(h -> h.createQuery(
+    List<String> events = sesame.server().jdbi().withHandle(h -> h.createQuery(
             "SELECT type FROM audit_events WHERE user_id = :u AND type LIKE 'passkey.%' ORDER BY id")
         .bind("u", UUID.fromString(owner.userId())).mapTo(String.class).list());
     assertEquals(List.of("passkey.added", "passkey.renamed", "passkey.removed"), events);
@@ -152,8 +144,8 @@ class PasskeyAccountTest {
   @Test
   void the_name_given_at_registration_is_kept() {
     Account account = newAccount();
-    Http.Response options = http.post("/v1/passkeys/register/options", Map.of("name", "My phone"), account.bearer());
-    JsonNode credential = new SoftwareAuthenticator(server.url()).create(options.json().get("publicKey"));
+    Http.Response options = sesame.http().post("/v1/passkeys/register/options", Map.of("name", "My phone"), account.bearer());
+    JsonNode credential = new SoftwareAuthenticator(sesame.server().url()).create(options.json().get("publicKey"));
     Http.Response r = passkeys.finishRegistration(account.accessToken(), options.json().get("ceremonyId").asText(),
         credential);
     assertEquals("My phone", r.json().get("passkey").get("name").asText());
@@ -165,16 +157,16 @@ class PasskeyAccountTest {
     for (int i = 0; i < 20; i++) {
       registered(account);
     }
-    assertProblem(http.post("/v1/passkeys/register/options", Map.of(), account.bearer()), 409, "too_many_passkeys");
+    assertProblem(sesame.http().post("/v1/passkeys/register/options", Map.of(), account.bearer()), 409, "too_many_passkeys");
   }
 
   @Test
   void a_user_without_passkeys_keeps_email_sign_in() {
     Account account = newAccount();
     List<String> none = new ArrayList<>();
-    http.get("/v1/me/passkeys", account.bearer()).json().get("passkeys").forEach(p -> none.add(p.toString()));
+    sesame.http().get("/v1/me/passkeys", account.bearer()).json().get("passkeys").forEach(p -> none.add(p.toString()));
     assertTrue(none.isEmpty());
-    assertFalse(DevMailbox.signIn(http, account.email()).get("access_token").asText().isEmpty());
+    assertFalse(DevMailbox.signIn(sesame.http(), account.email()).get("access_token").asText().isEmpty());
   }
 
   static List<String> fieldNames(JsonNode node) {

@@ -19,44 +19,36 @@ import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.SoftwareAuthenticator;
 import dev.sesame.support.SoftwareAuthenticator.Alg;
-import dev.sesame.support.TestServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class PasskeyCeremonyTest {
-  static TestServer server;
-  static Http http;
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.with(Map.of("SESAME_RP_NAME", "Acme Notes"));
   static PasskeyClient passkeys;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(Map.of("SESAME_RP_NAME", "Acme Notes"));
-    http = server.http();
-    passkeys = new PasskeyClient(http);
+    passkeys = new PasskeyClient(sesame.http());
   }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
-
 
   static Account newAccount() {
-    return Account.signUp(http);
+    return Account.signUp(sesame.http());
   }
 
   SoftwareAuthenticator authenticator() {
-    return new SoftwareAuthenticator(server.url());
+    return new SoftwareAuthenticator(sesame.server().url());
   }
 
   @ParameterizedTest
@@ -80,13 +72,13 @@ class PasskeyCeremonyTest {
     DefaultJWTProcessor<SecurityContext> backend = new DefaultJWTProcessor<>();
     backend.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt")));
     backend.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256,
-        new ImmutableJWKSet<>(JWKSet.parse(http.get("/.well-known/jwks.json").body()))));
-    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(server.url(),
-        new JWTClaimsSet.Builder().issuer(server.url()).subject(account.userId()).build(), Set.of("exp", "sid")));
+        new ImmutableJWKSet<>(JWKSet.parse(sesame.http().get("/.well-known/jwks.json").body()))));
+    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(sesame.server().url(),
+        new JWTClaimsSet.Builder().issuer(sesame.server().url()).subject(account.userId()).build(), Set.of("exp", "sid")));
     JWTClaimsSet claims = backend.process(tokens.get("access_token").asText(), null);
     assertEquals("passkey", claims.getStringClaim("auth_method"));
     assertEquals(List.of("swk", "user"), claims.getStringListClaim("amr"));
-    assertEquals(200, http.get("/v1/me", "Authorization", "Bearer " + tokens.get("access_token").asText()).status());
+    assertEquals(200, sesame.http().get("/v1/me", "Authorization", "Bearer " + tokens.get("access_token").asText()).status());
   }
 
   @Test

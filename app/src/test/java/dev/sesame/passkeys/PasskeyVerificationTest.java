@@ -10,46 +10,38 @@ import dev.sesame.support.Account;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
 import dev.sesame.support.PasskeyClient;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.SoftwareAuthenticator;
-import dev.sesame.support.TestServer;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every WebAuthn verification rule, broken on purpose, must be refused with a clear 4xx. */
 class PasskeyVerificationTest {
-  static TestServer server;
-  static Http http;
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
   static PasskeyClient passkeys;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
-    http = server.http();
-    passkeys = new PasskeyClient(http);
+    passkeys = new PasskeyClient(sesame.http());
   }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
-
 
   static Account newAccount() {
-    return Account.signUp(http);
+    return Account.signUp(sesame.http());
   }
 
   SoftwareAuthenticator device() {
-    return new SoftwareAuthenticator(server.url());
+    return new SoftwareAuthenticator(sesame.server().url());
   }
 
   /** An account with one registered passkey on a new device. */
   SoftwareAuthenticator registered(Account account) {
-    return passkeys.registerNewDevice(account, server.url());
+    return passkeys.registerNewDevice(account, sesame.server().url());
   }
 
   Http.Response registerWith(Account account, SoftwareAuthenticator device) {
@@ -97,7 +89,7 @@ class PasskeyVerificationTest {
     SoftwareAuthenticator automatic = device();
     automatic.next.userPresent = false;
     automatic.next.userVerified = false;
-    JsonNode options = http.post("/v1/passkeys/register/options", Map.of("conditional", true),
+    JsonNode options = sesame.http().post("/v1/passkeys/register/options", Map.of("conditional", true),
         account.bearer()).json();
     assertEquals("preferred", options.at("/publicKey/authenticatorSelection/userVerification").asText(),
         "the browser asks the person nothing");
@@ -105,7 +97,7 @@ class PasskeyVerificationTest {
         automatic.create(options.get("publicKey")));
     assertEquals(201, made.status(), made.body());
     assertTrue(made.json().at("/passkey/automatic").asBoolean());
-    JsonNode listed = http.get("/v1/me/passkeys", account.bearer()).json().get("passkeys");
+    JsonNode listed = sesame.http().get("/v1/me/passkeys", account.bearer()).json().get("passkeys");
     assertTrue(listed.get(0).get("automatic").asBoolean());
     // Signing in with it still needs user verification, as every sign-in does.
     automatic.next.userVerified = false;
@@ -115,7 +107,7 @@ class PasskeyVerificationTest {
     // An ordinary ceremony's credential made without presence stays refused, whatever was asked before.
     SoftwareAuthenticator again = device();
     again.next.userPresent = false;
-    JsonNode plain = http.post("/v1/passkeys/register/options", Map.of("conditional", false),
+    JsonNode plain = sesame.http().post("/v1/passkeys/register/options", Map.of("conditional", false),
         account.bearer()).json();
     assertProblem(passkeys.finishRegistration(account.accessToken(), plain.get("ceremonyId").asText(),
         again.create(plain.get("publicKey"))), 400, "user_not_present");
@@ -135,11 +127,11 @@ class PasskeyVerificationTest {
             .asText()));
     assertEquals(account.email(), byPasskey.get("name").asText());
     assertEquals(b64.encodeToString(first.credentials().get(0).userHandle), byPasskey.get("userId").asText());
-    JsonNode byEmail = DevMailbox.signIn(http, account.email()).get("webauthn");
+    JsonNode byEmail = DevMailbox.signIn(sesame.http(), account.email()).get("webauthn");
     assertEquals(byPasskey, byEmail, "the same after an email sign-in");
-    assertEquals(byPasskey, http.get("/v1/me/passkeys", account.bearer()).json().get("webauthn"));
+    assertEquals(byPasskey, sesame.http().get("/v1/me/passkeys", account.bearer()).json().get("webauthn"));
     Account newcomer = newAccount();
-    assertEquals(0, DevMailbox.signIn(http, newcomer.email()).at("/webauthn/allAcceptedCredentialIds").size(),
+    assertEquals(0, DevMailbox.signIn(sesame.http(), newcomer.email()).at("/webauthn/allAcceptedCredentialIds").size(),
         "no passkey: an empty list");
   }
 
@@ -220,13 +212,13 @@ class PasskeyVerificationTest {
     // Sign-in: the challenge travels sealed, so an expired one is sealed here with the server's own key.
     JsonNode options = passkeys.signInOptions(null);
     byte[] challenge = java.util.Base64.getUrlDecoder().decode(options.get("publicKey").get("challenge").asText());
-    SignInChallenges sealer = new SignInChallenges(server.jdbi().withHandle(h -> h.createQuery(
+    SignInChallenges sealer = new SignInChallenges(sesame.server().jdbi().withHandle(h -> h.createQuery(
         "SELECT value FROM server_secrets WHERE name = 'sign-in-challenges'").mapTo(byte[].class).one()));
     String expired = sealer.seal(challenge, java.time.Instant.now().minusSeconds(1), SignInChallenges.Audience.ANYONE);
     assertProblem(passkeys.finishSignIn(expired, device.get(options.get("publicKey"))), 400, "ceremony_expired");
     // Registration ceremonies are rows.
     JsonNode regOptions = passkeys.registrationOptions(account.accessToken());
-    server.jdbi().useHandle(h -> h.execute("UPDATE webauthn_ceremonies SET expires_at = now() - interval '1 second'"
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE webauthn_ceremonies SET expires_at = now() - interval '1 second'"
         + " WHERE id = ?", UUID.fromString(regOptions.get("ceremonyId").asText())));
     assertProblem(passkeys.finishRegistration(account.accessToken(), regOptions.get("ceremonyId").asText(),
         device().create(regOptions.get("publicKey"))), 400, "ceremony_expired");
@@ -244,8 +236,8 @@ class PasskeyVerificationTest {
 
   @Test
   void registration_needs_a_signed_in_user() {
-    assertProblem(http.post("/v1/passkeys/register/options", Map.of()), 401, "invalid_token");
-    assertProblem(http.post("/v1/passkeys/register/verify", Map.of("ceremonyId", "x", "credential", Map.of())), 401,
+    assertProblem(sesame.http().post("/v1/passkeys/register/options", Map.of()), 401, "invalid_token");
+    assertProblem(sesame.http().post("/v1/passkeys/register/verify", Map.of("ceremonyId", "x", "credential", Map.of())), 401,
         "invalid_token");
   }
 
@@ -308,7 +300,7 @@ class PasskeyVerificationTest {
     assertProblem(passkeys.signIn(device, null), 401, "credential_cloned");
     device.next.signCount = current; // equal is not greater either
     assertProblem(passkeys.signIn(device, null), 401, "credential_cloned");
-    List<String> events = server.jdbi().withHandle(h -> h.createQuery(
+    List<String> events = sesame.server().jdbi().withHandle(h -> h.createQuery(
             "SELECT type FROM audit_events WHERE user_id = :u AND type LIKE 'passkey.%' ORDER BY id")
         .bind("u", UUID.fromString(account.userId())).mapTo(String.class).list());
     assertTrue(events.contains("passkey.clone_suspected"), events.toString());
@@ -331,7 +323,7 @@ class PasskeyVerificationTest {
     SoftwareAuthenticator device = registered(account);
     assertEquals(200, passkeys.signIn(device, null).status());
     assertEquals(200, passkeys.signIn(device, null).status());
-    Map<String, Object> row = server.jdbi().withHandle(h -> h.createQuery(
+    Map<String, Object> row = sesame.server().jdbi().withHandle(h -> h.createQuery(
         "SELECT * FROM passkeys WHERE user_id = :u").bind("u", UUID.fromString(account.userId())).mapToMap().one());
     assertEquals(3L, row.get("sign_count"));
     assertEquals(true, row.get("backup_state"));
@@ -367,7 +359,7 @@ class PasskeyVerificationTest {
     device.next.corruptSignature = true;
     passkeys.signIn(device, null);
     assertEquals(200, passkeys.signIn(device, null).status());
-    List<String> rows = server.jdbi().withHandle(h -> h.createQuery("""
+    List<String> rows = sesame.server().jdbi().withHandle(h -> h.createQuery("""
             SELECT type || ':' || coalesce(details->>'reason', '') FROM audit_events
             WHERE user_id = :u AND type LIKE 'passkey.%' ORDER BY id""")
         .bind("u", UUID.fromString(account.userId())).mapTo(String.class).list());
@@ -385,10 +377,10 @@ class PasskeyVerificationTest {
     String ceremonyId = options.get("ceremonyId").asText();
     ObjectNode good = device.get(options.get("publicKey"));
 
-    assertProblem(http.post("/v1/passkeys/login/verify", Map.of("ceremonyId", ceremonyId, "credential", "x")), 400,
+    assertProblem(sesame.http().post("/v1/passkeys/login/verify", Map.of("ceremonyId", ceremonyId, "credential", "x")), 400,
         "invalid_request");
-    assertProblem(http.post("/v1/passkeys/login/verify", Map.of("ceremonyId", ceremonyId)), 400, "invalid_request");
-    assertProblem(http.post("/v1/passkeys/login/verify", Map.of("credential", good)), 400, "invalid_request");
+    assertProblem(sesame.http().post("/v1/passkeys/login/verify", Map.of("ceremonyId", ceremonyId)), 400, "invalid_request");
+    assertProblem(sesame.http().post("/v1/passkeys/login/verify", Map.of("credential", good)), 400, "invalid_request");
     for (String field : List.of("clientDataJSON", "authenticatorData", "signature")) {
       ObjectNode bad = good.deepCopy();
       ((ObjectNode) bad.get("response")).put(field, "!!not base64!!");

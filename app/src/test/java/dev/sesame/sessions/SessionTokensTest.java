@@ -27,6 +27,7 @@ import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.sesame.support.DevMailbox;
 import dev.sesame.support.Http;
+import dev.sesame.support.SesameServer;
 import dev.sesame.support.TestServer;
 import dev.sesame.support.TokenForge;
 import java.nio.charset.StandardCharsets;
@@ -38,37 +39,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SessionTokensTest {
-  static TestServer server;
-  static Http http;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    http = server.http();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final SesameServer sesame = SesameServer.withDefaults();
 
   static String newEmail() {
     return "s-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
   }
 
   static Http.Response me(String accessToken) {
-    return http.get("/v1/me", "Authorization", "Bearer " + accessToken);
+    return sesame.http().get("/v1/me", "Authorization", "Bearer " + accessToken);
   }
 
   @Test
   void access_token_verifies_offline_with_the_published_jwks() throws Exception {
-    JsonNode tokens = DevMailbox.signIn(http, newEmail());
-    Http.Response jwks = http.get("/.well-known/jwks.json");
+    JsonNode tokens = DevMailbox.signIn(sesame.http(), newEmail());
+    Http.Response jwks = sesame.http().get("/.well-known/jwks.json");
     assertEquals(200, jwks.status());
     assertTrue(jwks.header("Cache-Control").contains("max-age"), jwks.header("Cache-Control"));
     assertTrue(jwks.header("Content-Type").startsWith("application/jwk-set+json"));
@@ -79,8 +68,8 @@ class SessionTokensTest {
     DefaultJWTProcessor<SecurityContext> backend = new DefaultJWTProcessor<>();
     backend.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt")));
     backend.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, new ImmutableJWKSet<>(set)));
-    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(server.url(),
-        new JWTClaimsSet.Builder().issuer(server.url()).build(), Set.of("sub", "exp", "iat")));
+    backend.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(sesame.server().url(),
+        new JWTClaimsSet.Builder().issuer(sesame.server().url()).build(), Set.of("sub", "exp", "iat")));
     String accessToken = tokens.get("access_token").asText();
     JWTClaimsSet claims = backend.process(accessToken, null);
 
@@ -101,29 +90,29 @@ class SessionTokensTest {
 
   @Test
   void refresh_rotates_and_reusing_an_old_refresh_token_revokes_the_session() {
-    JsonNode first = DevMailbox.signIn(http, newEmail());
+    JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
     String sessionId = first.get("session_id").asText();
-    Http.Response r1 = http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText()));
+    Http.Response r1 = sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText()));
     assertEquals(200, r1.status(), r1.body());
     JsonNode second = r1.json();
     assertNotEquals(first.get("refresh_token"), second.get("refresh_token"));
     assertEquals(sessionId, second.get("session_id").asText());
     assertEquals(200, me(second.get("access_token").asText()).status());
 
-    Http.Response r2 = http.post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()));
+    Http.Response r2 = sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()));
     assertEquals(200, r2.status(), r2.body());
     JsonNode third = r2.json();
 
     // The first token again, past the reuse grace: someone kept a copy. The whole session ends, for the thief and
     // the owner.
-    server.jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"));
-    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"));
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
         401, "refresh_token_reused");
-    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", third.get("refresh_token").asText())),
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", third.get("refresh_token").asText())),
         401, "session_revoked");
     assertProblem(me(third.get("access_token").asText()), 401, "invalid_token");
 
-    List<String> events = server.jdbi().withHandle(h -> h.createQuery(
+    List<String> events = sesame.server().jdbi().withHandle(h -> h.createQuery(
         "SELECT type FROM audit_events WHERE session_id = :s ORDER BY id")
         .bind("s", UUID.fromString(sessionId)).mapTo(String.class).list());
     assertTrue(events.containsAll(List.of("session.revoked", "refresh_token.reused")), events.toString());
@@ -131,10 +120,10 @@ class SessionTokensTest {
 
   @Test
   void two_tabs_refreshing_at_once_keep_the_session() throws Exception {
-    JsonNode first = DevMailbox.signIn(http, newEmail());
+    JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
     String token = first.get("refresh_token").asText();
     List<Http.Response> answers = dev.sesame.support.Parallel.run(java.util.Collections.nCopies(6,
-        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", token))));
+        () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", token))));
     Set<String> successors = new java.util.HashSet<>();
     for (Http.Response r : answers) {
       assertEquals(200, r.status(), r.body());
@@ -143,7 +132,7 @@ class SessionTokensTest {
     }
     assertEquals(6, successors.size(), "each answer carries a refresh token of its own");
     for (String successor : successors) { // every tab goes on refreshing
-      assertEquals(200, http.post("/v1/sessions/refresh", Map.of("refresh_token", successor)).status());
+      assertEquals(200, sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", successor)).status());
     }
     assertEquals(200, me(answers.get(0).json().get("access_token").asText()).status());
   }
@@ -151,21 +140,21 @@ class SessionTokensTest {
   @Test
   void a_refresh_racing_a_sign_out_never_leaves_a_working_token() throws Exception {
     for (int round = 0; round < 10; round++) {
-      JsonNode tokens = DevMailbox.signIn(http, newEmail());
+      JsonNode tokens = DevMailbox.signIn(sesame.http(), newEmail());
       String access = tokens.get("access_token").asText();
       List<Http.Response> answers = dev.sesame.support.Parallel.run(List.of(
-          () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
-          () -> http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access)));
+          () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+          () -> sesame.http().post("/v1/sessions/logout", "", "Authorization", "Bearer " + access)));
       assertEquals(204, answers.get(1).status(), answers.get(1).body());
       Http.Response refreshed = answers.get(0);
       if (refreshed.status() == 200) { // the exchange came first: its tokens end with the sign-out
-        assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
+        assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token",
             refreshed.json().get("refresh_token").asText())), 401, "session_revoked");
         assertProblem(me(refreshed.json().get("access_token").asText()), 401, "invalid_token");
       } else {
         assertProblem(refreshed, 401, "session_revoked");
       }
-      long live = server.jdbi().withHandle(h -> h.createQuery(
+      long live = sesame.server().jdbi().withHandle(h -> h.createQuery(
           "SELECT count(*) FROM sessions WHERE id = :id AND revoked_at IS NULL")
           .bind("id", UUID.fromString(tokens.get("session_id").asText())).mapTo(Long.class).one());
       assertEquals(0, live);
@@ -174,18 +163,18 @@ class SessionTokensTest {
 
   @Test
   void a_token_reused_while_its_successor_is_exchanged_ends_the_session() throws Exception {
-    JsonNode first = DevMailbox.signIn(http, newEmail());
-    JsonNode second = http.post("/v1/sessions/refresh", Map.of("refresh_token",
+    JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
+    JsonNode second = sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token",
         first.get("refresh_token").asText())).json();
-    server.jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"
         + " WHERE rotated_at IS NOT NULL"));
     List<Http.Response> answers = dev.sesame.support.Parallel.run(List.of(
-        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
-        () -> http.post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()))));
+        () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
+        () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()))));
     assertProblem(answers.get(0), 401, "refresh_token_reused");
     Http.Response successor = answers.get(1);
     if (successor.status() == 200) { // exchanged before the reuse was seen: its tokens end with the session
-      assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token",
+      assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token",
           successor.json().get("refresh_token").asText())), 401, "session_revoked");
     } else {
       assertProblem(successor, 401, "session_revoked");
@@ -217,9 +206,9 @@ class SessionTokensTest {
 
   @Test
   void refresh_keeps_the_original_sign_in_facts() throws Exception {
-    JsonNode first = DevMailbox.signIn(http, newEmail());
+    JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
     JWTClaimsSet before = SignedJWT.parse(first.get("access_token").asText()).getJWTClaimsSet();
-    JsonNode next = http.post("/v1/sessions/refresh",
+    JsonNode next = sesame.http().post("/v1/sessions/refresh",
         Map.of("refresh_token", first.get("refresh_token").asText())).json();
     JWTClaimsSet after = SignedJWT.parse(next.get("access_token").asText()).getJWTClaimsSet();
     assertEquals(before.getLongClaim("auth_time"), after.getLongClaim("auth_time"));
@@ -229,32 +218,32 @@ class SessionTokensTest {
 
   @Test
   void logout_revokes_the_session() {
-    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    JsonNode tokens = DevMailbox.signIn(sesame.http(), newEmail());
     String access = tokens.get("access_token").asText();
-    assertEquals(204, http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access).status());
+    assertEquals(204, sesame.http().post("/v1/sessions/logout", "", "Authorization", "Bearer " + access).status());
     assertProblem(me(access), 401, "invalid_token");
-    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
         401, "session_revoked");
-    assertProblem(http.post("/v1/sessions/logout", "", "Authorization", "Bearer " + access), 401, "invalid_token");
+    assertProblem(sesame.http().post("/v1/sessions/logout", "", "Authorization", "Bearer " + access), 401, "invalid_token");
   }
 
   @Test
   void unknown_and_expired_refresh_tokens_are_refused() {
-    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", "nope")), 401, "invalid_refresh_token");
-    JsonNode tokens = DevMailbox.signIn(http, newEmail());
-    server.jdbi().useHandle(h -> h.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ?",
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", "nope")), 401, "invalid_refresh_token");
+    JsonNode tokens = DevMailbox.signIn(sesame.http(), newEmail());
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ?",
         UUID.fromString(tokens.get("session_id").asText())));
-    assertProblem(http.post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", tokens.get("refresh_token").asText())),
         401, "session_expired");
     assertProblem(me(tokens.get("access_token").asText()), 401, "invalid_token");
   }
 
   @Test
   void requests_without_a_usable_bearer_token_are_refused() {
-    Http.Response none = http.get("/v1/me");
+    Http.Response none = sesame.http().get("/v1/me");
     assertProblem(none, 401, "invalid_token");
     assertEquals("Bearer", none.header("WWW-Authenticate"));
-    assertProblem(http.get("/v1/me", "Authorization", "Basic Zm9vOmJhcg=="), 401, "invalid_token");
+    assertProblem(sesame.http().get("/v1/me", "Authorization", "Basic Zm9vOmJhcg=="), 401, "invalid_token");
     assertProblem(me("garbage"), 401, "invalid_token");
     assertProblem(me("a.b.c"), 401, "invalid_token");
     Http.Response bad = me("");
@@ -263,7 +252,7 @@ class SessionTokensTest {
 
   @Test
   void tampered_none_foreign_expired_and_misaddressed_tokens_are_refused() throws Exception {
-    JsonNode tokens = DevMailbox.signIn(http, newEmail());
+    JsonNode tokens = DevMailbox.signIn(sesame.http(), newEmail());
     String valid = tokens.get("access_token").asText();
     assertEquals(200, me(valid).status());
     SignedJWT parsed = SignedJWT.parse(valid);
@@ -290,11 +279,11 @@ class SessionTokensTest {
     // HS256 keyed with something public (algorithm confusion).
     SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("at+jwt"))
         .keyID(parsed.getHeader().getKeyID()).build(), claims);
-    hs.sign(new MACSigner(http.get("/.well-known/jwks.json").body().repeat(2)));
+    hs.sign(new MACSigner(sesame.http().get("/.well-known/jwks.json").body().repeat(2)));
     assertProblem(me(hs.serialize()), 401, "invalid_token");
 
     // Signed with Sesame's real key, but wrong in one claim or header each.
-    PrivateKey real = TokenForge.serverPrivateKey(server);
+    PrivateKey real = TokenForge.serverPrivateKey(sesame.server());
     String kid = parsed.getHeader().getKeyID();
     assertEquals(200, me(sign(real, kid, claims, h -> { })).status(), "the forging helper itself is right");
     Date past = Date.from(Instant.now().minusSeconds(3600));
