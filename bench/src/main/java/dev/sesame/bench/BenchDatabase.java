@@ -8,6 +8,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The bench's own PostgreSQL (the same build Sesame embeds), with Sesame's durable settings (fsync and synchronous
@@ -22,8 +23,20 @@ final class BenchDatabase implements AutoCloseable {
   }
 
   static BenchDatabase start() throws Exception {
+    return start(false);
+  }
+
+  /**
+   * @param statementStats load pg_stat_statements (per-statement time, blocks and WAL; costs PostgreSQL a little
+   *                       CPU per statement, so only where its figures are printed)
+   */
+  static BenchDatabase start(boolean statementStats) throws Exception {
     Path data = Files.createTempDirectory("sesame-bench-pg-");
-    return new BenchDatabase(EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(true)
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+    if (statementStats) {
+      builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+    }
+    return new BenchDatabase(builder.setDataDirectory(data).setCleanDataDirectory(true)
         .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")
         .setServerConfig("full_page_writes", "on")
         .setServerConfig("shared_buffers", "512MB").setServerConfig("max_wal_size", "4GB")
@@ -64,15 +77,51 @@ final class BenchDatabase implements AutoCloseable {
   }
 
   /**
-   * CPU ticks of every PostgreSQL process on this machine (the bench's server, or a local one behind
-   * {@code SESAME_DATABASE_URL}); nothing else should run one during a measurement. Each process counts its own
-   * time and that of its children it has reaped: a backend or parallel worker that ends (a closed connection) stays
-   * counted in the postmaster, so the sum never goes backwards.
+   * CPU ticks of PostgreSQL on this machine (the bench's server, or a local one behind {@code SESAME_DATABASE_URL}),
+   * split by who spent them. {@code connections}: the backends serving client connections (their command line reads
+   * {@code postgres: USER DATABASE HOST(PORT) …}) and parallel workers running their queries. {@code background}:
+   * everything else: checkpointer, background writer, WAL writer, autovacuum, and what the postmaster reaped from
+   * processes that ended (an autovacuum worker that finished; a closed connection, which the bench's fixed-size pools
+   * don't do while measuring). Nothing else should run a PostgreSQL during a measurement.
    */
-  static long ticks() {
-    return ProcessHandle.allProcesses()
-        .filter(p -> p.info().command().map(cmd -> cmd.endsWith("/postgres")).orElse(false))
-        .mapToLong(p -> SesameProcess.ticks(p.pid(), true)).sum();
+  record Ticks(long connections, long background) {
+    long total() {
+      return connections + background;
+    }
+
+    Ticks minus(Ticks earlier) {
+      return new Ticks(connections - earlier.connections, background - earlier.background);
+    }
+  }
+
+  private static final Pattern CONNECTION = Pattern.compile(
+      "postgres: (\\S+ \\S+ (\\[local]|\\S+\\(\\d+\\))|parallel worker).*");
+
+  static Ticks ticks() {
+    long connections = 0;
+    long background = 0;
+    for (ProcessHandle p : (Iterable<ProcessHandle>) ProcessHandle.allProcesses()::iterator) {
+      if (!p.info().command().map(cmd -> cmd.endsWith("/postgres")).orElse(false)) {
+        continue;
+      }
+      String title = commandLine(p.pid());
+      if (CONNECTION.matcher(title).matches()) {
+        connections += SesameProcess.ticks(p.pid());
+      } else { // the postmaster (with what it reaped) or a background process
+        background += SesameProcess.ticks(p.pid(), true);
+      }
+    }
+    return new Ticks(connections, background);
+  }
+
+  /** The process title PostgreSQL sets ({@code /proc/PID/cmdline}; NULs as spaces). */
+  private static String commandLine(long pid) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+          java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ').strip();
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   @Override

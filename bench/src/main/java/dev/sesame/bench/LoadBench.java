@@ -41,6 +41,8 @@ final class LoadBench {
   private final ThreadLocal<BlockingHttp> http;
   /** The OIDC scenario's confidential client: id, secret (client_secret_basic), redirect URI. */
   private String clientId;
+  /** The OIDC client's ID token algorithm ({@code --id-token-alg}); unset: OpenID Connect's default, RS256. */
+  String idTokenAlg;
   private String clientAuthorization;
   private static final String REDIRECT_URI = "http://127.0.0.1:9/callback";
 
@@ -85,14 +87,21 @@ final class LoadBench {
    * its threads, JIT and GC included), PostgreSQL's processes, and this load generator.
    */
   record Result(String scenario, long operations, double perSecond, double p50, double p95, double p99, long errors,
-                double serverCores, double databaseCores, double generatorCores, long serverRssMb) {
+                double serverCores, double databaseCores, double databaseBackgroundCores, double generatorCores,
+                long serverRssMb) {
     /** CPU milliseconds per operation. */
     double serverMs() {
       return serverCores / perSecond * 1000;
     }
 
+    /** PostgreSQL's CPU per operation, every process (connections and background). */
     double databaseMs() {
       return databaseCores / perSecond * 1000;
+    }
+
+    /** The part of {@link #databaseMs} spent by background processes (see {@link BenchDatabase.Ticks}). */
+    double databaseBackgroundMs() {
+      return databaseBackgroundCores / perSecond * 1000;
     }
   }
 
@@ -109,7 +118,7 @@ final class LoadBench {
     int users = Integer.parseInt(options.getOrDefault("users", "64"));
     Duration seconds = Duration.ofSeconds(Long.parseLong(options.getOrDefault("seconds", "20")));
     Duration warmUp = Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "5")));
-    List<String> scenarios = List.of(options.getOrDefault("scenarios", "passkey,refresh,email,oidc,verify,register")
+    List<String> scenarios = List.of(options.getOrDefault("scenarios", "passkey,refresh,email,oidc,authorize,verify,register")
         .split(","));
     Path jar = Path.of(options.getOrDefault("jar", "app/target/sesame.jar"));
     String tokenAlg = options.getOrDefault("token-alg", "ES256");
@@ -122,6 +131,7 @@ final class LoadBench {
     try (SmtpSink smtp = new SmtpSink(); BenchDatabase db = BenchDatabase.start();
          SesameProcess server = SesameProcess.start(jar, smtp.port(), tokenAlg, db.sesameSettings("sesame"))) {
       LoadBench bench = new LoadBench(server);
+      bench.idTokenAlg = options.get("id-token-alg");
       System.err.printf("Sesame ready in %d ms (first start, empty database); creating %d users%n",
           server.readyMillis(), users);
       List<User> population = bench.createUsers(users, smtp);
@@ -137,7 +147,7 @@ final class LoadBench {
         restart = "not measured";
       }
     }
-    String table = header(users, seconds, warmUp) + table(results)
+    String table = header(users, seconds, warmUp) + table(results) + exchangeAlone(results)
         + "\nRestart to ready (PostgreSQL running): " + restart + '\n';
     System.out.print(table);
     Path out = Path.of("target", "load-results.md");
@@ -159,8 +169,12 @@ final class LoadBench {
         case "register" -> results.add(run("passkey registration", population, warmUp, seconds, this::register));
         case "oidc" -> {
           oidcClient();
-          results.add(run("OIDC code flow (authorize + code exchange)", population, warmUp, seconds,
-              this::oidcCodeFlow));
+          results.add(run(OIDC + ", ID token " + (idTokenAlg == null ? "RS256" : idTokenAlg), population, warmUp,
+              seconds, this::oidcCodeFlow));
+        }
+        case "authorize" -> {
+          oidcClient();
+          results.add(run(AUTHORIZE, population, warmUp, seconds, this::authorize));
         }
         case "verify" -> {
           // The JDK's own provider for the token's algorithm (Conscrypt is first in this JVM, see above).
@@ -220,8 +234,12 @@ final class LoadBench {
     if (clientId != null) {
       return;
     }
-    JsonNode created = JSON.readTree(server.cli("client", "create", "--name", "Bench app", "--redirect-uri",
+    List<String> command = new ArrayList<>(List.of("client", "create", "--name", "Bench app", "--redirect-uri",
         REDIRECT_URI, "--auth-method", "client_secret_basic", "--scope", "openid email profile"));
+    if (idTokenAlg != null) {
+      command.addAll(List.of("--id-token-alg", idTokenAlg));
+    }
+    JsonNode created = JSON.readTree(server.cli(command.toArray(String[]::new)));
     clientId = created.get("client_id").asText();
     clientAuthorization = "Basic " + java.util.Base64.getEncoder().encodeToString((enc(clientId) + ":"
         + enc(created.get("client_secret").asText())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -233,6 +251,25 @@ final class LoadBench {
    * refresh and ID token (client_secret_basic).
    */
   void oidcCodeFlow(User user) throws Exception {
+    Code code = authorize(user);
+    BlockingHttp.Response r = http.get().send("POST", "/v1/token", "application/x-www-form-urlencoded",
+        "grant_type=authorization_code&code=" + code.code() + "&redirect_uri=" + enc(REDIRECT_URI)
+            + "&code_verifier=" + code.verifier(), clientAuthorization);
+    if (r.status() != 200 || !r.body().contains("\"id_token\"")) {
+      throw new IOException("POST /v1/token → " + r.status() + " " + r.body());
+    }
+  }
+
+  record Code(String code, String verifier) {}
+
+  static final String OIDC = "OIDC code flow (authorize + code exchange)";
+  static final String AUTHORIZE = "OIDC authorize alone";
+
+  /**
+   * The authorization step alone (the code is never exchanged; the janitor deletes it a day after it expires): with
+   * the {@code oidc} scenario it gives the exchange's own cost, since CPU per operation adds up.
+   */
+  Code authorize(User user) throws Exception {
     byte[] random = new byte[32];
     java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
     String verifier = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
@@ -248,13 +285,7 @@ final class LoadBench {
       throw new IOException("no code in " + redirect);
     }
     int endAt = redirect.indexOf('&', at);
-    String code = redirect.substring(at + 5, endAt < 0 ? redirect.length() : endAt);
-    BlockingHttp.Response r = http.get().send("POST", "/v1/token", "application/x-www-form-urlencoded",
-        "grant_type=authorization_code&code=" + code + "&redirect_uri=" + enc(REDIRECT_URI) + "&code_verifier="
-            + verifier, clientAuthorization);
-    if (r.status() != 200 || !r.body().contains("\"id_token\"")) {
-      throw new IOException("POST /v1/token → " + r.status() + " " + r.body());
-    }
+    return new Code(redirect.substring(at + 5, endAt < 0 ? redirect.length() : endAt), verifier);
   }
 
   private static String enc(String s) {
@@ -286,7 +317,7 @@ final class LoadBench {
     return new Result("token verify (" + alg + ") in a Java backend, 1 core ("
         + (provider.getName().startsWith("Sun") ? "JDK" : "Conscrypt") + ")",
         n, n / ((now - start) / 1e9), pct(measured, 50), pct(measured, 95), pct(measured, 99), 0, Double.NaN,
-        Double.NaN, Double.NaN, -1);
+        Double.NaN, Double.NaN, Double.NaN, -1);
   }
 
   // ---- the harness ----
@@ -368,7 +399,8 @@ final class LoadBench {
     double perTick = 1.0 / SesameProcess.TICKS_PER_SECOND / elapsed;
     return new Result(name + ", " + users.size() + " users", total, total / elapsed, pct(all, 50), pct(all, 95),
         pct(all, 99), errors.get(), (after.cpuTicks() - before.cpuTicks()) * perTick,
-        (after.databaseTicks() - before.databaseTicks()) * perTick, (generatorAfter - generatorBefore) * perTick,
+        after.database().minus(before.database()).total() * perTick,
+        after.database().minus(before.database()).background() * perTick, (generatorAfter - generatorBefore) * perTick,
         Math.max(rssMax, after.rssKb()) / 1024);
   }
 
@@ -442,17 +474,30 @@ final class LoadBench {
         + " s per scenario after " + warmUp.toSeconds() + " s warm-up\n\n";
   }
 
+  /** With both OIDC scenarios run: the code exchange's own CPU per operation, the difference of the two. */
+  static String exchangeAlone(List<Result> results) {
+    Result flow = results.stream().filter(r -> r.scenario().startsWith(OIDC)).findFirst().orElse(null);
+    Result authorize = results.stream().filter(r -> r.scenario().startsWith(AUTHORIZE)).findFirst().orElse(null);
+    if (flow == null || authorize == null || flow.operations() == 0 || authorize.operations() == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "%nOIDC code exchange alone (code flow − authorize alone): %.2f ms server +"
+        + " %.2f ms PostgreSQL CPU per exchange%n", flow.serverMs() - authorize.serverMs(),
+        flow.databaseMs() - authorize.databaseMs());
+  }
+
   /** CPU ms per operation first: the figure to compare (throughput depends on what else shares the cores). */
   static String table(List<Result> results) {
     StringBuilder out = new StringBuilder()
-        .append("| scenario | server CPU ms/op | PostgreSQL CPU ms/op | per second | p50 ms | p99 ms | errors"
-            + " | cores: server / PostgreSQL / generator | server RSS MB |\n")
-        .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        .append("| scenario | server CPU ms/op | PostgreSQL CPU ms/op | of which background | per second | p50 ms"
+            + " | p99 ms | errors | cores: server / PostgreSQL / generator | server RSS MB |\n")
+        .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
       boolean server = !Double.isNaN(r.serverCores());
-      out.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.2f | %.2f | %d | %s | %s |%n",
+      out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %,.0f | %.2f | %.2f | %d | %s | %s |%n",
           r.scenario(), server ? String.format(Locale.ROOT, "%.2f", r.serverMs()) : "–",
-          server ? String.format(Locale.ROOT, "%.2f", r.databaseMs()) : "–", r.perSecond(), r.p50(), r.p99(),
+          server ? String.format(Locale.ROOT, "%.2f", r.databaseMs()) : "–",
+          server ? String.format(Locale.ROOT, "%.2f", r.databaseBackgroundMs()) : "–", r.perSecond(), r.p50(), r.p99(),
           r.errors(), server ? String.format(Locale.ROOT, "%.2f / %.2f / %.2f", r.serverCores(),
               r.databaseCores(), r.generatorCores()) : "–",
           r.serverRssMb() < 0 ? "–" : Long.toString(r.serverRssMb())));

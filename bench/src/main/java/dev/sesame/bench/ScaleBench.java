@@ -42,37 +42,50 @@ final class ScaleBench {
     Path jar = Path.of(options.getOrDefault("jar", "app/target/sesame.jar"));
     LoadBench.conscryptFirst();
 
-    try (SmtpSink smtp = new SmtpSink(); BenchDatabase db = BenchDatabase.start()) {
+    try (SmtpSink smtp = new SmtpSink(); BenchDatabase db = BenchDatabase.start(true)) {
       Map<String, String> settings = db.sesameSettings("sesame");
-      try (SesameProcess server = SesameProcess.start(jar, smtp.port(), "ES256", settings)) {
+      try (SesameProcess server = SesameProcess.start(jar, smtp.port(), "ES256", settings);
+           Connection c = DriverManager.getConnection(settings.get("SESAME_DATABASE_URL"),
+               settings.get("SESAME_DATABASE_USER"), settings.get("SESAME_DATABASE_PASSWORD"))) {
         LoadBench bench = new LoadBench(server);
         List<LoadBench.User> population = bench.createUsers(users, smtp);
         String key = server.cli("service-key", "create", "scale-bench", "--scopes", "stats:read,users:read")
             .strip();
+        StatementStats.install(c);
         System.err.println("empty database: running " + scenarios);
+        StatementStats.reset(c);
         List<LoadBench.Result> empty = bench.runAll(scenarios, population, warmUp, seconds, "ES256");
+        StatementStats emptyStatements = StatementStats.read(c);
         List<Timing> emptyAdmin = admin(server, key);
 
         long t0 = System.nanoTime();
-        try (Connection c = DriverManager.getConnection(settings.get("SESAME_DATABASE_URL"),
-            settings.get("SESAME_DATABASE_USER"), settings.get("SESAME_DATABASE_PASSWORD"))) {
-          Seed.seed(c, size);
-        }
+        Seed.seed(c, size);
         double seedSeconds = (System.nanoTime() - t0) / 1e9;
         long r0 = System.nanoTime();
-        server.cli("stats", "1"); // the dashboard's daily roll-up of the 400 seeded days (the janitor's first pass)
-        double rollUpSeconds = (System.nanoTime() - r0) / 1e9;
-        System.err.printf("seeded in %.0f s, rolled up in %.0f s; running %s again%n", seedSeconds, rollUpSeconds,
-            scenarios);
+        // The janitor's pass: the dashboard's roll-up of the 400 seeded days, and the clean-up of what the seed
+        // made that a running server would have deleted long ago (expired refresh tokens). Then the database
+        // settles as a running one has: vacuumed, analysed, the bulk load's pages written out, autovacuum done.
+        String cleanUp = server.cli("clean-up").strip();
+        double cleanUpSeconds = (System.nanoTime() - r0) / 1e9;
+        long s0 = System.nanoTime();
+        settle(c);
+        double settleSeconds = (System.nanoTime() - s0) / 1e9;
+        System.err.printf("seeded in %.0f s, cleaned up in %.0f s (%s), settled in %.0f s; running %s again%n",
+            seedSeconds, cleanUpSeconds, cleanUp, settleSeconds, scenarios);
+        StatementStats.reset(c);
         List<LoadBench.Result> seeded = bench.runAll(scenarios, population, warmUp, seconds, "ES256");
+        StatementStats seededStatements = StatementStats.read(c);
         List<Timing> seededAdmin = admin(server, key);
 
         String report = LoadBench.header(users, seconds, warmUp)
             + String.format(Locale.ROOT, "Seeded: %,d people, about %,d passkeys, %,d sessions with a refresh token"
-                + " each, %,d audit events over 400 days, in %.0f s (+ %.0f s daily roll-up of the dashboard)%n%n",
+                + " each, %,d audit events over 400 days, in %.0f s; the janitor's pass (the dashboard's roll-up"
+                + " and the clean-up: %s) %.0f s; VACUUM ANALYZE, CHECKPOINT and autovacuum done %.0f s%n%n",
                 size.users(), size.users(), (long) size.users() * size.sessionsPerUser(), size.events(),
-                seedSeconds, rollUpSeconds)
+                seedSeconds, cleanUp, cleanUpSeconds, settleSeconds)
             + comparison(empty, seeded) + "\n" + adminComparison(emptyAdmin, seededAdmin)
+            + "\nThe statements that took PostgreSQL's time in the seeded run (pg_stat_statements, warm-up"
+            + " included), empty → seeded:\n\n" + StatementStats.comparison(emptyStatements, seededStatements, 15)
             + "\nEmpty database:\n\n" + LoadBench.table(empty) + "\nSeeded database:\n\n"
             + LoadBench.table(seeded);
         System.out.print(report);
@@ -82,22 +95,49 @@ final class ScaleBench {
     }
   }
 
+  /**
+   * VACUUM ANALYZE and CHECKPOINT, then waits (up to 10 minutes) until no autovacuum worker runs and PostgreSQL's
+   * background processes have been quiet for 5 s.
+   */
+  static void settle(Connection c) throws Exception {
+    try (java.sql.Statement s = c.createStatement()) {
+      s.execute("VACUUM ANALYZE");
+      s.execute("CHECKPOINT");
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      int quiet = 0;
+      BenchDatabase.Ticks before = BenchDatabase.ticks();
+      while (quiet < 5 && System.nanoTime() < deadline) {
+        Thread.sleep(1000);
+        BenchDatabase.Ticks now = BenchDatabase.ticks();
+        boolean vacuuming;
+        try (var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")) {
+          rs.next();
+          vacuuming = rs.getInt(1) > 0;
+        }
+        quiet = !vacuuming && now.minus(before).background() < SesameProcess.TICKS_PER_SECOND / 20 ? quiet + 1 : 0;
+        before = now;
+      }
+    }
+  }
+
   static String comparison(List<LoadBench.Result> empty, List<LoadBench.Result> seeded) {
     StringBuilder out = new StringBuilder("| scenario | server CPU ms/op, empty → seeded | PostgreSQL CPU ms/op,"
-        + " empty → seeded | growth (server + PostgreSQL) | per second, empty → seeded |\n"
-        + "|---|---:|---:|---:|---:|\n");
+        + " empty → seeded | of which connections | growth (server + PostgreSQL) | per second, empty → seeded |\n"
+        + "|---|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < empty.size(); i++) {
       LoadBench.Result a = empty.get(i);
       LoadBench.Result b = seeded.get(i);
       if (a.operations() == 0 || b.operations() == 0) {
-        out.append(String.format(Locale.ROOT, "| %s | failed: %d errors empty, %d seeded (see above) | | | |%n",
+        out.append(String.format(Locale.ROOT, "| %s | failed: %d errors empty, %d seeded (see above) | | | | |%n",
             a.scenario(), a.errors(), b.errors()));
         continue;
       }
       double before = a.serverMs() + a.databaseMs();
       double after = b.serverMs() + b.databaseMs();
-      out.append(String.format(Locale.ROOT, "| %s | %.2f → %.2f | %.2f → %.2f | %+.0f %% | %,.0f → %,.0f |%n",
-          a.scenario(), a.serverMs(), b.serverMs(), a.databaseMs(), b.databaseMs(), (after / before - 1) * 100,
+      out.append(String.format(Locale.ROOT, "| %s | %.2f → %.2f | %.2f → %.2f | %.2f → %.2f | %+.0f %% |"
+          + " %,.0f → %,.0f |%n", a.scenario(), a.serverMs(), b.serverMs(), a.databaseMs(), b.databaseMs(),
+          a.databaseMs() - a.databaseBackgroundMs(), b.databaseMs() - b.databaseBackgroundMs(),
+          (after / before - 1) * 100,
           a.perSecond(), b.perSecond()));
     }
     return out.toString();
@@ -150,6 +190,6 @@ final class ScaleBench {
     double perTick = 1000.0 / SesameProcess.TICKS_PER_SECOND / requests;
     Collections.sort(millis);
     return new Timing(label, millis.get(millis.size() / 2), millis.get(millis.size() - 1),
-        (after.cpuTicks() - before.cpuTicks()) * perTick, (after.databaseTicks() - before.databaseTicks()) * perTick);
+        (after.cpuTicks() - before.cpuTicks()) * perTick, after.database().minus(before.database()).total() * perTick);
   }
 }

@@ -27,7 +27,7 @@ final class SesameProcess implements AutoCloseable, LoadBench.Measured {
   private Process process;
   private long readyMillis;
 
-  record Usage(long cpuTicks, long rssKb, long databaseTicks) {}
+  record Usage(long cpuTicks, long rssKb, BenchDatabase.Ticks database) {}
 
   private SesameProcess(Path jar, Map<String, String> env, List<String> jvmOptions, Path log) {
     this.jar = jar;
