@@ -17,17 +17,19 @@ import org.junit.jupiter.api.Test;
  */
 class BenchIT {
   private static final String JAR = System.getProperty("sesame.jar", "../app/target/sesame.jar");
-  /** | name | server ms/op | PostgreSQL ms/op | per second | p50 | p99 | errors | … */
+  /** | name | server ms/op | PostgreSQL ms/op | of which background | per second | p50 | p99 | errors | … */
   private static final Pattern ROW = Pattern.compile(
-      "^\\| ([^|]+?) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9,]+) \\| [0-9.]+ \\| [0-9.]+ \\| (\\d+) \\|", Pattern.MULTILINE);
+      "^\\| ([^|]+?) \\| ([0-9.]+) \\| ([0-9.]+) \\| [0-9.]+ \\| ([0-9,]+) \\| [0-9.]+ \\| [0-9.]+ \\| (\\d+) \\|",
+      Pattern.MULTILINE);
 
   @Test
   void load_reports_cpu_per_operation_for_every_scenario() throws Exception {
     LoadBench.main(new String[] {"--users", "4", "--seconds", "3", "--warmup", "1", "--scenarios",
-        "passkey,refresh,email,oidc,register", "--restart", "false", "--jar", JAR});
+        "passkey,refresh,email,oidc,authorize,register", "--restart", "false", "--jar", JAR});
     String table = Files.readString(Path.of("target", "load-results.md"));
     assertRows(table, List.of("passkey sign-in", "refresh (rotating)", "email start", "OIDC code flow",
-        "passkey registration"));
+        "OIDC authorize alone", "passkey registration"));
+    assertTrue(table.contains("OIDC code exchange alone (code flow − authorize alone): "), table);
   }
 
   @Test
@@ -37,6 +39,7 @@ class BenchIT {
     String report = Files.readString(Path.of("target", "scale-results.md"));
     assertTrue(report.contains("Seeded: 2,000 people"), report);
     assertTrue(report.contains("| users: email prefix search |"), report);
+    assertTrue(report.contains("| `WITH used AS ( UPDATE passkeys SET sign_count"), "the sign-in's statement: " + report);
     assertRows(report.substring(report.indexOf("Seeded database:")), List.of("passkey sign-in", "refresh"));
   }
 
