@@ -96,25 +96,24 @@ public final class AuthorizationCodes {
     byte[] hash = Secrets.sha256(code);
     String presenterId = presenter.map(Client::clientId).orElse(null);
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
+      // Consumed at once, whatever follows: a second exchange of the same code waits for this one's row lock,
+      // then finds it consumed.
       Optional<Map<String, Object>> row = h.createQuery("""
-              SELECT session_id, client_id, redirect_uri, code_challenge, consumed_at, issued_session_id, scope,
-                     nonce, expires_at < now() AS expired
-              FROM authorization_codes WHERE code_hash = :hash FOR UPDATE
+              UPDATE authorization_codes SET consumed_at = now() WHERE code_hash = :hash AND consumed_at IS NULL
+              RETURNING session_id, client_id, redirect_uri, code_challenge, scope, nonce, expires_at < now() AS expired
               """)
           .bind("hash", hash).mapToMap().findOne();
       if (row.isEmpty()) {
-        return Outcome.refused(invalidGrant("The code is not known."));
-      }
-      Map<String, Object> c = row.get();
-      if (c.get("consumed_at") != null) {
-        UUID issued = (UUID) c.get("issued_session_id");
-        if (issued != null) {
-          sessions.revoke(h, issued, "authorization_code_reuse", client);
+        Optional<Optional<UUID>> used = h.createQuery(
+                "SELECT issued_session_id FROM authorization_codes WHERE code_hash = :hash FOR UPDATE")
+            .bind("hash", hash).map((rs, ctx) -> Optional.ofNullable(rs.getObject(1, UUID.class))).findOne();
+        if (used.isEmpty()) {
+          return Outcome.refused(invalidGrant("The code is not known."));
         }
+        used.get().ifPresent(issued -> sessions.revoke(h, issued, "authorization_code_reuse", client));
         return Outcome.refused(invalidGrant("The code was already used."));
       }
-      h.createUpdate("UPDATE authorization_codes SET consumed_at = now() WHERE code_hash = :hash")
-          .bind("hash", hash).execute();
+      Map<String, Object> c = row.get();
       if ((Boolean) c.get("expired")) {
         return Outcome.refused(invalidGrant("The code has expired."));
       }

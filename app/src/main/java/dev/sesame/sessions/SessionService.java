@@ -256,26 +256,31 @@ public final class SessionService {
   public Optional<TokenResponse> startFrom(Handle h, UUID originSessionId, String clientId, List<String> scope,
                                            ClientInfo client) {
     // FOR SHARE: a sign-out of the origin waits for this exchange, then ends what it created (see revoke).
-    SessionRow origin = loadSession(h, originSessionId, " FOR SHARE");
-    if (origin == null || origin.revokedAt() != null || origin.expiresAt().isBefore(Instant.now())) {
+    Optional<Origin> found = h.createQuery("""
+            SELECT s.auth_method, s.amr, s.auth_time, s.expires_at > now() AND s.revoked_at IS NULL AS live,
+                   coalesce(s.origin_session_id, s.id) AS root,
+                   u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :id FOR SHARE OF s""")
+        .bind("id", originSessionId)
+        .map((rs, ctx) -> new Origin(Users.map(rs), rs.getString("auth_method"),
+            Arrays.asList((String[]) rs.getArray("amr").getArray()), Sql.instant(rs, "auth_time"),
+            rs.getBoolean("live"), rs.getObject("root", UUID.class)))
+        .findOne();
+    if (found.isEmpty() || !found.get().live()) {
       return Optional.empty();
     }
-    User user = Users.findById(h, origin.userId()).orElseThrow();
-    UUID sessionId = UUID.randomUUID();
+    Origin origin = found.get();
     Instant now = Instant.now();
-    Instant sessionExpiry = expiry(now, now);
-    IssuedRefresh refresh = insertSession(h, sessionId, user.id(), origin.authMethod(), Arrays.asList(origin.amr()),
-        origin.authTime(), now, sessionExpiry, client, null, clientId, scope);
     // Single logout: the app's session ends with the sign-in it came from (one level: the hosted-page session).
-    h.createUpdate("""
-            UPDATE sessions SET origin_session_id = (SELECT coalesce(origin_session_id, id) FROM sessions
-                                                     WHERE id = :origin)
-            WHERE id = :id
-            """)
-        .bind("origin", originSessionId).bind("id", sessionId).execute();
-    return Optional.of(respond(user, sessionId, origin.authTime(), origin.authMethod(),
-        Arrays.asList(origin.amr()), refresh, now, clientId, scope));
+    Starting starting = new Starting(UUID.randomUUID(), now, expiry(now, now), origin.authMethod(), origin.amr(),
+        origin.authTime(), client, null, clientId, scope, origin.root());
+    starting.bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + starting.ctes("person")
+        + "SELECT 1").bind("userId", origin.user().id())).mapTo(Integer.class).one();
+    return Optional.of(starting.respond(origin.user()));
   }
+
+  /** The sign-in an app's session starts from: its person, how they signed in, and the session that is its root. */
+  private record Origin(User user, String authMethod, List<String> amr, Instant authTime, boolean live, UUID root) {}
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
   public void revoke(Handle h, UUID sessionId, String reason, ClientInfo client) {
@@ -366,13 +371,9 @@ public final class SessionService {
   }
 
   private SessionRow loadSession(Handle h, UUID id) {
-    return loadSession(h, id, "");
-  }
-
-  private SessionRow loadSession(Handle h, UUID id, String lock) {
     return h.createQuery("""
             SELECT id, user_id, auth_method, amr, auth_time, created_at, expires_at, revoked_at, client_id, scope
-            FROM sessions WHERE id = :id""" + lock)
+            FROM sessions WHERE id = :id""")
         .bind("id", id)
         .map((rs, ctx) -> new SessionRow(rs.getObject("id", UUID.class), rs.getObject("user_id", UUID.class),
             rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
@@ -388,7 +389,7 @@ public final class SessionService {
                                       Instant authTime, Instant now, Instant expiresAt, ClientInfo client,
                                       AuditLog.Event event, String clientId, List<String> scope) {
     Starting starting = new Starting(sessionId, now, expiresAt, authMethod, amr, authTime, client, event, clientId,
-        scope);
+        scope, null);
     starting.bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + starting.ctes("person")
         + "SELECT 1").bind("userId", userId)).mapTo(Integer.class).one();
     return starting.refresh;
@@ -401,7 +402,8 @@ public final class SessionService {
    */
   public Starting starting(String authMethod, List<String> amr, ClientInfo client, AuditLog.Event event) {
     Instant now = Instant.now();
-    return new Starting(UUID.randomUUID(), now, expiry(now, now), authMethod, amr, now, client, event, null, null);
+    return new Starting(UUID.randomUUID(), now, expiry(now, now), authMethod, amr, now, client, event, null, null,
+        null);
   }
 
   /** See {@link #starting}. */
@@ -416,10 +418,12 @@ public final class SessionService {
     private final AuditLog.Event event;
     private final String clientId;
     private final List<String> scope;
+    private final UUID originSessionId;
     private final IssuedRefresh refresh;
 
     private Starting(UUID sessionId, Instant now, Instant expiresAt, String authMethod, List<String> amr,
-                     Instant authTime, ClientInfo client, AuditLog.Event event, String clientId, List<String> scope) {
+                     Instant authTime, ClientInfo client, AuditLog.Event event, String clientId, List<String> scope,
+                     UUID originSessionId) {
       this.sessionId = sessionId;
       this.now = now;
       this.expiresAt = expiresAt;
@@ -430,6 +434,7 @@ public final class SessionService {
       this.event = event;
       this.clientId = clientId;
       this.scope = scope;
+      this.originSessionId = originSessionId;
       this.refresh = newRefreshToken(now, expiresAt);
     }
 
@@ -442,8 +447,9 @@ public final class SessionService {
       return """
           , new_session AS (
             INSERT INTO sessions (id, user_id, auth_method, amr, auth_time, created_at, last_used_at, expires_at,
-                                  ip, user_agent, client_id, scope)
-            SELECT :sessionId, id, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId, :scope
+                                  ip, user_agent, client_id, scope, origin_session_id)
+            SELECT :sessionId, id, :method, :amr, :authTime, :now, :now, :expiresAt, :ip, :ua, :clientId, :scope,
+                   CAST(:originSessionId AS uuid)
             FROM %1$s),
           new_token AS (
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
@@ -456,7 +462,8 @@ public final class SessionService {
           .bind("amr", amr.toArray(String[]::new)).bind("authTime", authTime).bind("now", now)
           .bind("expiresAt", expiresAt).bind("ip", client.ip()).bind("ua", client.userAgent())
           .bind("tokenHash", Secrets.sha256(refresh.token())).bind("tokenExpiresAt", refresh.expiresAt())
-          .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new));
+          .bind("clientId", clientId).bind("scope", scope == null ? null : scope.toArray(String[]::new))
+          .bind("originSessionId", originSessionId);
       return event == null ? statement : audit.bind(statement, event);
     }
 

@@ -311,4 +311,18 @@ class ClientCodeFlowTest {
         + ok.get(0).json().get("access_token").asText());
     assertEquals(401, me.status(), me.body());
   }
+
+  @Test
+  void a_code_whose_sign_in_has_ended_gets_no_tokens_and_is_spent() throws Exception {
+    JsonNode signedIn = DevMailbox.signIn(http, "ended-" + UUID.randomUUID() + "@example.com");
+    String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb"));
+    assertEquals(204, http.post("/v1/sessions/logout", "", "Authorization",
+        "Bearer " + signedIn.get("access_token").asText()).status());
+    Http.Response refused = token(exchange(code), "Authorization", basic("my-app", confidentialSecret));
+    assertOAuthError(refused, 400, "invalid_grant");
+    assertTrue(refused.body().contains("has ended"), refused.body());
+    Http.Response again = token(exchange(code), "Authorization", basic("my-app", confidentialSecret));
+    assertOAuthError(again, 400, "invalid_grant");
+    assertTrue(again.body().contains("already used"), again.body());
+  }
 }
