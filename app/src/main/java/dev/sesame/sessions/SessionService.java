@@ -274,8 +274,7 @@ public final class SessionService {
     // Single logout: the app's session ends with the sign-in it came from (one level: the hosted-page session).
     Starting starting = new Starting(UUID.randomUUID(), now, expiry(now, now), origin.authMethod(), origin.amr(),
         origin.authTime(), client, null, clientId, scope, origin.root());
-    starting.bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + starting.ctes("person")
-        + "SELECT 1").bind("userId", origin.user().id())).mapTo(Integer.class).one();
+    starting.insertFor(h, origin.user().id());
     return Optional.of(starting.respond(origin.user()));
   }
 
@@ -390,8 +389,7 @@ public final class SessionService {
                                       AuditLog.Event event, String clientId, List<String> scope) {
     Starting starting = new Starting(sessionId, now, expiresAt, authMethod, amr, authTime, client, event, clientId,
         scope, null);
-    starting.bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + starting.ctes("person")
-        + "SELECT 1").bind("userId", userId)).mapTo(Integer.class).one();
+    starting.insertFor(h, userId);
     return starting.refresh;
   }
 
@@ -455,6 +453,12 @@ public final class SessionService {
             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
             SELECT :tokenHash, :sessionId, :now, :tokenExpiresAt FROM %1$s)
           """.formatted(source) + (event == null ? "" : ", new_event AS (" + AuditLog.insertFor(source) + ")\n");
+    }
+
+    /** Writes the session, its refresh token and event for {@code userId} in a statement of their own. */
+    private void insertFor(Handle h, UUID userId) {
+      bind(h.createQuery("WITH person AS (SELECT CAST(:userId AS uuid) AS id)" + ctes("person") + "SELECT 1")
+          .bind("userId", userId)).mapTo(Integer.class).one();
     }
 
     public <S extends SqlStatement<S>> S bind(S statement) {
