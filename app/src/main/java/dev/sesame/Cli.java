@@ -54,6 +54,10 @@ final class Cli {
 
   private Cli() {}
 
+  private static Stats stats(Database database, Config config) {
+    return new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()), java.time.Clock.systemUTC());
+  }
+
   static int run(List<String> args, Config config, PrintStream out, PrintStream err) {
     String command = String.join(" ", args.subList(0, Math.min(2, args.size())));
     if (List.of("help", "--help", "-h").contains(args.get(0))) {
@@ -77,8 +81,7 @@ final class Cli {
         return 2;
       }
       try (Database database = Database.open(config)) {
-        Stats stats = new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
-            java.time.Clock.systemUTC());
+        Stats stats = stats(database, config);
         stats.rollUp();
         out.println(dev.sesame.http.Web.json().writerWithDefaultPrettyPrinter()
             .writeValueAsString(stats.dashboard(days)));
@@ -89,8 +92,7 @@ final class Cli {
     }
     if (args.equals(List.of("clean-up"))) {
       try (Database database = Database.open(config)) {
-        Stats stats = new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()),
-            java.time.Clock.systemUTC());
+        Stats stats = stats(database, config);
         int deleted = new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp).run();
         out.println("Deleted " + deleted + " rows.");
         return 0;

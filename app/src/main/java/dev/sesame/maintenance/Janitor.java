@@ -2,6 +2,7 @@ package dev.sesame.maintenance;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -10,14 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes rows that can no longer matter, so tables don't grow forever: rate-limit buckets that are empty again, used sign-in challenges once expired, email flows a day
- * after they expired, delivered or dropped outbox rows after a week, and sessions 30 days after they ended (with their
- * refresh tokens), and WebAuthn ceremonies an hour after they expired. Audit events are kept. Safe on every node at once: each statement is idempotent.
+ * Deletes rows that can no longer matter, so tables don't grow forever: audit events past their retention (after the
+ * dashboard's roll-up has read them), rate-limit buckets that are empty again, used sign-in challenges once expired,
+ * email flows a day after they expired, delivered or dropped outbox rows after a week, refresh tokens a day after
+ * they expired, sessions 30 days after they ended, WebAuthn ceremonies an hour after they expired, spent
+ * authorization codes and delivered logout notices. Safe on every node at once: each statement is idempotent.
  */
 public final class Janitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Janitor.class);
-  /** Audit events deleted per statement: a big backlog goes in short transactions, not one long lock. */
-  static final int AUDIT_BATCH = 10_000;
+  /** Rows a big clean-up deletes per statement: a backlog goes in short transactions, not one long lock. */
+  static final int BATCH = 10_000;
 
   private final Jdbi jdbi;
   private final Duration auditRetention;
@@ -69,7 +72,7 @@ public final class Janitor implements AutoCloseable {
     int deleted = inBatches("""
         DELETE FROM audit_events WHERE id IN (
           SELECT id FROM audit_events WHERE occurred_at < now() - make_interval(secs => :retention) LIMIT :batch)
-        """);
+        """, Map.of("retention", auditRetention.toSeconds()));
     // Each clean-up in a statement of its own, the big ones in batches: one long transaction held the row locks of
     // its first deletes (rate_limits, which every email start updates) while it worked through a million expired
     // refresh tokens, and requests queued behind it until the pool ran dry (found by `bench scale`).
@@ -90,25 +93,22 @@ public final class Janitor implements AutoCloseable {
     deleted += inBatches("""
         DELETE FROM refresh_tokens WHERE token_hash IN (
           SELECT token_hash FROM refresh_tokens WHERE expires_at < now() - interval '1 day' LIMIT :batch)
-        """);
+        """, Map.of());
     deleted += inBatches("""
         DELETE FROM sessions WHERE id IN (
           SELECT id FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - interval '30 days' LIMIT :batch)
-        """);
+        """, Map.of());
     return deleted;
   }
 
   /** Runs a {@code DELETE … LIMIT :batch} until it deletes less than a batch; each batch its own transaction. */
-  private int inBatches(String sql) {
+  private int inBatches(String sql, Map<String, Object> arguments) {
     int total = 0;
     int batch;
     do {
-      batch = jdbi.withHandle(h -> {
-        var delete = h.createUpdate(sql).bind("batch", AUDIT_BATCH);
-        return (sql.contains(":retention") ? delete.bind("retention", auditRetention.toSeconds()) : delete).execute();
-      });
+      batch = jdbi.withHandle(h -> h.createUpdate(sql).bindMap(arguments).bind("batch", BATCH).execute());
       total += batch;
-    } while (batch == AUDIT_BATCH);
+    } while (batch == BATCH);
     return total;
   }
 

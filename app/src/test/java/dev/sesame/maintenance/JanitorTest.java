@@ -56,7 +56,7 @@ class JanitorTest {
   void audit_events_older_than_the_retention_go_in_batches_and_newer_ones_stay() {
     try (TestServer server = TestServer.start(Map.of())) {
       Jdbi db = server.jdbi();
-      int old = Janitor.AUDIT_BATCH + 5; // more than one batch
+      int old = Janitor.BATCH + 5; // more than one batch
       db.useHandle(h -> {
         h.execute("INSERT INTO audit_events (occurred_at, type) SELECT now() - interval '40 days', 'test.old' "
             + "FROM generate_series(1, " + old + ")");
