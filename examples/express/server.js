@@ -14,7 +14,9 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const SESAME_URL = (process.env.SESAME_URL || 'http://localhost:8080').replace(/\/+$/, '');
 const ISSUER = process.env.SESAME_ISSUER || SESAME_URL; // SESAME_PUBLIC_URL of the server
-const AUDIENCE = process.env.SESAME_AUDIENCE || ISSUER; // SESAME_TOKEN_AUDIENCE of the server
+const CLIENT_ID = process.env.SESAME_CLIENT_ID || 'express';
+// An access token Sesame issued to this app names the app as its audience: a token given to another app is refused.
+const AUDIENCE = process.env.SESAME_AUDIENCE || CLIENT_ID;
 const APP_URL = (process.env.APP_URL || 'http://localhost:3000').replace(/\/+$/, '');
 
 // Caches the keys; fetches again (rate-limited) when a token names an unknown kid, e.g. after a key rotation.
@@ -35,7 +37,7 @@ const app = express();
 app.use(auth({
   issuerBaseURL: SESAME_URL,
   baseURL: APP_URL,
-  clientID: process.env.SESAME_CLIENT_ID || 'express',
+  clientID: CLIENT_ID,
   clientSecret: process.env.SESAME_CLIENT_SECRET,
   secret: process.env.SESSION_SECRET, // encrypts the app's session cookie
   authRequired: false,

@@ -23,7 +23,9 @@ from flask import Flask, abort, g, jsonify, redirect, request, session
 
 SESAME_URL = os.environ.get("SESAME_URL", "http://localhost:8080").rstrip("/")
 ISSUER = os.environ.get("SESAME_ISSUER", SESAME_URL)  # SESAME_PUBLIC_URL of the server
-AUDIENCE = os.environ.get("SESAME_AUDIENCE", ISSUER)  # SESAME_TOKEN_AUDIENCE of the server
+CLIENT_ID = os.environ.get("SESAME_CLIENT_ID", "flask")
+# An access token Sesame issued to this app names the app as its audience: a token given to another app is refused.
+AUDIENCE = os.environ.get("SESAME_AUDIENCE", CLIENT_ID)
 APP_URL = os.environ.get("APP_URL", "http://localhost:5000").rstrip("/")
 SERVICE_KEY = os.environ.get("SESAME_SERVICE_KEY")  # for /api/sensitive: java -jar sesame.jar service-key create flask
 
@@ -37,7 +39,7 @@ oauth = OAuth(app)
 oauth.register(
     "sesame",
     server_metadata_url=f"{SESAME_URL}/.well-known/openid-configuration",
-    client_id=os.environ.get("SESAME_CLIENT_ID", "flask"),
+    client_id=CLIENT_ID,
     client_secret=os.environ.get("SESAME_CLIENT_SECRET"),
     client_kwargs={"scope": "openid email", "code_challenge_method": "S256"},
 )

@@ -15,6 +15,13 @@ import java.util.Optional;
  * check: an {@code Origin} that is exactly one of the allowed origins, and the {@code X-Sesame-CSRF} header (which
  * no cross-site form can send, and no cross-origin script can send without a CORS preflight we only grant to
  * allowed origins).
+ *
+ * <p>Only Sesame's own first-party sessions reach the account API, single sign-on and (through it) the admin API: an
+ * access token issued to a registered app is for that app's resource and for UserInfo, and nothing else. Were it
+ * accepted here, any app a person signs in to — or anyone its token leaks from — could add a passkey to their account,
+ * mint codes for other apps or, for an administrator, open the admin API (a confused deputy; RFC 9068 §4, RFC 8725
+ * §3.9 on tokens used at the wrong recipient). Both the token ({@code aud}, {@code client_id}) and the session the
+ * database holds must be first-party.
  */
 public final class RequestAuth {
   public static final String CSRF_HEADER = "X-Sesame-CSRF";
@@ -78,8 +85,12 @@ public final class RequestAuth {
     } catch (ApiException e) {
       throw new ApiException(e.status(), e.code(), e.detail(), CHALLENGE);
     }
+    if (!claims.firstParty()) {
+      throw new ApiException(401, "invalid_token", "This access token was issued to an app ('" + claims.clientId()
+          + "'); Sesame's own API takes only tokens of Sesame's sign-in pages and <sesame-auth>.", CHALLENGE);
+    }
     SessionService.ActiveSession session = sessions.findActive(claims.sessionId())
-        .filter(s -> s.user().id().equals(claims.userId()))
+        .filter(s -> s.user().id().equals(claims.userId()) && s.firstParty())
         .orElseThrow(() -> new ApiException(401, "invalid_token", "This session has ended. Sign in again.",
             CHALLENGE));
     AccessLog.identify(session.user().id());
@@ -102,7 +113,11 @@ public final class RequestAuth {
     } catch (ApiException expiredOrInvalid) {
       return Optional.empty();
     }
-    return sessions.findActive(claims.sessionId()).filter(s -> s.user().id().equals(claims.userId()));
+    if (!claims.firstParty()) {
+      return Optional.empty(); // an app's token in the cookie is no single sign-on session
+    }
+    return sessions.findActive(claims.sessionId())
+        .filter(s -> s.user().id().equals(claims.userId()) && s.firstParty());
   }
 
   /** For requests that act on a cookie: safe methods pass; others need an allowed Origin and the CSRF header. */

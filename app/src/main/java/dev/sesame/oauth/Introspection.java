@@ -6,6 +6,7 @@ import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.AccessTokens;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -64,14 +65,23 @@ public final class Introspection {
     out.put("exp", claims.claims().expiresAt().getEpochSecond());
     out.put("iat", claims.claims().issuedAt().getEpochSecond());
     out.put("sid", claims.claims().sessionId().toString());
-    out.put("email", session.get().user().email());
-    out.put("email_verified", session.get().user().emailVerified());
+    String scope = claims.claims().scope();
+    if (scope != null) {
+      out.put("scope", scope);
+    }
+    // The address only where the token's own grant has it (the first-party client's tokens carry no scope and
+    // always do), as in UserInfo and the token itself: OpenID Connect Core §5.4.
+    if (scope == null || List.of(scope.split(" ")).contains("email")) {
+      out.put("email", session.get().user().email());
+      out.put("email_verified", session.get().user().emailVerified());
+    }
     return out;
   }
 
   private Map<String, Object> refreshToken(String token) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT rt.expires_at, rt.created_at, s.id AS sid, s.client_id, u.id AS sub, u.email, u.email_verified
+            SELECT rt.expires_at, rt.created_at, s.id AS sid, s.client_id, s.scope, u.id AS sub, u.email,
+                   u.email_verified
             FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
             WHERE rt.token_hash = :hash AND rt.rotated_at IS NULL AND rt.expires_at > now()
               AND s.revoked_at IS NULL AND s.expires_at > now()
@@ -86,8 +96,14 @@ public final class Introspection {
           out.put("exp", rs.getObject("expires_at", OffsetDateTime.class).toEpochSecond());
           out.put("iat", rs.getObject("created_at", OffsetDateTime.class).toEpochSecond());
           out.put("sid", rs.getObject("sid", UUID.class).toString());
-          out.put("email", rs.getString("email"));
-          out.put("email_verified", rs.getBoolean("email_verified"));
+          List<String> scope = dev.sesame.db.Sql.strings(rs, "scope");
+          if (scope != null) {
+            out.put("scope", String.join(" ", scope));
+          }
+          if (scope == null || scope.contains("email")) {
+            out.put("email", rs.getString("email"));
+            out.put("email_verified", rs.getBoolean("email_verified"));
+          }
           return (Map<String, Object>) out;
         })
         .findOne().orElse(INACTIVE));

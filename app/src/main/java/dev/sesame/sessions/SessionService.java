@@ -66,9 +66,17 @@ public final class SessionService {
   public record SessionView(UUID id, Instant createdAt, Instant lastUsedAt, String authMethod, String ip,
                             String device, boolean current) {}
 
-  /** A session that is neither revoked nor expired, with its user. */
+  /**
+   * A session that is neither revoked nor expired, with its user; {@code clientId} is the app it was started for
+   * (null: Sesame's own first-party client).
+   */
   public record ActiveSession(UUID sessionId, User user, String authMethod, Instant createdAt, Instant authTime,
-                              List<String> amr) {}
+                              List<String> amr, String clientId) {
+    /** A session of Sesame's own pages, console or {@code <sesame-auth>}, not one an app was given. */
+    public boolean firstParty() {
+      return clientId == null;
+    }
+  }
 
   /** A presented refresh token with its session and user, as one locked read returns them. */
   private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
@@ -238,14 +246,14 @@ public final class SessionService {
   public Optional<ActiveSession> findActive(UUID sessionId) {
     return jdbi.withHandle(h -> h.createQuery("""
             SELECT s.id AS session_id, s.auth_method, s.created_at AS session_created_at, s.auth_time, s.amr,
-                   u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
+                   s.client_id, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
             FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id = :id AND s.revoked_at IS NULL AND s.expires_at > now()
             """)
         .bind("id", sessionId)
         .map((rs, ctx) -> new ActiveSession(rs.getObject("session_id", UUID.class), Users.map(rs),
             rs.getString("auth_method"), Sql.instant(rs, "session_created_at"), Sql.instant(rs, "auth_time"),
-            Sql.strings(rs, "amr")))
+            Sql.strings(rs, "amr"), rs.getString("client_id")))
         .findOne());
   }
 
@@ -280,6 +288,17 @@ public final class SessionService {
 
   /** The sign-in an app's session starts from: its person, how they signed in, and the session that is its root. */
   private record Origin(User user, String authMethod, List<String> amr, Instant authTime, boolean live, UUID root) {}
+
+  /**
+   * True when {@code sessionId} is {@code firstPartySessionId} or an app's session started from it (the same
+   * sign-in, for single logout), ended or not.
+   */
+  public boolean sameSignIn(UUID sessionId, UUID firstPartySessionId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT EXISTS (SELECT 1 FROM sessions
+                           WHERE id = :id AND (id = :root OR origin_session_id = :root))""")
+        .bind("id", sessionId).bind("root", firstPartySessionId).mapTo(Boolean.class).one());
+  }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */
   public void revoke(Handle h, UUID sessionId, String reason, ClientInfo client) {

@@ -54,10 +54,17 @@ public final class AccessTokens {
   private final Duration ttl;
   private volatile Verifier verifier;
 
-  /** What Sesame's own endpoints need from a verified token. */
-  /** {@code scope} is null for the first-party client's tokens (which carry none). */
+  /**
+   * What Sesame's own endpoints need from a verified token. {@code scope} is null for the first-party client's tokens
+   * (which carry none); {@code clientId} is null for them too, else the registered client the token was issued to.
+   */
   public record Claims(UUID userId, UUID sessionId, String email, Instant issuedAt, Instant expiresAt,
-                       String scope) {}
+                       String scope, String clientId) {
+    /** Issued to Sesame's own first-party client (hosted pages, console, {@code <sesame-auth>}), not to an app. */
+    public boolean firstParty() {
+      return clientId == null;
+    }
+  }
 
   /** Everything introspection reports about a verified token. */
   public record Full(Claims claims, String issuer, String audience, String clientId) {}
@@ -83,6 +90,12 @@ public final class AccessTokens {
   /**
    * An access token for {@code clientId}'s session (null: the built-in first-party client), with the granted
    * {@code scope} (RFC 9068 §2.2.3) when a client asked for scopes.
+   *
+   * <p>Its audience says who may accept it (RFC 9068 §3, RFC 7519 §4.1.3): a first-party token is for Sesame's own
+   * API and the operator's backends ({@code SESAME_TOKEN_AUDIENCE}); a registered client's token is for that client's
+   * own resource, so its {@code aud} is the client id — a token an app was given never opens Sesame's account or
+   * admin API, nor another app's backend. The address is in it only when the client was granted the {@code email}
+   * scope (OpenID Connect Core §5.4), as in UserInfo.
    */
   public String issue(User user, UUID sessionId, Instant authTime, String authMethod, List<String> amr,
                       String clientId, List<String> scope) {
@@ -91,7 +104,7 @@ public final class AccessTokens {
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .issuer(issuer)
         .subject(user.id().toString())
-        .audience(audience)
+        .audience(clientId == null ? audience : clientId)
         .claim("client_id", clientId == null ? this.clientId : clientId)
         .expirationTime(Date.from(now.plus(ttl)))
         .issueTime(Date.from(now))
@@ -99,8 +112,8 @@ public final class AccessTokens {
         .claim("sid", sessionId.toString())
         .claim("auth_time", authTime.getEpochSecond())
         .claim("amr", amr)
-        .claim("email", user.email())
-        .claim("email_verified", user.emailVerified())
+        .claim("email", scope == null || scope.contains("email") ? user.email() : null)
+        .claim("email_verified", scope == null || scope.contains("email") ? user.emailVerified() : null)
         .claim("auth_method", authMethod)
         .claim("scope", scope == null ? null : String.join(" ", scope))
         .build();
@@ -109,7 +122,7 @@ public final class AccessTokens {
 
   /**
    * Verifies signature (a published key, the expected algorithm; {@code alg: none} is never accepted), type, issuer,
-   * audience and expiry. Any failure is a 401 {@code invalid_token} that does not say which check failed.
+   * audience (Sesame's for the first-party client, the client's own for an app) and expiry. Any failure is a 401 {@code invalid_token} that does not say which check failed.
    */
   public Claims verify(String token) {
     return verifyFull(token).claims();
@@ -140,10 +153,18 @@ public final class AccessTokens {
   private Full verifyOnce(String token) {
     try {
       JWTClaimsSet claims = processor().process(token, null);
+      String tokenClient = claims.getStringClaim("client_id");
+      List<String> aud = claims.getAudience();
+      // Whose token is it? Sesame's own client's, with Sesame's audience; or a registered client's, with that
+      // client as its only audience (see issue). A client can never be registered under the first-party id.
+      boolean firstParty = clientId.equals(tokenClient);
+      if (aud.size() != 1 || !aud.get(0).equals(firstParty ? audience : tokenClient)) {
+        throw new BadJOSEException("audience does not fit the client");
+      }
       return new Full(new Claims(UUID.fromString(claims.getSubject()), UUID.fromString(claims.getStringClaim("sid")),
           claims.getStringClaim("email"), claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant(),
-          claims.getStringClaim("scope")),
-          claims.getIssuer(), claims.getAudience().get(0), claims.getStringClaim("client_id"));
+          claims.getStringClaim("scope"), firstParty ? null : tokenClient),
+          claims.getIssuer(), aud.get(0), tokenClient);
     } catch (ParseException | BadJOSEException | JOSEException | IllegalArgumentException | NullPointerException
              | IndexOutOfBoundsException e) {
       throw ApiException.unauthorized("invalid_token", "The access token is missing, malformed, expired or not ours.");
@@ -182,9 +203,10 @@ public final class AccessTokens {
           return new JCAContext();
         }
       });
-      p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(audience,
+      // The audience is checked against the token's client in verifyOnce.
+      p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>((String) null,
           new JWTClaimsSet.Builder().issuer(issuer).build(),
-          Set.of("sub", "sid", "exp", "iat", "jti")));
+          Set.of("sub", "sid", "exp", "iat", "jti", "aud", "client_id")));
       v = new Verifier(ring, p);
       verifier = v;
     }
