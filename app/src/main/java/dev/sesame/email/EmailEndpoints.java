@@ -83,7 +83,9 @@ public final class EmailEndpoints implements Feature {
     String language = languages.choose(body.optionalString("language").orElse(null),
         authorization.map(dev.sesame.oauth.AuthorizationRequest::uiLocales).orElse(null),
         ctx.header("Accept-Language"));
-    EmailSignInService.Started started = emailSignIn.start(email, request, clientIps.of(ctx), language);
+    EmailSignInService.Started started = emailSignIn.start(email, request,
+        authorization.map(dev.sesame.oauth.AuthorizationRequest::clientName).orElse(null), clientIps.of(ctx),
+        language);
     ctx.status(202).json(Map.of("flowId", started.flowId(), "expiresIn", started.expiresIn()));
   }
 
@@ -124,7 +126,7 @@ public final class EmailEndpoints implements Feature {
             </form>
             <p class="hint">%5$s</p>
             <div id="status" role="status" aria-live="polite"></div>
-            """.formatted(Html.escape(t.format("link.heading", "app", pages.rpName())),
+            """.formatted(Html.escape(t.format("link.heading", "app", appOf(pending))),
             Pages.html(t, "link.as", "email", pending.email()), Html.escape(token),
             Html.escape(t.format("common.signIn")),
             Html.escape(t.format("link.expires", "minutes", minutesLeft(pending.expiresAt())))))
@@ -134,6 +136,16 @@ public final class EmailEndpoints implements Feature {
             """.formatted(Html.escape(t.format("link.unusable.heading")),
             Html.escape(t.format("link.unusable.lead"))));
     pages.render(ctx, t, t.format("common.signIn"), main, List.of("/assets/confirm.js"));
+  }
+
+  /**
+   * What the link's page calls the app the sign-in continues to: the registered client's name (for one that
+   * registered itself, with where it sends the person), else this server's. The button is the person's consent, so
+   * it must say where it leads: a sign-in somebody else started for their own app must not look like one to us.
+   */
+  private String appOf(EmailSignInService.Pending pending) {
+    return Optional.ofNullable(pending.authorizationRequest()).flatMap(requests::open)
+        .map(dev.sesame.oauth.AuthorizationRequest::clientName).orElse(pages.rpName());
   }
 
   /** Whole minutes until {@code at}, rounded up (a link with 30 seconds left still "expires in 1 minute"). */

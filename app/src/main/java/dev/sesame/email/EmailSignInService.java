@@ -73,7 +73,8 @@ public final class EmailSignInService {
   public record Verified(TokenResponse tokens, Optional<String> authorizationRequest) {}
 
   /** A flow as the confirm page shows it, before anything is consumed. */
-  public record Pending(String email, Instant expiresAt) {}
+  /** A flow the link's page may still finish; {@code authorizationRequest} is the sealed request it is for, or null. */
+  public record Pending(String email, Instant expiresAt, String authorizationRequest) {}
 
   private record Flow(UUID id, String email, byte[] codeHash, Instant expiresAt, Instant consumedAt,
                       int failedAttempts, String authorizationRequest, byte[] agentHash) {}
@@ -85,6 +86,16 @@ public final class EmailSignInService {
    * @param language the email's language (the page's that asked for it)
    */
   public Started start(String rawEmail, String authorizationRequest, ClientInfo client, String language) {
+    return start(rawEmail, authorizationRequest, null, client, language);
+  }
+
+  /**
+   * {@link #start}, for a sign-in into the app called {@code appName} (what the sign-in page called it; null: this
+   * server itself): the email says where the person is signing in, so a sign-in somebody else started for an app
+   * is recognisable as such.
+   */
+  public Started start(String rawEmail, String authorizationRequest, String appName, ClientInfo client,
+                       String language) {
     String email = EmailAddresses.normalize(rawEmail);
     rateLimiter.hit(
         new RateLimiter.Hit("email-start:email:" + Secrets.sha256Hex(email), config.emailStartLimit()),
@@ -96,7 +107,7 @@ public final class EmailSignInService {
     String code = Secrets.randomDigits(6);
     Instant expiresAt = Instant.now().plus(config.emailTtl());
     String link = config.issuer() + "/email/confirm?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-    Mailer.OutgoingEmail message = templates.signIn(language, email, link, code, config.emailTtl());
+    Mailer.OutgoingEmail message = templates.signIn(language, email, link, code, config.emailTtl(), appName);
     // The flow and its email in one statement (atomic without a transaction, one round trip); both expire at
     // :expiresAt, which Outbox.bind sets. A disabled account gets neither, and the same answer as anyone.
     jdbi.useHandle(h -> Outbox.bind(h.createUpdate("""
@@ -140,12 +151,12 @@ public final class EmailSignInService {
       return Optional.empty();
     }
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT email, expires_at FROM email_flows
+            SELECT email, expires_at, authorization_request FROM email_flows
             WHERE token_hash = :hash AND consumed_at IS NULL AND expires_at > now() AND failed_attempts < :max
             """)
         .bind("hash", Secrets.sha256(token)).bind("max", MAX_CODE_ATTEMPTS)
         .map((rs, ctx) -> new Pending(rs.getString("email"),
-            Sql.instant(rs, "expires_at")))
+            Sql.instant(rs, "expires_at"), rs.getString("authorization_request")))
         .findOne());
   }
 

@@ -95,8 +95,18 @@ public final class EmailTemplates {
   }
 
   public Mailer.OutgoingEmail signIn(String language, String recipient, String link, String code, Duration ttl) {
-    Rendered r = render(Kind.SIGN_IN, language, Map.of("email", recipient, "link", link, "code", code,
+    return signIn(language, recipient, link, code, ttl, null);
+  }
+
+  /** The sign-in email; its heading names {@code appName}, the app the sign-in is for, when there is one. */
+  public Mailer.OutgoingEmail signIn(String language, String recipient, String link, String code, Duration ttl,
+                                     String appName) {
+    Map<String, Object> values = new HashMap<>(Map.of("email", recipient, "link", link, "code", code,
         "minutes", ttl.toMinutes()));
+    if (appName != null) {
+      values.put("appName", appName);
+    }
+    Rendered r = render(Kind.SIGN_IN, language, values);
     return new Mailer.OutgoingEmail(recipient, r.subject(), r.text(), r.html());
   }
 
@@ -145,6 +155,11 @@ public final class EmailTemplates {
       if (key.startsWith(kind.keys)) {
         text.put(key.substring(kind.keys.length()), t.format(key, args));
       }
+    }
+    if (values.get("appName") instanceof String appName && kind == Kind.SIGN_IN) {
+      // "Sign in to Notes": the app the sign-in is for, not only this server's name (a sign-in started by an app
+      // that registered itself says so, and where it sends the person).
+      text.put("heading", t.format(kind.keys + "heading", "app", appName));
     }
     text.put("sentBy", t.format("email.footer.sentBy", args));
     text.put("helpLink", t.format("common.help"));

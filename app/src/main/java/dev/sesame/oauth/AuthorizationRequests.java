@@ -121,6 +121,11 @@ public final class AuthorizationRequests {
     try {
       return checkRest(once, client, redirectUri, state, hostedPage);
     } catch (RefusedWithoutTarget e) {
+      if (client.map(c -> c.source() == Client.Source.DYNAMIC).orElse(false)) {
+        // Anyone may register such a client: an error redirect to it, before the person has seen the app's name on
+        // our page, would make Sesame an open redirector (RFC 9700 §4.11.1). A page says what went wrong instead.
+        throw new NotRedirectable(e.error, e.getMessage());
+      }
       throw new Refused(e.error, e.getMessage(), errorRedirect(redirectUri, state, e.error, e.getMessage()));
     }
   }

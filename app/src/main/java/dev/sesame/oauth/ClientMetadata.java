@@ -60,8 +60,8 @@ public final class ClientMetadata {
       throw invalid("client_id is 3 to 64 characters of A-Z a-z 0-9 . _ ~ -, got '" + id + "'");
     }
     String name = optionalString(json, "client_name").orElse(id);
-    if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
-      throw invalid("client_name is 1 to 100 printable characters");
+    if (name.isBlank() || name.length() > 100 || !dev.sesame.common.DisplayText.readable(name)) {
+      throw invalid("client_name is 1 to 100 printable characters (no control, bidirectional or invisible ones)");
     }
     Client.AuthMethod method;
     try {
@@ -98,6 +98,11 @@ public final class ClientMetadata {
     }
     redirectUris.forEach(u -> redirectUri(u, "redirect_uris"));
     List<String> postLogout = stringList(json, "post_logout_redirect_uris").orElse(List.of());
+    if (source == Client.Source.DYNAMIC && !postLogout.isEmpty()) {
+      // Anyone may register such a client: a sign-out redirect to wherever it likes would be an open redirect.
+      throw invalid("post_logout_redirect_uris are not available to self-registered clients; ask the operator to "
+          + "register the app (java -jar sesame.jar client create)");
+    }
     postLogout.forEach(u -> redirectUri(u, "post_logout_redirect_uris"));
     List<String> scopes = optionalString(json, "scope").map(s -> List.of(s.strip().split("\\s+")))
         .orElse(DEFAULT_SCOPES);

@@ -15,6 +15,7 @@ import io.javalin.config.RoutesConfig;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.IdTokens;
 import java.util.Optional;
+import java.util.UUID;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
 import io.javalin.http.Context;
@@ -134,40 +135,93 @@ public final class OpenIdEndpoints implements Feature {
       refuse(ctx, "client_id does not match the ID token.");
       return;
     }
+    Optional<Client> client;
+    try {
+      client = clients.registered(read.get().clientId());
+    } catch (ApiException unknown) {
+      client = Optional.empty();
+    }
     String target = param.apply("post_logout_redirect_uri");
-    if (target != null) {
-      Optional<Client> client;
-      try {
-        client = clients.registered(read.get().clientId());
-      } catch (ApiException unknown) {
-        client = Optional.empty();
-      }
-      if (client.isEmpty() || !client.get().postLogoutRedirectUris().contains(target)) {
-        refuse(ctx, "post_logout_redirect_uri is not one this app registered.");
-        return;
-      }
+    if (target != null && (client.isEmpty() || !client.get().postLogoutRedirectUris().contains(target)
+        // Anyone may register a client: its sign-out must not be a redirect to wherever it likes.
+        || client.get().source() == Client.Source.DYNAMIC)) {
+      refuse(ctx, "post_logout_redirect_uri is not one this app registered.");
+      return;
     }
     ClientInfo who = clientIps.of(ctx);
-    sessions.findActive(read.get().sessionId())
-        .filter(s -> s.user().id().equals(read.get().userId()))
-        .ifPresent(s -> sessions.logout(s.sessionId(), who));
-    cookies.accessToken(ctx).ifPresent(token -> {
-      try {
-        sessions.logout(accessTokens.verify(token).sessionId(), who);
-      } catch (ApiException expired) {
-        // nothing to end on this browser
-      }
-    });
+    // The hint names the app's session; the browser's own Sesame session is the cookie's. An ID token is no secret
+    // of this browser's (any app, or its attacker, holds its own), so it may end only the session it names and,
+    // here, the sign-in that session came from: a hint of another sign-in must not sign this browser out (logout
+    // CSRF, RP-Initiated Logout 1.0 §2 and §6: the OP asks the person unless the hint is theirs).
+    Optional<SessionService.ActiveSession> hinted = sessions.findActive(read.get().sessionId())
+        .filter(s -> s.user().id().equals(read.get().userId()));
+    Optional<UUID> browser = auth.cookieSession(ctx).map(SessionService.ActiveSession::sessionId);
+    boolean confirmed = ctx.method().name().equals("POST") && "yes".equals(param.apply("confirm"))
+        && browser.map(id -> id.toString().equals(param.apply("sid"))).orElse(false)
+        && issuerOrigin().equals(ctx.header("Origin"));
+    boolean hintIsBrowsers = browser.map(id -> sessions.sameSignIn(read.get().sessionId(), id)).orElse(false);
+    // A redirect only for a hint of a live session (or one this browser confirmed moments ago on our own page):
+    // an ended session's ID token is no longer a reason to send anyone anywhere.
+    boolean mayRedirect = target != null && (hinted.isPresent() || confirmed);
+    hinted.ifPresent(s -> sessions.logout(s.sessionId(), who));
+    if (browser.isPresent() && !hintIsBrowsers && !confirmed) {
+      confirmPage(ctx, browser.get(), mayRedirect ? target : null, param);
+      return;
+    }
+    browser.ifPresent(id -> sessions.logout(id, who));
     cookies.clear(ctx);
-    if (target != null) {
+    Languages.Catalog t = pages.catalog(ctx, param.apply("ui_locales"));
+    if (mayRedirect && !confirmed) {
       String state = param.apply("state");
       ctx.redirect(target + (state == null ? "" : (target.contains("?") ? "&" : "?") + "state="
           + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8)));
       return;
     }
-    Languages.Catalog t = pages.catalog(ctx, param.apply("ui_locales"));
+    String back = "";
+    if (mayRedirect) {
+      // After a form on our own page, the browser would refuse a redirect elsewhere (CSP form-action 'self'): a link.
+      String state = param.apply("state");
+      String href = target + (state == null ? "" : (target.contains("?") ? "&" : "?") + "state="
+          + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8));
+      back = "<p><a href=\"" + Html.escape(href) + "\">"
+          + Html.escape(t.format("page.signedOut.back", "app", client.map(Client::clientName).orElse(""))) + "</a></p>";
+    }
     pages.render(ctx, t, t.format("page.signedOut.title"), "<h1>" + Html.escape(t.format("page.signedOut.heading"))
-        + "</h1><p class=\"lead\">" + Html.escape(t.format("page.signedOut.lead")) + "</p>", List.of());
+        + "</h1><p class=\"lead\">" + Html.escape(t.format("page.signedOut.lead")) + "</p>" + back, List.of());
+  }
+
+  /** The origin of Sesame's own pages, which the confirmation form posts from. */
+  private String issuerOrigin() {
+    java.net.URI uri = java.net.URI.create(issuer);
+    return uri.getScheme() + "://" + uri.getRawAuthority();
+  }
+
+  /** Asks the person before ending this browser's session for a hint that is not of it. */
+  private void confirmPage(Context ctx, UUID browserSession, String target,
+                           java.util.function.Function<String, String> param) {
+    Languages.Catalog t = pages.catalog(ctx, param.apply("ui_locales"));
+    StringBuilder hidden = new StringBuilder();
+    java.util.function.BiConsumer<String, String> field = (name, value) -> {
+      if (value != null) {
+        hidden.append("<input type=\"hidden\" name=\"").append(name).append("\" value=\"")
+            .append(Html.escape(value)).append("\">");
+      }
+    };
+    field.accept("id_token_hint", param.apply("id_token_hint"));
+    field.accept("post_logout_redirect_uri", target);
+    field.accept("state", target == null ? null : param.apply("state"));
+    field.accept("ui_locales", param.apply("ui_locales"));
+    field.accept("sid", browserSession.toString());
+    field.accept("confirm", "yes");
+    String rp = pages.rpName();
+    pages.render(ctx, t, t.format("page.signOutConfirm.title", "app", rp), """
+        <h1>%s</h1>
+        <p class="lead">%s</p>
+        <form method="post" action="/logout">%s<button type="submit" class="primary">%s</button></form>
+        <p><a href="/account">%s</a></p>
+        """.formatted(Html.escape(t.format("page.signOutConfirm.heading", "app", rp)),
+        Html.escape(t.format("page.signOutConfirm.lead", "app", rp)), hidden, Html.escape(t.format("page.signOutConfirm.yes")),
+        Html.escape(t.format("page.signOutConfirm.no"))), List.of());
   }
 
   private void refuse(Context ctx, String why) {

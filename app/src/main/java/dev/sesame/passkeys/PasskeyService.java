@@ -649,7 +649,7 @@ public final class PasskeyService {
 
   static String validName(String raw) {
     String name = raw.strip();
-    if (name.isEmpty() || name.length() > 64 || name.chars().anyMatch(Character::isISOControl)) {
+    if (name.isEmpty() || name.length() > 64 || !dev.sesame.common.DisplayText.readable(name)) {
       throw ApiException.badRequest("invalid_name", "A passkey name is 1 to 64 printable characters.");
     }
     return name;
