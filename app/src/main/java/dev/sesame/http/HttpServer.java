@@ -19,6 +19,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /** Sesame's HTTP surface: the routes table, security headers, and the error mapper. */
 public final class HttpServer implements AutoCloseable {
   static final long MAX_BODY_BYTES = 64 * 1024;
+  /** The longest a request body may take to arrive (a 64 KiB body at 6.5 KB/s): then 408, see RequestGuard. */
+  static final java.time.Duration BODY_TIMEOUT = java.time.Duration.ofSeconds(10);
   private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:%s; "
       + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
@@ -154,7 +156,8 @@ public final class HttpServer implements AutoCloseable {
       @Override
       public void lifeCycleStarting(LifeCycle event) {
         if (!(server.getHandler() instanceof GracefulHandler)) {
-          server.setHandler(new GracefulHandler(server.getHandler()));
+          server.setHandler(new GracefulHandler(new RequestGuard(server.getHandler(), MAX_BODY_BYTES,
+              BODY_TIMEOUT)));
         }
       }
     });

@@ -28,11 +28,21 @@ final class JettyErrors extends ErrorHandler {
     return ByteBuffer.wrap(body(status));
   }
 
+  /** Answers {@code status} with the problem body, from a handler in front of Javalin. */
+  static void answer(Response response, Callback callback, int status) {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, ErrorMapper.PROBLEM_JSON);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.write(true, ByteBuffer.wrap(body(status)), callback);
+  }
+
   private static byte[] body(int status) {
     String code = switch (status) {
       case 431 -> "headers_too_large";
       case 413 -> "payload_too_large";
       case 414 -> "uri_too_long";
+      case 408 -> "request_timeout";
+      case 501 -> "method_not_implemented";
       case 404 -> "not_found";
       default -> status >= 500 ? "internal_error" : "bad_request";
     };

@@ -62,6 +62,9 @@ public final class Metrics implements AutoCloseable {
   /** Meters are looked up once per series and kept: building a meter id on every request costs more than counting. */
   private final java.util.concurrent.ConcurrentHashMap<String, Counter> signIns = new java.util.concurrent.ConcurrentHashMap<>();
 
+  private static final java.util.Set<String> KNOWN_METHODS =
+      java.util.Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
   private record RequestSeries(String route, String method, int status) {}
 
   private final java.util.concurrent.ConcurrentHashMap<RequestSeries, Timer> requests =
@@ -107,9 +110,12 @@ public final class Metrics implements AutoCloseable {
 
   /** One HTTP request: its route template (or {@code unmatched}), method, status and duration. */
   public void httpRequest(String route, String method, int status, float millis) {
-    requests.computeIfAbsent(new RequestSeries(route, method, status), k -> Timer.builder("http.server.requests")
+    // Every label from a small known set: a value a client chose would be a new series (memory) per request.
+    String knownMethod = KNOWN_METHODS.contains(method) ? method : "other";
+    int knownStatus = status >= 100 && status <= 599 ? status : 0;
+    requests.computeIfAbsent(new RequestSeries(route, knownMethod, knownStatus), k -> Timer.builder("http.server.requests")
             .description("HTTP requests by route, method and status")
-            .tags("route", route, "method", method, "status", Integer.toString(status))
+            .tags("route", route, "method", knownMethod, "status", Integer.toString(knownStatus))
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
             .register(registry))
