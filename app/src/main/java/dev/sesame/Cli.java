@@ -12,7 +12,7 @@ import dev.sesame.oauth.Clients;
 import dev.sesame.oauth.ServiceKeys;
 import dev.sesame.passkeys.Aaguids;
 import dev.sesame.stats.Stats;
-import dev.sesame.webhooks.Destinations;
+import dev.sesame.outbound.Destinations;
 import dev.sesame.webhooks.WebhookCommands;
 import dev.sesame.webhooks.Webhooks;
 import dev.sesame.tokens.SigningKeys;
@@ -110,7 +110,7 @@ final class Cli {
     }
     if (args.get(0).equals("client")) {
       try (Database database = Database.open(config)) {
-        return ClientCommands.run(new Clients(database.jdbi(), config.clientId()), args.subList(1, args.size()), out, err);
+        return ClientCommands.run(new Clients(database.jdbi(), config.clientId(), new Destinations(config.webhookPrivateNetworks())), args.subList(1, args.size()), out, err);
       }
     }
     boolean scoped = command.equals("service-key create") && args.size() == 5 && args.get(3).equals("--scopes");

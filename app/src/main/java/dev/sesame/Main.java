@@ -41,7 +41,7 @@ import dev.sesame.maintenance.Janitor;
 import dev.sesame.metrics.Metrics;
 import dev.sesame.metrics.MetricsEndpoint;
 import dev.sesame.stats.Stats;
-import dev.sesame.webhooks.Destinations;
+import dev.sesame.outbound.Destinations;
 import dev.sesame.webhooks.WebhookMailer;
 import dev.sesame.webhooks.WebhookSender;
 import dev.sesame.webhooks.Webhooks;
@@ -103,7 +103,7 @@ public final class Main implements AutoCloseable {
       Webhooks webhooks = new Webhooks(database.jdbi(), masterKey(config), destinations);
       running.push(new WebhookSender(database.jdbi(), webhooks, destinations, audit, metrics::webhookDelivery)
           .start(Duration.ofSeconds(1)));
-      Clients clients = new Clients(database.jdbi(), config.clientId());
+      Clients clients = new Clients(database.jdbi(), config.clientId(), destinations);
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
@@ -112,7 +112,7 @@ public final class Main implements AutoCloseable {
       AccessTokens accessTokens = new AccessTokens(signingKeys, config.issuer(), config.tokenAudience(),
           config.clientId(), config.accessTokenTtl());
       IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
-      BackchannelLogout backchannelLogout = new BackchannelLogout(database.jdbi(), idTokens);
+      BackchannelLogout backchannelLogout = new BackchannelLogout(database.jdbi(), idTokens, destinations);
       running.push(backchannelLogout.start(Duration.ofSeconds(5)));
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
           config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace(), backchannelLogout);

@@ -1,14 +1,11 @@
 package dev.sesame.oauth;
 
+import dev.sesame.outbound.Destinations;
 import dev.sesame.common.Wakeup;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.tokens.IdTokens;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -37,15 +34,24 @@ public final class BackchannelLogout implements SessionService.EndListener {
 
   private final Jdbi jdbi;
   private final IdTokens idTokens;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-      .followRedirects(HttpClient.Redirect.NEVER).build(); // §2.5: the RP answers itself; a redirect is a failure
+  private final Destinations destinations;
+  // §2.5: the RP answers itself; a redirect is a failure. Only to addresses the SSRF rules allow, as webhooks.
+  private volatile org.eclipse.jetty.client.HttpClient http;
+  // Notices go out side by side: one slow or unreachable receiver (up to TIMEOUT each) holds up no other client's.
+  private final java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(8,
+      r -> {
+        Thread t = new Thread(r, "sesame-backchannel-send");
+        t.setDaemon(true);
+        return t;
+      });
   private final Wakeup wake = new Wakeup();
   private volatile boolean running = true;
   private Thread thread;
 
-  public BackchannelLogout(Jdbi jdbi, IdTokens idTokens) {
+  public BackchannelLogout(Jdbi jdbi, IdTokens idTokens, Destinations destinations) {
     this.jdbi = jdbi;
     this.idTokens = idTokens;
+    this.destinations = destinations;
   }
 
   /** Writes the notice for an ended session, if its client wants one; wakes the sender after the commit. */
@@ -87,37 +93,72 @@ public final class BackchannelLogout implements SessionService.EndListener {
             rs.getString("uri"), rs.getObject("user_id", UUID.class), rs.getObject("session_id", UUID.class),
             rs.getInt("attempts")))
         .list());
+    List<java.util.concurrent.Future<?>> sending = new java.util.ArrayList<>();
     for (Claimed notice : batch) {
-      if (!running) {
-        break; // the lease gives the rest to another node, or to the next start
-      }
-      String error = notice.alg() == null ? "the client was deleted" : deliver(notice);
+      sending.add(senders.submit(() -> {
+        if (!running) {
+          return; // the lease gives it to another node, or to the next start
+        }
+        String error = notice.alg() == null ? "the client was deleted" : deliver(notice);
+        try {
+          record(notice, error);
+        } catch (RuntimeException e) {
+          log.warn("Back-channel logout notice {}: outcome not written ({}); the notice may be sent again",
+              notice.id(), e.getMessage());
+        }
+      }));
+    }
+    for (java.util.concurrent.Future<?> f : sending) {
       try {
-        record(notice, error);
-      } catch (RuntimeException e) {
-        log.warn("Back-channel logout notice {}: outcome not written ({}); the notice may be sent again",
-            notice.id(), e.getMessage());
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.warn("Back-channel logout delivery failed unexpectedly: {}", e.getCause().toString());
       }
     }
     return batch.size();
   }
 
-  /** POSTs the logout token; null when the client took it, else what went wrong. */
+  /**
+   * POSTs the logout token; null when the client took it, else what went wrong. The whole exchange (connect, send,
+   * the entire answer) is bounded by TIMEOUT: a receiver trickling its answer is cut off, not waited for.
+   */
   private String deliver(Claimed notice) {
     String token = idTokens.logoutToken(notice.clientId(), notice.alg(), notice.userId(), notice.sessionId());
-    HttpRequest request = HttpRequest.newBuilder(URI.create(notice.uri())).timeout(TIMEOUT)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString("logout_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)))
-        .build();
     try {
-      int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+      destinations.check(notice.uri());
+      org.eclipse.jetty.client.ContentResponse response = client().newRequest(notice.uri())
+          .method(org.eclipse.jetty.http.HttpMethod.POST)
+          .timeout(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .body(new org.eclipse.jetty.client.StringRequestContent("application/x-www-form-urlencoded",
+              "logout_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8), StandardCharsets.US_ASCII))
+          .send();
+      int status = response.getStatus();
       return status == 200 || status == 204 ? null : "HTTP " + status;
-    } catch (IOException e) {
-      return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "interrupted";
+    } catch (java.util.concurrent.TimeoutException e) {
+      return "no complete answer within " + TIMEOUT.toSeconds() + " s";
+    } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      return cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
     }
+  }
+
+  private org.eclipse.jetty.client.HttpClient client() {
+    org.eclipse.jetty.client.HttpClient c = http;
+    if (c == null) {
+      synchronized (this) {
+        if (http == null) {
+          http = dev.sesame.outbound.OutboundHttp.start(destinations, "Sesame-Logout/1", Duration.ofSeconds(5));
+        }
+        c = http;
+      }
+    }
+    return c;
   }
 
   private void record(Claimed notice, String error) {
@@ -167,6 +208,10 @@ public final class BackchannelLogout implements SessionService.EndListener {
       running = false;
       nudge();
       thread.join(Duration.ofSeconds(15).toMillis());
+      senders.shutdownNow();
+      if (http != null) {
+        http.stop();
+      }
     };
   }
 

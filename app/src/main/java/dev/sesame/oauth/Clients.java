@@ -30,8 +30,34 @@ public final class Clients {
    *     registered client may take its id.
    */
   public Clients(Jdbi jdbi, String firstPartyId) {
+    this(jdbi, firstPartyId, null);
+  }
+
+  /**
+   * @param destinations where Sesame may call a client ({@code backchannel_logout_uri}): the same SSRF rules as
+   *     webhooks, checked at registration (null: not checked here; the sender checks again before every call)
+   */
+  public Clients(Jdbi jdbi, String firstPartyId, dev.sesame.outbound.Destinations destinations) {
     this.jdbi = jdbi;
     this.firstPartyId = firstPartyId;
+    this.destinations = destinations;
+  }
+
+  private final dev.sesame.outbound.Destinations destinations;
+
+  /** The metadata, checked; and the address Sesame would call, against the SSRF rules. */
+  private ClientMetadata.Registration parse(Map<String, ?> metadata, Client.Source source, String clientId) {
+    ClientMetadata.Registration r = ClientMetadata.parse(metadata, source, clientId);
+    if (destinations != null) {
+      r.client().backchannelLogoutUri().ifPresent(uri -> {
+        try {
+          destinations.check(uri);
+        } catch (IllegalArgumentException e) {
+          throw new ClientMetadata.Invalid("invalid_client_metadata", "backchannel_logout_uri: " + e.getMessage());
+        }
+      });
+    }
+    return r;
   }
 
   public String firstPartyId() {
@@ -112,7 +138,7 @@ public final class Clients {
 
   /** Registers a client from RFC 7591 metadata; 409 {@code client_exists} if its id is taken. */
   public Issued create(Map<String, ?> metadata, Client.Source source) {
-    ClientMetadata.Registration r = ClientMetadata.parse(metadata, source, "c-" + Secrets.randomToken(12));
+    ClientMetadata.Registration r = parse(metadata, source, "c-" + Secrets.randomToken(12));
     refuseFirstPartyId(r.client().clientId());
     Optional<String> secret = r.client().isPublic() ? Optional.empty()
         : Optional.of(r.secret().orElseGet(() -> Secrets.randomToken(32)));
@@ -174,7 +200,7 @@ public final class Clients {
       Map<String, Object> merged = new LinkedHashMap<>(stored.client().metadata());
       merged.putAll(changes);
       merged.remove("response_types"); // derived from grant_types
-      ClientMetadata.Registration r = ClientMetadata.parse(merged, stored.client().source(), clientId);
+      ClientMetadata.Registration r = parse(merged, stored.client().source(), clientId);
       byte[] hash = stored.secretHash();
       Optional<String> newSecret = Optional.empty();
       if (r.client().isPublic()) {
@@ -264,7 +290,7 @@ public final class Clients {
       }
       ClientMetadata.Registration r;
       try {
-        r = ClientMetadata.parse(entry, Client.Source.FILE, (String) entry.get("client_id"));
+        r = parse(entry, Client.Source.FILE, (String) entry.get("client_id"));
       } catch (ClientMetadata.Invalid e) {
         throw new IllegalArgumentException(where + " (" + entry.get("client_id") + "): " + e.getMessage());
       }

@@ -1,5 +1,6 @@
 package dev.sesame.webhooks;
 
+import dev.sesame.outbound.Destinations;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -31,7 +32,7 @@ public final class WebhookSender implements AutoCloseable {
   private final Destinations destinations;
   private final Consumer<String> results;
   private final dev.sesame.audit.AuditLog audit;
-  private final org.eclipse.jetty.client.HttpClient http = new org.eclipse.jetty.client.HttpClient();
+  private org.eclipse.jetty.client.HttpClient http;
   private ScheduledExecutorService scheduler;
   private final java.util.concurrent.ExecutorService senders = Executors.newFixedThreadPool(8, r -> {
     Thread t = new Thread(r, "sesame-webhook-send");
@@ -47,26 +48,10 @@ public final class WebhookSender implements AutoCloseable {
     this.webhooks = webhooks;
     this.destinations = destinations;
     this.results = results;
-    http.setFollowRedirects(false);
-    http.setConnectTimeout(TIMEOUT.toMillis());
-    http.setUserAgentField(new org.eclipse.jetty.http.HttpField(org.eclipse.jetty.http.HttpHeader.USER_AGENT,
-        "Sesame-Webhooks/1"));
-    // Every connection resolves through the SSRF rules: what is checked is what is connected to.
-    http.setSocketAddressResolver((host, port, context, promise) -> {
-      try {
-        promise.succeeded(destinations.addresses(host, port));
-      } catch (IllegalArgumentException e) {
-        promise.failed(new java.net.UnknownHostException(e.getMessage()));
-      }
-    });
   }
 
   public WebhookSender start(Duration every) {
-    try {
-      http.start();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start the webhook HTTP client", e);
-    }
+    http = dev.sesame.outbound.OutboundHttp.start(destinations, "Sesame-Webhooks/1", TIMEOUT);
     scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "sesame-webhooks");
       t.setDaemon(true);
@@ -247,7 +232,9 @@ public final class WebhookSender implements AutoCloseable {
     }
     senders.shutdownNow(); // an interrupted send is sent again when its lease ends
     try {
-      http.stop();
+      if (http != null) {
+        http.stop();
+      }
     } catch (Exception e) {
       log.debug("webhook HTTP client stop: {}", e.toString());
     }

@@ -1,5 +1,6 @@
 package dev.sesame.webhooks;
 
+import dev.sesame.outbound.Destinations;
 import dev.sesame.common.SealedBox;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Secret;

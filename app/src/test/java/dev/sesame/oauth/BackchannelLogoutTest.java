@@ -15,6 +15,8 @@ import com.nimbusds.openid.connect.sdk.validators.LogoutTokenValidator;
 import com.sun.net.httpserver.HttpServer;
 import dev.sesame.support.Http;
 import dev.sesame.support.SesameServer;
+import dev.sesame.support.TestServer;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -38,18 +40,42 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class BackchannelLogoutTest {
   @RegisterExtension
-  static final SesameServer sesame = SesameServer.withDefaults();
+  // The receiver is on loopback, which Sesame calls only when private networks are allowed (as for webhooks).
+  static final SesameServer sesame = SesameServer.with(Map.of("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"));
+  @RegisterExtension
+  static final SesameServer strict = SesameServer.withDefaults();
   static HttpServer receiver;
   static final Map<String, BlockingQueue<String>> RECEIVED = Map.of("/app-a", new LinkedBlockingQueue<>(),
       "/app-b", new LinkedBlockingQueue<>(), "/race", new LinkedBlockingQueue<>(), "/flaky", new LinkedBlockingQueue<>());
   static final AtomicInteger FAILURES_LEFT = new AtomicInteger();
   static final AtomicInteger FLAKY_CALLS = new AtomicInteger();
+  static final AtomicInteger SLOW_CALLS = new AtomicInteger();
   static Clients clients;
   static Map<String, String> secrets = new java.util.HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
     receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "logout-receiver");
+      t.setDaemon(true);
+      return t;
+    }));
+    receiver.createContext("/slow", exchange -> {
+      // 200 at once, then the body a byte a second: a sender that waits for it all is stuck for minutes.
+      exchange.getRequestBody().readAllBytes();
+      SLOW_CALLS.incrementAndGet();
+      exchange.sendResponseHeaders(200, 600);
+      try (java.io.OutputStream out = exchange.getResponseBody()) {
+        for (int i = 0; i < 600; i++) {
+          out.write('.');
+          out.flush();
+          Thread.sleep(1000);
+        }
+      } catch (IOException | InterruptedException cutOff) {
+        // Sesame gave up on us
+      }
+    });
     receiver.createContext("/", exchange -> {
       String path = exchange.getRequestURI().getPath();
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -69,7 +95,7 @@ class BackchannelLogoutTest {
     });
     receiver.start();
     clients = new Clients(sesame.jdbi(), "default");
-    for (String name : List.of("app-a", "app-b", "race", "flaky", "quiet")) {
+    for (String name : List.of("app-a", "app-b", "race", "flaky", "quiet", "slow")) {
       Map<String, Object> metadata = new java.util.HashMap<>(Map.of("client_id", name, "redirect_uris",
           List.of("https://" + name + ".example/cb"), "post_logout_redirect_uris",
           List.of("https://" + name + ".example/bye"), "grant_types",
@@ -222,8 +248,9 @@ class BackchannelLogoutTest {
     });
     dev.sesame.tokens.IdTokens idTokens = new dev.sesame.tokens.IdTokens(
         dev.sesame.support.TestServer.signingKeys(sesame.server()), sesame.url(), java.time.Duration.ofMinutes(5));
-    BackchannelLogout otherNode = new BackchannelLogout(sesame.jdbi(), idTokens);
-    BackchannelLogout thirdNode = new BackchannelLogout(sesame.jdbi(), idTokens);
+    dev.sesame.outbound.Destinations loopbackAllowed = new dev.sesame.outbound.Destinations(true);
+    BackchannelLogout otherNode = new BackchannelLogout(sesame.jdbi(), idTokens, loopbackAllowed);
+    BackchannelLogout thirdNode = new BackchannelLogout(sesame.jdbi(), idTokens, loopbackAllowed);
     dev.sesame.support.Parallel.run(List.of(otherNode::deliverDue, thirdNode::deliverDue, otherNode::deliverDue,
         thirdNode::deliverDue));
     java.util.Set<String> sids = new java.util.HashSet<>();
@@ -267,5 +294,54 @@ class BackchannelLogoutTest {
           .bind("root", root).mapTo(Integer.class).one());
       assertEquals(0, live, "round " + round + ": an app session outlived the sign-in it came from: " + statuses);
     }
+  }
+
+  @Test
+  void a_receiver_that_trickles_its_answer_holds_up_no_other_client_and_is_cut_off() throws Exception {
+    // One sign-in, two apps: the slow one's notice is written first.
+    String cookie = browser();
+    Http.Response slow = signInTo("slow", cookie);
+    Http.Response fast = signInTo("app-b", cookie);
+    RECEIVED.get("/app-b").clear();
+    int before = SLOW_CALLS.get();
+    assertEquals(204, sesame.http().post("/v1/sessions/logout", Map.of(), "Cookie", cookie, "Origin", sesame.url(),
+        "X-Sesame-CSRF", "1").status());
+    String token = RECEIVED.get("/app-b").poll(8, TimeUnit.SECONDS);
+    assertNotNull(token, "the other app is told while the slow one still trickles");
+    assertEquals(sid(fast), validated("app-b", token).getSessionID().getValue());
+    // The slow receiver is cut off at the whole exchange's time limit and the notice stays due (it is retried).
+    String sid = sid(slow);
+    String error = null;
+    for (int i = 0; i < 40 && error == null; i++) {
+      Thread.sleep(500);
+      error = sesame.jdbi().withHandle(h -> h.createQuery("SELECT last_error FROM logout_notices "
+          + "WHERE session_id = CAST(:sid AS uuid)").bind("sid", sid).mapTo(String.class).findOne().orElse(null));
+    }
+    assertTrue(SLOW_CALLS.get() > before, "the slow receiver was called");
+    assertNotNull(error, "the slow exchange ended in failure");
+    assertTrue(error.contains("no complete answer"), error);
+  }
+
+  @Test
+  void back_channel_addresses_follow_the_webhooks_ssrf_rules() {
+    TestServer.CliResult key = TestServer.cli(strict.server(), "service-key", "create", "bc-writer", "--scopes",
+        "clients:write");
+    assertEquals(0, key.status(), key.stderr());
+    String[] auth = {"Authorization", "Bearer " + key.stdout().strip()};
+    int i = 0;
+    for (String uri : List.of("http://127.0.0.1:5432/", "https://127.0.0.1/logout", "https://169.254.169.254/x",
+        "https://10.0.0.7/x", "https://192.168.1.1/x", "https://172.16.0.1/x", "https://[::1]/x",
+        "https://[fd00::1]/x", "https://[fe80::1]/x", "https://[::ffff:127.0.0.1]/x", "https://[64:ff9b::7f00:1]/x",
+        "https://[64:ff9b::a9fe:a9fe]/x", "https://[2002:7f00:1::]/x", "https://[2001:0:4136:e378::1]/x",
+        "https://198.18.0.1/x", "https://192.0.0.8/x", "https://100.64.0.1/x", "https://0.0.0.0/x",
+        "http://203.0.113.9/x")) {
+      Http.Response r = strict.http().post("/admin/v1/clients", Map.of("client_id", "bc-" + i++, "redirect_uris",
+          List.of("https://bc.example/cb"), "backchannel_logout_uri", uri), auth);
+      assertEquals(400, r.status(), uri + ": " + r.body());
+      assertTrue(r.body().contains("backchannel_logout_uri"), r.body());
+    }
+    Http.Response ok = strict.http().post("/admin/v1/clients", Map.of("client_id", "bc-public", "redirect_uris",
+        List.of("https://bc.example/cb"), "backchannel_logout_uri", "https://93.184.215.14/logout"), auth);
+    assertEquals(201, ok.status(), ok.body());
   }
 }

@@ -184,7 +184,7 @@ class AdminConsoleTest {
       // A webhook endpoint: created with its secret shown once; its deliveries and their attempts are listed.
       page.click("nav a:has-text('Webhooks')");
       page.click("#new-webhook");
-      page.fill("dialog[open] input[name=url]", "https://203.0.113.7/hooks/" + tag);
+      page.fill("dialog[open] input[name=url]", "https://93.184.215.14/hooks/" + tag);
       page.fill("dialog[open] input[name=events]", "user.created");
       page.click("dialog[open] button:has-text('Create')");
       page.waitForSelector("#webhook-secret");

@@ -1,5 +1,6 @@
 package dev.sesame.webhooks;
 
+import dev.sesame.outbound.Destinations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,7 +121,7 @@ class WebhooksTest {
     }
     Destinations development = new Destinations(true);
     development.check("http://127.0.0.1:9/x"); // allowed for development
-    for (String url : List.of("http://203.0.113.7/x", "ftp://example.com/x", "https://user:pw@203.0.113.7/x")) {
+    for (String url : List.of("http://93.184.215.14/x", "ftp://example.com/x", "https://user:pw@93.184.215.14/x")) {
       try {
         development.check(url);
         throw new AssertionError(url + " was allowed");
@@ -128,7 +129,22 @@ class WebhooksTest {
         // refused with a reason
       }
     }
-    strict.check("https://203.0.113.7/hooks"); // a public address
+    strict.check("https://93.184.215.14/hooks"); // a public address
+    strict.check("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hooks"); // a public IPv6 address
+    strict.check("https://[2002:5db8:d70e::1]/hooks"); // 6to4 of a public IPv4 address
+    // Special-purpose ranges, and addresses that lead to internal ones through a translation (NAT64, 6to4, mapped).
+    for (String url : List.of("https://198.18.0.1/x", "https://192.0.0.170/x", "https://192.0.2.1/x",
+        "https://[64:ff9b::7f00:1]/x", "https://[64:ff9b::a9fe:a9fe]/x", "https://[64:ff9b:1::1]/x",
+        "https://[2002:7f00:1::1]/x", "https://[2002:a9fe:a9fe::1]/x", "https://[2001:0:4136:e378::1]/x",
+        "https://[2001:db8::1]/x", "https://[::ffff:10.0.0.1]/x", "https://[::127.0.0.1]/x", "https://[100::1]/x",
+        "https://[ff02::1]/x", "https://[fec0::1]/x", "https://255.255.255.255/x", "https://224.0.0.1/x")) {
+      try {
+        strict.check(url);
+        throw new AssertionError(url + " was allowed");
+      } catch (IllegalArgumentException expected) {
+        assertTrue(expected.getMessage().contains("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS"), expected.getMessage());
+      }
+    }
     assertEquals("https://203.0.113.7:8443/hooks", WebhookSender.loggable("https://203.0.113.7:8443/hooks?token=s3cret"),
         "a receiver's token in the query never reaches the log");
     // The HTTP client connects only through this resolver: a name that resolves to a private address when the
@@ -139,7 +155,7 @@ class WebhooksTest {
     } catch (IllegalArgumentException expected) {
       assertTrue(expected.getMessage().contains("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS"), expected.getMessage());
     }
-    assertEquals(1, strict.addresses("203.0.113.7", 443).size());
+    assertEquals(1, strict.addresses("93.184.215.14", 443).size());
     TestServer.CliResult bad = TestServer.cli(sesame.server(), "webhook", "create", "https://x.invalid/hooks");
     assertEquals(2, bad.status());
     TestServer.CliResult unknown = TestServer.cli(sesame.server(), "webhook", "create", "http://127.0.0.1:9/x",
