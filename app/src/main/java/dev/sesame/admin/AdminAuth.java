@@ -23,6 +23,33 @@ final class AdminAuth {
     this.users = users;
   }
 
+  /**
+   * {@link #require}, for a change to how the person {@code target} signs in or whether they can (their address,
+   * passkeys, disabling, erasure). When they are an administrator it takes an administrator in the console or a
+   * service key with {@code admins:write} besides {@code scope}: a {@code users:write} key alone must not be able to
+   * move an administrator's address to its holder's mailbox, or plant its holder's passkey on them, and so take over
+   * the console (the audit did both).
+   */
+  String requireForPerson(Context ctx, String scope, java.util.UUID target) {
+    String actor = require(ctx, scope);
+    if (actor.startsWith("key:") && users.isAdmin(target) && !mayChangeAdministrators(ctx)) {
+      throw new ApiException(403, "administrator_target", "This person is an administrator: changing how they sign "
+          + "in takes an administrator in the console, or a service key with the scope 'admins:write'.");
+    }
+    return actor;
+  }
+
+  /** Whether the caller may change administrators' ways of signing in (see {@link #requireForPerson}). */
+  boolean mayChangeAdministrators(Context ctx) {
+    String header = ctx.header("Authorization");
+    if (header == null) {
+      return true; // the console: require() has checked the admin role already
+    }
+    return serviceKeys.authenticate(header).may(ADMINS_WRITE);
+  }
+
+  static final String ADMINS_WRITE = "admins:write";
+
   /** The audit actor of an allowed caller; 401 or 403 problem otherwise. */
   String require(Context ctx, String scope) {
     String header = ctx.header("Authorization");

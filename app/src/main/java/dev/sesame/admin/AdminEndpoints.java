@@ -133,6 +133,7 @@ public final class AdminEndpoints implements Feature {
    */
   void importUsers(Context ctx) throws java.io.IOException {
     String actor = auth.require(ctx, "users:write");
+    boolean mayChangeAdministrators = auth.mayChangeAdministrators(ctx);
     String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
     UserTransfer.Format format;
     if (type.startsWith("text/csv")) {
@@ -147,7 +148,7 @@ public final class AdminEndpoints implements Feature {
     try (body) {
       UserTransfer.Result result = AuditLog.actingAs(actor, () -> {
         try {
-          return transfer.importFrom(body, format);
+          return transfer.importFrom(body, format, mayChangeAdministrators);
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
@@ -209,8 +210,8 @@ public final class AdminEndpoints implements Feature {
    * device. Their sessions are left alone; revoke them too if the device may be in other hands.
    */
   void removePasskey(Context ctx) {
-    String actor = auth.require(ctx, "users:write");
     UUID id = existing(ctx).user().id();
+    String actor = auth.requireForPerson(ctx, "users:write", id);
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> passkeys.remove(id, ctx.pathParam("passkeyId"), client));
     ctx.status(204);
@@ -279,8 +280,8 @@ public final class AdminEndpoints implements Feature {
    * then the old address is told. 409 {@code email_taken} when another account has it.
    */
   void changeEmail(Context ctx) {
-    String actor = auth.require(ctx, "users:write");
     UUID id = existing(ctx).user().id();
+    String actor = auth.requireForPerson(ctx, "users:write", id);
     JsonBody body = JsonBody.of(ctx, web.mapper());
     String email = body.requiredString("email");
     String language = language(body);
@@ -296,8 +297,8 @@ public final class AdminEndpoints implements Feature {
    * gets; enabling lets them sign in again (their passkeys are kept).
    */
   void setDisabled(Context ctx, boolean disabled) {
-    String actor = auth.require(ctx, "users:write");
     UUID id = existing(ctx).user().id();
+    String actor = auth.requireForPerson(ctx, "users:write", id);
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       Users.setDisabled(h, id, disabled);
@@ -317,9 +318,9 @@ public final class AdminEndpoints implements Feature {
    * audit events keep only the random user id (address and details cleared) and gain a {@code user.erased} event.
    */
   void eraseUser(Context ctx) {
-    String actor = auth.require(ctx, "users:write");
     Users.Listed user = existing(ctx);
     UUID id = user.user().id();
+    String actor = auth.requireForPerson(ctx, "users:write", id);
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       sessions.endAll(h, id, "user_erased", client);

@@ -121,15 +121,24 @@ public final class UserTransfer {
 
   /** Imports a file of either format: Sesame's JSON, or Passage's CSV export ({@link PassageImport}). */
   public Result importFrom(InputStream in, Format format) throws IOException {
+    return importFrom(in, format, true);
+  }
+
+  /**
+   * {@code mayChangeAdministrators}: whether the caller may add passkeys to an administrator's account (a console
+   * administrator, the CLI, or a service key with {@code admins:write}); without it such an entry is an error and
+   * nothing is imported.
+   */
+  public Result importFrom(InputStream in, Format format, boolean mayChangeAdministrators) throws IOException {
     if (format == Format.SESAME_JSON) {
-      return importFrom(in);
+      return importFrom(in, mayChangeAdministrators);
     }
     PassageImport.Read read = PassageImport.read(in);
-    return importEntries(read.entries(), i -> "line " + read.lines().get(i), read.errors());
+    return importEntries(read.entries(), i -> "line " + read.lines().get(i), read.errors(), mayChangeAdministrators);
   }
 
   /** Reads, checks every entry, then imports all in one transaction (batches). */
-  public Result importFrom(InputStream in) throws IOException {
+  public Result importFrom(InputStream in, boolean mayChangeAdministrators) throws IOException {
     File file;
     try {
       file = JSON.readValue(in, new TypeReference<>() {});
@@ -140,14 +149,15 @@ public final class UserTransfer {
     if (file == null || !FORMAT.equals(file.format()) || file.users() == null) {
       throw new Invalid(List.of("the file must be {\"format\": \"" + FORMAT + "\", \"users\": […]}"));
     }
-    return importEntries(file.users(), i -> "entry " + (i + 1), List.of());
+    return importEntries(file.users(), i -> "entry " + (i + 1), List.of(), mayChangeAdministrators);
   }
 
   /**
    * Checks every entry, then imports all in one transaction; {@code where} names an entry in errors (its number,
    * or the CSV line it came from), {@code earlier} are errors found while reading the file.
    */
-  Result importEntries(List<Entry> entries, java.util.function.IntFunction<String> where, List<String> earlier) {
+  Result importEntries(List<Entry> entries, java.util.function.IntFunction<String> where, List<String> earlier,
+                       boolean mayChangeAdministrators) {
     List<String> errors = new ArrayList<>(earlier);
     File file = new File(FORMAT, entries);
     List<Users.Transfer> accounts = new ArrayList<>();
@@ -219,6 +229,9 @@ public final class UserTransfer {
           } else if (owner == null && !Arrays.equals(account.webauthnUserHandle(), wanted.webauthnUserHandle())) {
             conflicts.add(where.apply(i) + ": " + wanted.email() + " has an account here with another WebAuthn "
                 + "user handle, so these passkeys could not sign in to it");
+          } else if (owner == null && !mayChangeAdministrators && Users.hasRole(h, account.id(), Users.ADMIN)) {
+            conflicts.add(where.apply(i) + ": " + wanted.email() + " is an administrator here; adding passkeys to "
+                + "an administrator takes a console administrator or a service key with 'admins:write'");
           } else if (owner == null) {
             toStore.put(c, account.id());
           }
@@ -228,6 +241,12 @@ public final class UserTransfer {
         throw new Invalid(conflicts); // rolls the transaction back: nothing imported
       }
       Result result = new Result(accounts.size(), usersAdded, PasskeyTransfer.insert(h, toStore));
+      // Every passkey added is on its owner's record, as one they registered themselves would be.
+      AuditLog audit = new AuditLog();
+      for (Map.Entry<PasskeyTransfer.Checked, UUID> added : toStore.entrySet()) {
+        audit.record(h, AuditLog.Type.PASSKEY_ADDED, added.getValue(), null, null, Map.of("via", "import",
+            "credentialId", B64.encodeToString(added.getKey().credentialId())));
+      }
       new AuditLog().record(h, AuditLog.Type.USERS_IMPORTED, null, null, null, Map.of("people", result.users(),
           "accountsAdded", result.usersAdded(), "passkeysAdded", result.passkeysAdded()));
       return result;

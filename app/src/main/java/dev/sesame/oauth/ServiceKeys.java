@@ -35,7 +35,7 @@ public final class ServiceKeys {
 
   /** What a key may do in the admin API besides introspection, which every key may. */
   public static final List<String> SCOPES = List.of("users:read", "users:write", "stats:read", "audit:read",
-      "clients:read", "clients:write", "settings:read", "webhooks:read", "webhooks:write");
+      "clients:read", "clients:write", "settings:read", "webhooks:read", "webhooks:write", "admins:write");
 
   /** Creates a key for introspection only and returns it; this is the only time it can be seen. */
   public String create(String name) {

@@ -392,4 +392,64 @@ class AdminApiTest {
       assertEquals(0, live, "round " + round + ": a sign-in that raced the disable kept a session: " + statuses);
     }
   }
+
+  /** The entry of {@code email} in an export by {@code key}. */
+  static JsonNode exported(String email) {
+    Http.Response r = http.get("/admin/v1/users/export", as(reader));
+    assertEquals(200, r.status(), r.body());
+    for (JsonNode u : r.json().get("users")) {
+      if (u.get("email").asText().equals(email)) {
+        return u;
+      }
+    }
+    throw new AssertionError(email + " not exported");
+  }
+
+  @Test
+  void a_users_write_key_cannot_take_over_an_administrator() {
+    Account admin = Account.signUp(http);
+    new PasskeyClient(http).registerNewDevice(admin, sesame.url());
+    assertEquals(0, TestServer.cli(sesame.server(), "admin", "grant", admin.email()).status());
+    String adminsKey = key("admins-" + UUID.randomUUID().toString().substring(0, 6),
+        "users:read,users:write,admins:write");
+
+    // (b) Moving the administrator's address to the key holder's mailbox.
+    String path = "/admin/v1/users/" + admin.userId() + "/email";
+    assertProblem(http.post(path, Map.of("email", "attacker-" + UUID.randomUUID() + "@example.com"), as(writer)), 403,
+        "administrator_target");
+    for (String p : List.of("/disable", "/passkeys/" + UUID.randomUUID())) {
+      Http.Response r = p.startsWith("/passkeys") ? http.send("DELETE", "/admin/v1/users/" + admin.userId() + p,
+          null, as(writer)) : http.post("/admin/v1/users/" + admin.userId() + p, "", as(writer));
+      assertProblem(r, 403, "administrator_target");
+    }
+    assertProblem(http.send("DELETE", "/admin/v1/users/" + admin.userId(), null, as(writer)), 403,
+        "administrator_target");
+
+    // (a) Planting the key holder's passkey on the administrator through an import of their exported entry.
+    Account attacker = Account.signUp(http);
+    new PasskeyClient(http).registerNewDevice(attacker, sesame.url());
+    JsonNode attackersPasskey = exported(attacker.email()).get("passkeys").get(0);
+    assertEquals(204, http.send("DELETE", "/admin/v1/users/" + attacker.userId(), null, as(writer)).status());
+    com.fasterxml.jackson.databind.node.ObjectNode entry = (com.fasterxml.jackson.databind.node.ObjectNode)
+        exported(admin.email()).deepCopy();
+    entry.putArray("passkeys").add(attackersPasskey);
+    String file = "{\"format\":\"sesame-users/1\",\"users\":[" + entry + "]}";
+    Http.Response refused = http.post("/admin/v1/users/import", file, "Content-Type", "application/json",
+        "Authorization", "Bearer " + writer);
+    assertProblem(refused, 400, "invalid_import");
+    assertTrue(refused.body().contains("administrator"), refused.body());
+    JsonNode events = http.get("/admin/v1/users/" + admin.userId(), as(reader)).json();
+    assertEquals(1, events.get("passkeys").size(), "nothing was added");
+
+    // With admins:write both go ahead, and the import's passkey is on the administrator's record.
+    Http.Response imported = http.post("/admin/v1/users/import", file, "Content-Type", "application/json",
+        "Authorization", "Bearer " + adminsKey);
+    assertEquals(200, imported.status(), imported.body());
+    assertEquals(1, imported.json().get("passkeysAdded").asInt());
+    JsonNode after = http.get("/admin/v1/users/" + admin.userId(), as(reader)).json();
+    assertEquals(2, after.get("passkeys").size());
+    assertTrue(after.get("events").toString().contains("\"via\":\"import\""), after.get("events").toString());
+    assertEquals(202, http.post(path, Map.of("email", "moved-" + UUID.randomUUID() + "@example.com"),
+        as(adminsKey)).status());
+  }
 }
