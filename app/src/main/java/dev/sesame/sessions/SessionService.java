@@ -79,7 +79,8 @@ public final class SessionService {
   }
 
   /** A presented refresh token with its session and user, as one locked read returns them. */
-  private record Presented(Instant rotatedAt, Instant tokenExpiresAt, SessionRow session, User user) {}
+  private record Presented(Instant rotatedAt, boolean superseded, Instant tokenExpiresAt, SessionRow session,
+                           User user) {}
 
   /** {@code clientId} is null for the built-in first-party client. */
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
@@ -123,9 +124,23 @@ public final class SessionService {
     // ended or expired (and the answer says which; reuse ends the session). A token that became live again in
     // between (a concurrent exchange within the grace) is rotated here as before.
     Outcome<TokenResponse> outcome = jdbi.inTransaction(h -> {
+      // The token's successor first, locked before the session (the successor's own exchange locks it, then the
+      // session: the same order, so the two never wait for each other). Used, or gone: the successor was received.
+      Optional<byte[]> successor = h.createQuery("SELECT successor_hash FROM refresh_tokens WHERE token_hash = :hash")
+          .bind("hash", hash).map((rs, ctx) -> rs.getBytes(1)).findOne().filter(java.util.Objects::nonNull);
+      // No single successor on record (exchanged twice within the grace: two tabs), or it is gone: assume used.
+      // Issued within the grace (a retry moments ago): like two tabs, both stay valid and none is superseded.
+      record Successor(boolean used, boolean recent) {}
+      Successor next = successor.flatMap(nextHash -> h.createQuery("""
+              SELECT rotated_at IS NOT NULL AND NOT superseded AS used, created_at >= :graceStart AS recent
+              FROM refresh_tokens WHERE token_hash = :next FOR UPDATE""")
+          .bind("next", nextHash).bind("graceStart", Instant.now().minus(reuseGrace))
+          .map((rs, ctx) -> new Successor(rs.getBoolean("used"), rs.getBoolean("recent"))).findOne())
+          .orElse(new Successor(true, false));
+      boolean successorUsed = next.used();
       // One round trip reads and locks the token, its session and the user.
       Optional<Presented> found = h.createQuery("""
-              SELECT rt.rotated_at, rt.expires_at AS token_expires_at,
+              SELECT rt.rotated_at, rt.superseded, rt.expires_at AS token_expires_at,
                      s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
                      s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.revoked_at,
                      s.client_id, s.scope, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
@@ -135,7 +150,7 @@ public final class SessionService {
               """)
           .bind("hash", hash)
           .map((rs, ctx) -> new Presented(
-              Sql.instant(rs, "rotated_at"),
+              Sql.instant(rs, "rotated_at"), rs.getBoolean("superseded"),
               Sql.instant(rs, "token_expires_at"),
               new SessionRow(rs.getObject("session_id", UUID.class), rs.getObject("user_id", UUID.class),
                   rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
@@ -160,35 +175,50 @@ public final class SessionService {
       }
       Instant now = Instant.now();
       Instant rotatedAt = found.get().rotatedAt();
-      if (rotatedAt != null && rotatedAt.plus(reuseGrace).isBefore(now)) {
-        // The token was exchanged a while ago: someone else holds a copy. End the session for everyone.
+      boolean pastGrace = rotatedAt != null && rotatedAt.plus(reuseGrace).isBefore(now);
+      if (found.get().superseded() || pastGrace && successorUsed) {
+        // This token was superseded (its predecessor was exchanged again because it never came back), or it was
+        // exchanged a while ago and what that exchange issued has been used since: two parties hold this family.
+        // End the session for everyone.
         revoke(h, session, "refresh_token_reuse", client);
         audit.record(h, AuditLog.Type.REFRESH_TOKEN_REUSED, session.userId(), sessionId, client.ip(), Map.of());
         return Outcome.refused(ApiException.unauthorized("refresh_token_reused",
             "This refresh token was already used; the session has been revoked. Sign in again."));
       }
-      // Exchanged moments ago (two tabs refreshing at once, an app retrying after a lost answer): the same
-      // session answers again with a refresh token of its own; the grace counts from the first exchange.
+      // Exchanged moments ago (two tabs refreshing at once): the same session answers again with a refresh token of
+      // its own; the grace counts from the first exchange. Exchanged longer ago but its successor never used (an
+      // app retrying after an answer lost to the network or a crash, however long the restart took): answered
+      // again too, and the unused successor is superseded, so whoever may hold it is found out when it is used.
       if (found.get().tokenExpiresAt().isBefore(now) || session.expiresAt().isBefore(now)
           || !expiry(session.createdAt(), now).isAfter(now)) { // idle too long, or past the absolute maximum
         return Outcome.refused(ApiException.unauthorized("session_expired", "This session has expired."));
       }
       // One round trip rotates: the old token is spent, the new one issued, the session's expiry moved.
       Instant sessionExpiry = expiry(session.createdAt(), now);
-      IssuedRefresh next = newRefreshToken(now, sessionExpiry);
+      IssuedRefresh issued = newRefreshToken(now, sessionExpiry);
+      boolean retry = pastGrace && !next.recent();
+      if (retry) {
+        h.createUpdate("UPDATE refresh_tokens SET superseded = true, rotated_at = coalesce(rotated_at, :now) "
+            + "WHERE token_hash = :next").bind("now", now).bind("next", successor.orElseThrow()).execute();
+      }
+      // The successor on record: the one this exchange issues, when it is the token's first exchange or a retry
+      // that superseded the one before; none (NULL) after a second exchange within the grace, whose two successors
+      // both stay valid (two tabs): such a token gets no retry after the grace.
       h.createUpdate("""
-              WITH spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now)
+              WITH spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now),
+                                 successor_hash = CASE WHEN rotated_at IS NULL OR :retry THEN :newHash END
                              WHERE token_hash = :oldHash),
                    issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
                               VALUES (:newHash, :sessionId, :now, :tokenExpiresAt))
               UPDATE sessions SET last_used_at = :now, expires_at = :sessionExpiresAt WHERE id = :sessionId
               """)
-          .bind("now", now).bind("oldHash", hash).bind("newHash", Secrets.sha256(next.token()))
-          .bind("sessionId", sessionId).bind("tokenExpiresAt", next.expiresAt())
+          .bind("now", now).bind("oldHash", hash).bind("newHash", Secrets.sha256(issued.token()))
+          .bind("retry", retry)
+          .bind("sessionId", sessionId).bind("tokenExpiresAt", issued.expiresAt())
           .bind("sessionExpiresAt", sessionExpiry)
           .execute();
       return Outcome.ok(respond(found.get().user(), sessionId, session.authTime(), session.authMethod(),
-          Arrays.asList(session.amr()), next, now, session.clientId(), session.scope()));
+          Arrays.asList(session.amr()), issued, now, session.clientId(), session.scope()));
     });
     return outcome.get(); // throws after the commit: a detected reuse must stay revoked
   }
@@ -212,11 +242,12 @@ public final class SessionService {
                      least(:idleExpiry, s.created_at + make_interval(secs => :maxSeconds)) AS session_expiry
               FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
               WHERE rt.token_hash = :hash AND s.client_id IS NOT DISTINCT FROM :clientId AND s.revoked_at IS NULL
-                AND (rt.rotated_at IS NULL OR rt.rotated_at >= :graceStart)
+                AND NOT rt.superseded AND (rt.rotated_at IS NULL OR rt.rotated_at >= :graceStart)
                 AND rt.expires_at >= :now AND s.expires_at >= :now
                 AND least(:idleExpiry, s.created_at + make_interval(secs => :maxSeconds)) > :now
               FOR UPDATE OF rt, s),
-            spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now)
+            spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now),
+                                                successor_hash = CASE WHEN rotated_at IS NULL THEN :newHash END
                       WHERE token_hash = :hash AND EXISTS (SELECT 1 FROM live)),
             issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
                        SELECT :newHash, session_id, :now, least(:tokenExpiry, session_expiry) FROM live),

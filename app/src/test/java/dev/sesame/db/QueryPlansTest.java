@@ -135,6 +135,9 @@ class QueryPlansTest {
 
     String refresh = tokens.get("refresh_token").asText();
     JsonNode next = http.post("/v1/sessions/refresh", Map.of("refresh_token", refresh)).json();
+    // Its successor used: presenting the first token again is reuse (an unused successor would be a retry).
+    assertEquals(200, http.post("/v1/sessions/refresh", Map.of("refresh_token", next.get("refresh_token").asText()))
+        .status());
     server.jdbi().useHandle(h -> h.execute(
         "UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 hour' WHERE token_hash = sha256(?)",
         refresh.getBytes(StandardCharsets.US_ASCII)));
