@@ -51,7 +51,7 @@ public final class Database implements AutoCloseable {
       if (h != null && h.state() == DatabaseHealth.State.UNREACHABLE) {
         throw new SQLTransientConnectionException("the database is unreachable: " + h.reason(), "08001");
       }
-      return pool.getConnection();
+      return borrow();
     }).installPlugin(new PostgresPlugin()).registerArgument(new FastArguments());
     // A failing statement's error names the statement, never its bound values: they include codes, link tokens,
     // email bodies and addresses, and the error reaches the log.
@@ -107,8 +107,10 @@ public final class Database implements AutoCloseable {
       throw e;
     }
     // After the migrations: the probe writes a table they create.
-    db.health = new DatabaseHealth(() -> java.sql.DriverManager.getConnection(url, db.connectionProperties(2)));
-    embedded.ifPresent(server -> server.supervise(db::connectionsLost));
+    db.health = new DatabaseHealth(() -> java.sql.DriverManager.getConnection(url, db.connectionProperties(2)),
+        db::releaseWaiters);
+    embedded.ifPresent(server -> server.supervise(
+        () -> db.health.down("the embedded PostgreSQL stopped; starting it again"), db::connectionsLost));
     return db;
   }
 
@@ -237,6 +239,53 @@ public final class Database implements AutoCloseable {
     return health;
   }
 
+  /** Request threads waiting for one of the pool's connections, to be let go when the database is found down. */
+  private final java.util.Set<Thread> waiting = new java.util.HashSet<>();
+
+  /**
+   * A connection from the pool. A request that arrived a moment before the database died waits here for a
+   * connection that cannot come (the pool's timeout is 5 s); when the probe finds the database unreachable it lets
+   * every such waiter go at once ({@link #releaseWaiters}), so they answer 503 as quickly as the requests after them.
+   */
+  private java.sql.Connection borrow() throws java.sql.SQLException {
+    Thread self = Thread.currentThread();
+    synchronized (waiting) {
+      waiting.add(self);
+    }
+    try {
+      return pool.getConnection();
+    } catch (java.sql.SQLException e) {
+      DatabaseHealth h = health;
+      if (h != null && h.state() == DatabaseHealth.State.UNREACHABLE) {
+        throw new SQLTransientConnectionException("the database became unreachable: " + h.reason(), "08001", e);
+      }
+      throw e;
+    } finally {
+      boolean released;
+      synchronized (waiting) {
+        waiting.remove(self);
+        released = this.released.remove(self);
+      }
+      if (released) {
+        // The interruption was meant for the wait, not for what the thread does next (only threads in the set are
+        // interrupted, so none can arrive after it left).
+        Thread.interrupted();
+      }
+    }
+  }
+
+  private final java.util.Set<Thread> released = new java.util.HashSet<>();
+
+  /** The database is unreachable: wake every request waiting for a connection (Hikari answers an interrupt). */
+  private void releaseWaiters() {
+    synchronized (waiting) {
+      for (Thread t : waiting) {
+        released.add(t);
+        t.interrupt();
+      }
+    }
+  }
+
   /** Publishes the pool's meters (connections active, idle, pending; acquire and usage times) to {@code registry}. */
   public void instrument(io.micrometer.core.instrument.MeterRegistry registry) {
     pool.setMetricRegistry(registry);
@@ -283,6 +332,14 @@ public final class Database implements AutoCloseable {
     if (health != null) {
       health.suspect();
     }
+  }
+
+  /**
+   * Whether the database answers now, from a probe at most a moment old (one probe for a burst of requests): asked
+   * before a request is retried on a fresh connection, so a dead database means 503 now, not after the pool's wait.
+   */
+  public boolean answersNow() {
+    return health == null || health.probeIfOlderThan(java.time.Duration.ofMillis(250)) == DatabaseHealth.State.UP;
   }
 
   /**

@@ -34,8 +34,13 @@ public final class DatabaseHealth implements AutoCloseable {
   private volatile String reason = "";
   private Connection connection;
 
-  DatabaseHealth(Notifications.ConnectionSource source) {
+  private final Runnable onUnreachable;
+  private volatile long probedAt;
+
+  /** @param onUnreachable run when a probe finds the database unreachable (requests waiting for it are let go) */
+  DatabaseHealth(Notifications.ConnectionSource source, Runnable onUnreachable) {
     this.source = source;
+    this.onUnreachable = onUnreachable;
     this.thread = new Thread(this::run, "sesame-db-health");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -70,6 +75,22 @@ public final class DatabaseHealth implements AutoCloseable {
     }
   }
 
+  /** The database is known to be down (its process was seen to die): unreachable until a probe finds it again. */
+  synchronized void down(String why) {
+    set(State.UNREACHABLE, why);
+    closeConnection();
+    probedAt = System.nanoTime();
+    onUnreachable.run();
+  }
+
+  /** The state from a probe no older than {@code maxAge}, probing now if need be. */
+  synchronized State probeIfOlderThan(Duration maxAge) {
+    if (System.nanoTime() - probedAt <= maxAge.toNanos() && !reconnect) {
+      return state;
+    }
+    return probe();
+  }
+
   /** Probes once, now (also what the background thread does each second). */
   synchronized State probe() {
     if (reconnect) {
@@ -91,7 +112,11 @@ public final class DatabaseHealth implements AutoCloseable {
       State failed = "25006".equals(e.getSQLState()) ? State.READ_ONLY : State.UNREACHABLE;
       set(failed, e.getMessage());
       closeConnection();
+      if (failed == State.UNREACHABLE) {
+        onUnreachable.run();
+      }
     }
+    probedAt = System.nanoTime();
     return state;
   }
 

@@ -51,8 +51,11 @@ final class EmbeddedServer implements AutoCloseable {
     return restarts.get();
   }
 
-  /** Watches the postmaster; after each restart, {@code onRestarted} runs (the pool drops its dead connections). */
-  void supervise(Runnable onRestarted) {
+  /**
+   * Watches the postmaster: when it is found dead, {@code onDied} runs (requests stop waiting for it); after each
+   * restart, {@code onRestarted} runs (the pool drops its dead connections).
+   */
+  void supervise(Runnable onDied, Runnable onRestarted) {
     watcher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "sesame-embedded-postgres");
       t.setDaemon(true);
@@ -60,6 +63,7 @@ final class EmbeddedServer implements AutoCloseable {
     });
     watcher.scheduleWithFixedDelay(() -> {
       if (!closing && !postmasterAlive()) {
+        onDied.run();
         restart(onRestarted);
       }
     }, 1, 1, TimeUnit.SECONDS);

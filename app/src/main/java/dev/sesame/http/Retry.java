@@ -26,6 +26,9 @@ public final class Retry {
           throw e;
         }
         database.connectionsLost(); // the pool's other idle connections are probably dead too
+        if (!database.answersNow()) {
+          throw e; // the database itself is gone (killed, restarting): 503 now, not after waiting for the pool
+        }
         reset(ctx);
         handler.handle(ctx);
       }

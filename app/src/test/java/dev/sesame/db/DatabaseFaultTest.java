@@ -74,6 +74,52 @@ class DatabaseFaultTest {
   }
 
   @Test
+  void a_request_waiting_for_a_connection_when_the_database_dies_is_let_go_at_once(@TempDir Path data)
+      throws Exception {
+    Config config = Config.load(Map.of("SESAME_DATA_DIR", data.toString(), "SESAME_DATABASE_POOL_SIZE", "1",
+        "SESAME_EMAIL_DOMAIN_CHECK", "off"));
+    try (Database database = Database.open(config)) {
+      // The pool's only connection is busy: the next request waits for it (up to the pool's 5 s).
+      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      Thread holder = new Thread(() -> {
+        try {
+          database.jdbi().useHandle(h -> {
+            h.createQuery("SELECT 1").mapTo(Integer.class).one();
+            holding.countDown();
+            release.await();
+          });
+        } catch (InterruptedException | RuntimeException ignored) {
+          // the connection died under it: expected
+        }
+      });
+      holder.start();
+      holding.await();
+      java.util.concurrent.CompletableFuture<Throwable> waiter = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> {
+            try {
+              database.jdbi().withHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+              return null;
+            } catch (RuntimeException e) {
+              return e;
+            }
+          });
+      Thread.sleep(200); // it is waiting now
+      long pid = Long.parseLong(Files.readAllLines(data.resolve("postgres/postmaster.pid")).get(0).strip());
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      Throwable failed = waiter.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      release.countDown();
+      holder.join();
+      assertTrue(failed != null, "the waiting request failed");
+      String message = String.valueOf(failed.getMessage()) + " " + failed.getCause();
+      // Let go by the probe that found the database gone, not by the pool giving up after its timeout.
+      assertTrue(message.contains("became unreachable"), message);
+      assertTrue(Database.unavailable(failed), "and it is answered as 503: " + message);
+      assertTrue(!Thread.currentThread().isInterrupted());
+    }
+  }
+
+  @Test
   void after_every_connection_is_terminated_the_next_requests_still_succeed() throws Exception {
     try (TestServer server = TestServer.start()) {
       Http http = server.http();
