@@ -231,11 +231,12 @@ public final class EmailEndpoints implements Feature {
         return false;
       }
     }
-    if (peer == null || !peer.matches("[0-9a-fA-F:.]+")) {
+    String address = ClientIps.normalize(peer); // Jetty gives an IPv6 peer in brackets: [0:0:0:0:0:0:0:1]
+    if (address == null || !address.matches("[0-9a-fA-F:.]+")) {
       return false; // only an address literal, so the lookup below never asks DNS
     }
     try {
-      return java.net.InetAddress.getByName(peer).isLoopbackAddress();
+      return java.net.InetAddress.getByName(address).isLoopbackAddress();
     } catch (java.net.UnknownHostException e) {
       return false;
     }
