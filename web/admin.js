@@ -81,7 +81,7 @@ function say(text, error = false) {
 
 function page(title, ...children) {
   document.title = `${title} · Admin`;
-  main.replaceChildren(h('h1', {}, title), ...children);
+  main.replaceChildren(h('h1', {}, title), ...children.flat().filter((c) => c !== null && c !== undefined));
   main.focus({ preventScroll: true });
 }
 

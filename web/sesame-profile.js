@@ -7,7 +7,7 @@
 import { describe } from './sesame-auth.js';
 import { sesame } from './sesame.js';
 import { loadUi, requestedLanguage } from './i18n.js';
-import { adoptStyles, applyDirection, h } from './ui.js';
+import { adoptStyles, applyDirection, h, present } from './ui.js';
 
 class SesameProfile extends HTMLElement {
   #client;
@@ -72,7 +72,8 @@ class SesameProfile extends HTMLElement {
     const passkeys = await this.#client.listPasskeys();
     const list = h('ul', { class: 'passkeys', 'aria-label': this.#t('profile.passkeys.label') },
       passkeys.map((p) => this.#item(p)));
-    this.#root.replaceChildren(
+    // replaceChildren() would print a null as the text "null": the optional parts go through present().
+    this.#root.replaceChildren(...present(
       h('h2', {}, this.#t('profile.heading')),
       h('p', {}, this.#ui.nodes('profile.signedInAs', { email: h('strong', { id: 'email', dir: 'ltr' }, me.email) })),
       h('h2', {}, this.#t('profile.passkeys.heading')),
@@ -84,7 +85,7 @@ class SesameProfile extends HTMLElement {
           this.#t('profile.add')),
         h('button', { type: 'button', class: 'secondary', id: 'sign-out', onclick: (e) => this.#signOut(e.target) },
           this.#t('profile.signOut'))),
-      this.#status);
+      this.#status));
     if (focusId) {
       const target = this.#root.getElementById(focusId);
       if (target) target.focus();

@@ -121,6 +121,11 @@ export function applyDirection(element, ui) {
 }
 
 /** h('button', { class: 'primary', onclick }, 'Sign in') */
+/** The nodes that are there: null, undefined and false (an optional part left out) dropped, arrays flattened. */
+export function present(...nodes) {
+  return nodes.flat().filter((n) => n !== null && n !== undefined && n !== false);
+}
+
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {

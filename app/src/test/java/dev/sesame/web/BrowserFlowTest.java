@@ -1,6 +1,7 @@
 package dev.sesame.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.icegreen.greenmail.junit5.GreenMailExtension;
@@ -273,6 +274,8 @@ class BrowserFlowTest {
       page.click("sesame-profile li button:has-text('Remove')");
       page.waitForSelector("sesame-profile #no-passkeys");
       Browsers.screenshot(page, "desktop/5-03-removed");
+      String account = (String) page.evaluate("document.querySelector('sesame-profile').shadowRoot.textContent");
+      assertFalse(account.contains("null") || account.contains("undefined"), account);
       page.click("sesame-profile #sign-out");
       page.waitForSelector("sesame-profile sesame-auth #email");
       Browsers.screenshot(page, "desktop/5-04-signed-out");
