@@ -31,7 +31,8 @@ final class Cli {
                                      create a key for a backend service; it is printed once. Without scopes it
                                      may introspect tokens; scopes open the admin API: users:read, users:write,
                                      stats:read, audit:read, clients:read, clients:write,
-                                     settings:read, webhooks:read, webhooks:write
+                                     settings:read, webhooks:read, webhooks:write, admins:write
+                                     (changes to how administrators sign in)
         service-key list             list service keys
         service-key revoke NAME      revoke a service key
         admin grant EMAIL            give the person the admin role (the console; they sign in with a passkey)
@@ -50,22 +51,68 @@ final class Cli {
                                      codes and challenges); prints how many rows went
         keys rotate                  publish a new signing key now; every node signs with it 5 s later
         keys list                    list the published signing keys
-      """ + ClientCommands.USAGE + WebhookCommands.USAGE + EmailCommands.USAGE;
+      """ + ClientCommands.USAGE + WebhookCommands.USAGE + EmailCommands.USAGE + """
+
+      Commands open the database the server uses (SESAME_DATABASE_URL, or the embedded one in SESAME_DATA_DIR,
+      ./data by default): run them where the server runs. The embedded database is refused when it does not exist
+      yet (add --new-data-dir to start an empty one) and while a running server holds it (stop it, or use the
+      admin API or console).
+      """;
 
   private Cli() {}
+
+  /** With {@code --new-data-dir}: a command may start an empty embedded database where there is none. */
+  static final String NEW_DATA_DIR = "--new-data-dir";
+
+  /**
+   * The configured database, for a command. With the embedded one, two traps are closed: run from another directory
+   * (or with another SESAME_DATA_DIR), a command would quietly start a new, empty database and report that nobody
+   * exists; run beside a running server, it failed with only "could not lock …/epg-lock".
+   */
+  static Database open(Config config, boolean mayCreate) {
+    boolean embedded = config.databaseUrl().isEmpty();
+    java.nio.file.Path data = config.dataDir().toAbsolutePath().normalize();
+    if (embedded && !java.nio.file.Files.isDirectory(data.resolve("postgres")) && !mayCreate) {
+      throw new IllegalStateException("there is no Sesame database in " + data + " (SESAME_DATA_DIR). Run the "
+          + "command in the directory the server runs in, set SESAME_DATA_DIR (or SESAME_DATABASE_URL) as the "
+          + "server has it, or add " + NEW_DATA_DIR + " to start an empty database there.");
+    }
+    try {
+      return Database.open(config);
+    } catch (RuntimeException e) {
+      String message = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause());
+      if (embedded && message.contains("lock")) {
+        throw new IllegalStateException("the embedded database in " + data + " is in use by a running Sesame "
+            + "server: only one process can open it. Stop the server and run the command again, or make the change "
+            + "through the admin API or console (/admin) of the running server.", e);
+      }
+      throw e;
+    }
+  }
+
 
   private static Stats stats(Database database, Config config) {
     return new Stats(database.jdbi(), Aaguids.load(config.passkeys().aaguidFile()), java.time.Clock.systemUTC());
   }
 
-  static int run(List<String> args, Config config, PrintStream out, PrintStream err) {
+  static int run(List<String> given, Config config, PrintStream out, PrintStream err) {
+    List<String> args = given.stream().filter(a -> !a.equals(NEW_DATA_DIR)).toList();
+    if (args.isEmpty()) {
+      err.println(USAGE);
+      return 2;
+    }
+    return dispatch(args, config, args.size() != given.size(), out, err);
+  }
+
+  private static int dispatch(List<String> args, Config config, boolean mayCreate, PrintStream out,
+                              PrintStream err) {
     String command = String.join(" ", args.subList(0, Math.min(2, args.size())));
     if (List.of("help", "--help", "-h").contains(args.get(0))) {
       out.println(USAGE);
       return 0;
     }
     if (args.get(0).equals("users") && args.size() >= 2) {
-      try (Database database = Database.open(config)) {
+      try (Database database = open(config, mayCreate)) {
         return UserCommands.run(new UserTransfer(database.jdbi()), args.subList(1, args.size()), out, err);
       }
     }
@@ -80,7 +127,7 @@ final class Cli {
         err.println("sesame: DAYS is a number from 1 to " + Stats.MAX_DAYS + ".");
         return 2;
       }
-      try (Database database = Database.open(config)) {
+      try (Database database = open(config, mayCreate)) {
         Stats stats = stats(database, config);
         stats.rollUp();
         out.println(dev.sesame.http.Web.json().writerWithDefaultPrettyPrinter()
@@ -91,7 +138,7 @@ final class Cli {
       }
     }
     if (args.equals(List.of("clean-up"))) {
-      try (Database database = Database.open(config)) {
+      try (Database database = open(config, mayCreate)) {
         Stats stats = stats(database, config);
         int deleted = new Janitor(database.jdbi(), config.auditRetention(), stats::rollUp).run();
         out.println("Deleted " + deleted + " rows.");
@@ -102,14 +149,14 @@ final class Cli {
       return EmailCommands.run(args.subList(1, args.size()), config, out, err); // no database needed
     }
     if (args.get(0).equals("webhook")) {
-      try (Database database = Database.open(config)) {
+      try (Database database = open(config, mayCreate)) {
         Destinations destinations = new Destinations(config.webhookPrivateNetworks());
         return WebhookCommands.run(new Webhooks(database.jdbi(), Main.masterKey(config), destinations),
             args.subList(1, args.size()), out, err);
       }
     }
     if (args.get(0).equals("client")) {
-      try (Database database = Database.open(config)) {
+      try (Database database = open(config, mayCreate)) {
         return ClientCommands.run(new Clients(database.jdbi(), config.clientId(), new Destinations(config.webhookPrivateNetworks())), args.subList(1, args.size()), out, err);
       }
     }
@@ -121,7 +168,7 @@ final class Cli {
       err.println(USAGE);
       return 2;
     }
-    try (Database database = Database.open(config)) {
+    try (Database database = open(config, mayCreate)) {
       ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       switch (command) {
         case "service-key create" -> {

@@ -100,12 +100,13 @@ public final class Main implements AutoCloseable {
 
       AuditLog audit = new AuditLog(metrics::auditEvent);
       Destinations destinations = new Destinations(config.webhookPrivateNetworks());
-      Webhooks webhooks = new Webhooks(database.jdbi(), masterKey(config), destinations);
+      Secret masterKey = masterKey(config); // read (and its source logged) once
+      Webhooks webhooks = new Webhooks(database.jdbi(), masterKey, destinations);
       running.push(new WebhookSender(database.jdbi(), webhooks, destinations, audit, metrics::webhookDelivery)
           .start(Duration.ofSeconds(1)));
       Clients clients = new Clients(database.jdbi(), config.clientId(), destinations);
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
-      signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey(config)), config.accessTokenTtl(),
+      signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());
       running.push(signingKeys.startRefresh(Duration.ofMinutes(1)));
       running.push(database.listen(SigningKeys.CHANNEL, signingKeys::reloadQuietly));

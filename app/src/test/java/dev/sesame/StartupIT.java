@@ -39,10 +39,32 @@ class StartupIT {
       userId = tokens.get("user").get("id").asText();
       assertTrue(http.get("/dev/mail").body().contains("Dotenv Notes"), "RP name from .env");
       embeddedDatabaseIsLockedDown(workDir.resolve("data"));
+      // A command beside the running server says what to do, not only "could not lock …".
+      Command busy = command(workDir, env, "admin", "grant", "jar@example.com");
+      assertEquals(1, busy.status(), busy.output());
+      assertTrue(busy.output().contains("in use by a running Sesame server") && busy.output().contains("/admin"),
+          busy.output());
     } finally {
       stop(first);
     }
     String log = Files.readString(workDir.resolve("first.log"));
+    assertEquals(1, log.lines().filter(l -> l.contains("SESAME_MASTER_KEY is not set")).count(), log);
+    Command granted = command(workDir, env, "admin", "grant", "jar@example.com");
+    assertEquals(0, granted.status(), granted.output());
+    // From another directory a command finds no database and says so, instead of starting an empty one.
+    Path elsewhere = Files.createDirectory(workDir.resolve("elsewhere"));
+    Command lost = command(elsewhere, env, "admin", "list");
+    assertEquals(1, lost.status(), lost.output());
+    assertTrue(lost.output().contains("there is no Sesame database in") && lost.output().contains("SESAME_DATA_DIR"),
+        lost.output());
+    assertFalse(Files.exists(elsewhere.resolve("data")), "nothing was created");
+    Command created = command(elsewhere, env, "admin", "list", "--new-data-dir");
+    assertEquals(0, created.status(), created.output());
+    assertTrue(Files.isDirectory(elsewhere.resolve("data/postgres")));
+    Command help = command(elsewhere, env, "help");
+    for (String line : help.output().lines().toList()) {
+      assertTrue(line.length() <= 120, "help fits a terminal: " + line);
+    }
     assertTrue(List.of(0, 143).contains(first.exitValue()), "exit " + first.exitValue() + ": " + log); // 143 = SIGTERM
     assertTrue(log.contains("Stopped"), log);
     assertFalse(log.contains("masterKey=" + "set"), log);
@@ -117,6 +139,25 @@ class StartupIT {
       assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
           Files.getPosixFilePermissions(data.resolve(secret))), secret);
     }
+  }
+
+  record Command(int status, String output) {}
+
+  /** {@code java -jar sesame.jar ARGS} in {@code workDir}: its exit status and everything it printed. */
+  private static Command command(Path workDir, Map<String, String> env, String... args) throws Exception {
+    List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-jar", JAR.toAbsolutePath().toString()));
+    line.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(line).directory(workDir.toFile()).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("SESAME_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("the command did not end: " + output);
+    }
+    return new Command(p.exitValue(), output);
   }
 
   private static Process start(Path workDir, Map<String, String> env, String logName) throws IOException {

@@ -22,10 +22,12 @@ public final class ClientCommands {
         client update ID [flags]     change the given metadata, keep the rest
         client delete ID             delete a client
         client rotate-secret ID      replace a confidential client's secret; prints the new one, once
-          flags: --client-id ID  --name NAME  --redirect-uri URI (repeatable)  --post-logout-redirect-uri URI
-                 (repeatable)  --public  --auth-method client_secret_basic|client_secret_post|none
+          flags: --client-id ID  --name NAME  --redirect-uri URI (repeatable)
+                 --post-logout-redirect-uri URI (repeatable)  --public
+                 --auth-method client_secret_basic|client_secret_post|none
                  --grant-types authorization_code,refresh_token  --scope "openid email profile offline_access"
-                 --web-origin ORIGIN (repeatable)  --id-token-alg RS256|ES256  --backchannel-logout-uri URI""";
+                 --web-origin ORIGIN (repeatable)  --id-token-alg RS256|ES256  --backchannel-logout-uri URI
+      """;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ClientCommands() {}
