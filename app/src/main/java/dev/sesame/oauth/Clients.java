@@ -244,22 +244,40 @@ public final class Clients {
     Optional<ClientStore.Stored> found = clientId == null ? Optional.empty()
         : jdbi.withHandle(h -> ClientStore.find(h, clientId));
     if (found.isEmpty()) {
-      throw new InvalidClient("Client authentication failed.");
+      throw refused(clientId, "no such client is registered");
     }
     Client client = found.get().client();
     if (client.isPublic()) {
       if (secret.isPresent() || used != Client.AuthMethod.NONE) {
-        throw new InvalidClient("Client authentication failed.");
+        throw refused(clientId, "it is a public client (token_endpoint_auth_method none) but the request "
+            + "authenticated with " + used.value());
       }
       return client;
     }
     byte[] presented = Secrets.sha256(secret.orElse(""));
-    if (used != client.authMethod() || secret.isEmpty()
-        || !Secrets.constantTimeEquals(presented, found.get().secretHash())) {
-      throw new InvalidClient("Client authentication failed.");
+    if (used != client.authMethod()) {
+      throw refused(clientId, "it is registered for " + client.authMethod().value() + " but the request used "
+          + used.value());
+    }
+    if (secret.isEmpty() || !Secrets.constantTimeEquals(presented, found.get().secretHash())) {
+      throw refused(clientId, "the client secret is wrong");
     }
     return client;
   }
+
+  /**
+   * The same bare {@code invalid_client} answer for every failure (RFC 6749 §5.2: the caller learns nothing), and a
+   * log line for the operator saying which it was: the method the client is registered for and the one used. Never
+   * the secret.
+   */
+  private static InvalidClient refused(String clientId, String why) {
+    String shown = clientId == null ? "(none)" : clientId.replaceAll("[^\\x20-\\x7e]", "?");
+    LOG.info("Client authentication failed for client_id '{}': {}",
+        shown.length() > 80 ? shown.substring(0, 80) + "…" : shown, why);
+    return new InvalidClient("Client authentication failed.");
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Clients.class);
 
   /** A client that could not be authenticated: RFC 6749 §5.2 {@code invalid_client}. */
   public static final class InvalidClient extends RuntimeException {

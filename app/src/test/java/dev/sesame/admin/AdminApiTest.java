@@ -452,4 +452,14 @@ class AdminApiTest {
     assertEquals(202, http.post(path, Map.of("email", "moved-" + UUID.randomUUID() + "@example.com"),
         as(adminsKey)).status());
   }
+
+  @Test
+  void an_unknown_query_parameter_is_400_naming_it() {
+    Http.Response misspelt = http.get("/admin/v1/users?emial=ana", as(reader));
+    assertProblem(misspelt, 400, "unknown_parameter");
+    assertTrue(misspelt.body().contains("'emial'") && misspelt.body().contains("email"), misspelt.body());
+    assertProblem(http.get("/admin/v1/audit?user=x", as(reader)), 400, "unknown_parameter");
+    assertProblem(http.get("/admin/v1/clients?client_id=x", as(reader)), 400, "unknown_parameter");
+    assertEquals(200, http.get("/admin/v1/users?email=ana&limit=5", as(reader)).status());
+  }
 }

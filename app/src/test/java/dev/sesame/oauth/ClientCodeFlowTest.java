@@ -325,4 +325,22 @@ class ClientCodeFlowTest {
     assertOAuthError(again, 400, "invalid_grant");
     assertTrue(again.body().contains("already used"), again.body());
   }
+
+  @Test
+  void a_client_using_another_auth_method_gets_a_bare_invalid_client_and_the_log_says_which() {
+    try (dev.sesame.support.LogCapture log = new dev.sesame.support.LogCapture()) {
+      JsonNode signedIn = DevMailbox.signIn(http, "method-" + UUID.randomUUID() + "@example.com");
+      String code = code(signedIn, Map.of("clientId", "my-app", "redirectTo", APP + "/cb", "state", "s"));
+      Map<String, String> asPost = exchange(code);
+      asPost.put("client_id", "my-app");
+      asPost.put("client_secret", confidentialSecret);
+      Http.Response r = token(asPost); // registered for client_secret_basic
+      assertOAuthError(r, 401, "invalid_client");
+      assertTrue(!r.body().contains("client_secret_basic"), "the caller learns nothing: " + r.body());
+      String text = log.text();
+      assertTrue(text.contains("client_id 'my-app': it is registered for client_secret_basic but the request used "
+          + "client_secret_post"), text);
+      assertTrue(!text.contains(confidentialSecret), "never the secret");
+    }
+  }
 }
