@@ -115,8 +115,10 @@ public final class Main implements AutoCloseable {
       IdTokens idTokens = new IdTokens(signingKeys, config.issuer(), config.accessTokenTtl());
       BackchannelLogout backchannelLogout = new BackchannelLogout(database.jdbi(), idTokens, destinations);
       running.push(backchannelLogout.start(Duration.ofSeconds(5)));
+      RateLimiter rateLimiter = new RateLimiter(database.jdbi(), metrics::rateLimited);
       SessionService sessions = new SessionService(database.jdbi(), accessTokens, audit, config.refreshTokenTtl(),
-          config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace(), backchannelLogout);
+          config.sessionIdleTtl(), config.sessionMaxTtl(), config.refreshReuseGrace(), backchannelLogout,
+          rateLimiter, config.refreshLimit());
 
       Mailer mailer = config.emailViaWebhook() ? new WebhookMailer(database.jdbi())
           : config.smtp().<Mailer>map(SmtpMailer::new).orElseGet(ConsoleMailer::new);
@@ -143,18 +145,18 @@ public final class Main implements AutoCloseable {
           clients, idTokens);
       MailDomains mailDomains = new MailDomains(config.mailDomains());
       EmailSignInService emailSignIn = new EmailSignInService(database.jdbi(), outbox, emailTemplates, sessions,
-          new RateLimiter(database.jdbi(), metrics::rateLimited), audit, mailDomains, config);
+          rateLimiter, audit, mailDomains, config);
       EmailChanges emailChanges = new EmailChanges(database.jdbi(), outbox, emailTemplates, audit, mailDomains, config);
 
       PasskeyService passkeys = new PasskeyService(database.jdbi(), aaguids,
-          sessions, audit, config, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
+          sessions, audit, config, rateLimiter, ServerSecrets.getOrCreate(database.jdbi(), "pseudo-credentials", 32),
           ServerSecrets.getOrCreate(database.jdbi(), "sign-in-challenges", 32));
 
       Web web = Web.of(config, database, accessTokens, sessions, new Pages(brand, languages));
       ServiceKeys serviceKeys = new ServiceKeys(database.jdbi());
       Introspection introspection = new Introspection(database.jdbi(), accessTokens, sessions, config.clientId());
       Optional<DynamicRegistration> registration = config.dynamicRegistration()
-          .map(limit -> new DynamicRegistration(clients, new RateLimiter(database.jdbi(), metrics::rateLimited), limit));
+          .map(limit -> new DynamicRegistration(clients, rateLimiter, limit));
       UserDirectory userDirectory = new UserDirectory(database.jdbi());
       metricsEndpoint = new MetricsEndpoint(metrics, config.metrics());
       List<Feature> features = List.of(

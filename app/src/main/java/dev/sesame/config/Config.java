@@ -55,7 +55,9 @@ public record Config(
     String logFormat,
     boolean webhookPrivateNetworks,
     boolean emailViaWebhook,
-    Branding branding) {
+    Branding branding,
+    RateLimit refreshLimit,
+    RateLimit passkeySignInLimit) {
 
   /**
    * Where {@code /metrics} is served: on its own port (bound like the main one; keep it off the internet), and/or on
@@ -249,7 +251,11 @@ public record Config(
         r.get("SESAME_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", s -> r.oneOf(s, "true", "false")).equals("true"),
         // Mail through the team's own provider: the rendered message goes out as an email.send webhook.
         r.get("SESAME_EMAIL_DELIVERY", "smtp", s -> r.oneOf(s, "smtp", "webhook")).equals("webhook"),
-        branding(r, rpName));
+        branding(r, rpName),
+        // Refreshes per session and passkey sign-ins per account: each writes rows (a refresh token, a session and
+        // its events), so one account could otherwise grow the database without bound.
+        r.get("SESAME_RATE_LIMIT_REFRESH", "30/10m", RateLimit::parse),
+        r.get("SESAME_RATE_LIMIT_SIGN_IN", "20/10m", RateLimit::parse));
   }
 
   /** {@code "App name" <no-reply@host>}: the name quoted and encoded as RFC 5322 wants, whatever characters it has. */
@@ -284,9 +290,10 @@ public record Config(
     }
     Optional<String> accentSet = r.optional("SESAME_ACCENT_COLOR", Branding::color);
     String accent = accentSet.orElse(Branding.DEFAULT_ACCENT);
-    // A brand's own colour stays its colour in the dark scheme unless told otherwise; the default blue lightens.
-    String accentDark = r.get("SESAME_ACCENT_COLOR_DARK", accentSet.orElse(Branding.DEFAULT_ACCENT_DARK),
-        Branding::color);
+    // Unless told otherwise, the dark scheme takes the brand's colour lightened until it reads on the dark card
+    // (4.5:1); the default blue has its own lighter shade.
+    String accentDark = r.get("SESAME_ACCENT_COLOR_DARK",
+        accentSet.map(Branding::forDarkScheme).orElse(Branding.DEFAULT_ACCENT_DARK), Branding::color);
     Optional<String> supportEmail = r.optional("SESAME_SUPPORT_EMAIL", s -> {
       if (!s.matches("[^@\\s<>\"]+@[^@\\s<>\"]+\\.[^@\\s<>\"]+")) {
         throw new IllegalArgumentException("expected an email address, got '" + s + "'");
@@ -346,6 +353,8 @@ public record Config(
     out.put("rateLimitEmail", emailStartLimit);
     out.put("rateLimitIp", ipLimit);
     out.put("rateLimitCode", codeGuessLimits);
+    out.put("rateLimitRefresh", refreshLimit);
+    out.put("rateLimitSignIn", passkeySignInLimit);
     out.put("userVerification", passkeys.userVerificationRequired() ? "required" : "preferred");
     out.put("authenticatorAttachment", passkeys.platformOnly() ? "platform" : "any");
     out.put("attestation", passkeys.verifyAttestation() ? "direct" : "none");

@@ -8,6 +8,7 @@ import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
 import dev.sesame.config.Config;
 import dev.sesame.users.EmailAddresses;
+import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.sessions.SessionService;
 import dev.sesame.sessions.TokenResponse;
 import dev.sesame.users.User;
@@ -55,7 +56,8 @@ public final class PasskeyService {
    * @param challengeKey AES-256 key that seals sign-in challenges (shared by every node)
    */
   public PasskeyService(Jdbi jdbi, Aaguids aaguids, SessionService sessions, AuditLog audit, Config config,
-                        byte[] pseudoCredentialKey, byte[] challengeKey) {
+                        RateLimiter rateLimiter, byte[] pseudoCredentialKey, byte[] challengeKey) {
+    this.rateLimiter = rateLimiter;
     this.jdbi = jdbi;
     this.aaguids = aaguids;
     this.sessions = sessions;
@@ -70,6 +72,8 @@ public final class PasskeyService {
     this.verifier = new WebAuthnVerifier(origins, config.rpId(), config.passkeys().userVerificationRequired(),
         config.passkeys().verifyAttestation());
   }
+
+  private final RateLimiter rateLimiter;
 
   /** A passkey as its owner sees it. */
   /** A passkey as its owner and operators see it; {@code automatic}: made by an automatic upgrade. */
@@ -298,11 +302,16 @@ public final class PasskeyService {
       throw ApiException.badRequest("ceremony_expired", "This ceremony has expired. Start again.");
     }
     // The LATERAL sub-select keeps one row, so "spent" and "unknown credential" stay distinguishable.
-    Map<String, Object> r = jdbi.withHandle(h -> h.createQuery("""
+    // Attempts per client address (SESAME_RATE_LIMIT_IP) are counted in the same statement: every attempt spends a
+    // challenge and may write a session, so they are limited like email sign-ins.
+    String ipBucket = "passkey-sign-in:ip:" + client.ip();
+    Map<String, Object> r = jdbi.withHandle(h -> RateLimiter.bindCte(h.createQuery("""
             WITH spent AS (
               INSERT INTO used_challenges (challenge, expires_at) VALUES (:challenge, :expiresAt)
-              ON CONFLICT DO NOTHING RETURNING 1)
-            SELECT EXISTS (SELECT 1 FROM spent) AS fresh, k.*
+              ON CONFLICT DO NOTHING RETURNING 1),
+            """ + RateLimiter.cte("ipAllowed", ":ipBucket", "(SELECT 1) one") + """
+
+            SELECT EXISTS (SELECT 1 FROM spent) AS fresh, EXISTS (SELECT 1 FROM ipAllowed) AS ip_allowed, k.*
             FROM (SELECT 1) one LEFT JOIN LATERAL (
               SELECT p.id AS passkey_id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.backup_eligible,
                      p.backup_state, p.uv_initialized, p.transports, p.aaguid, u.webauthn_user_handle,
@@ -311,12 +320,16 @@ public final class PasskeyService {
                       WHERE q.user_id = p.user_id) AS accepted
               FROM passkeys p JOIN users u ON u.id = p.user_id
               WHERE p.credential_id = :credentialId) k ON true
-            """)
+            """), "ipAllowed", config.ipLimit())
+        .bind("ipBucket", ipBucket)
         .bind("challenge", ceremony.challenge()).bind("expiresAt", ceremony.expiresAt())
         .bind("credentialId", assertion.credentialId())
         .mapToMap().one());
     if (!(Boolean) r.get("fresh")) {
       throw ceremonyNotFound();
+    }
+    if (!(Boolean) r.get("ip_allowed")) {
+      throw rateLimiter.refusedInStatement(ipBucket, config.ipLimit());
     }
     if (r.get("passkey_id") == null) {
       // §7.2 step 6: the credential must be known. The browser may drop it (signalUnknownCredential).
@@ -368,23 +381,35 @@ public final class PasskeyService {
     // §7.2 steps 21-23 and the sign-in, one statement. The counter moves only forward (or stays 0 for a passkey
     // that keeps none) from the value stored now: a concurrent sign-in that stored a higher one makes this one a
     // clone suspect, as the locked read did before.
-    Map<String, Object> w = jdbi.withHandle(h -> session.bind(h.createQuery("""
-            WITH used AS (
+    // Successful sign-ins per account (SESAME_RATE_LIMIT_SIGN_IN) in the same statement: each writes a session.
+    // Counted only once the assertion verified, so nobody can use up another person's allowance.
+    String accountBucket = "passkey-sign-in:user:" + owned.userId();
+    Map<String, Object> w = jdbi.withHandle(h -> RateLimiter.bindCte(session.bind(h.createQuery("WITH "
+            + RateLimiter.cte("accountAllowed", ":accountBucket", "(SELECT 1) one") + """
+            ,
+            used AS (
               UPDATE passkeys SET sign_count = :signCount, backup_state = :bs, last_used_at = now()
               WHERE id = :id AND (sign_count < :signCount OR (sign_count = 0 AND :signCount = 0))
+                AND EXISTS (SELECT 1 FROM accountAllowed)
               RETURNING sign_count),
             signed AS (""" + Users.recordSignInIf("EXISTS (SELECT 1 FROM used)") + ")" + session.ctes("signed") + """
-            SELECT EXISTS (SELECT 1 FROM used) AS counted, signed.* FROM (SELECT 1) one LEFT JOIN signed ON true
-            """))
+            SELECT EXISTS (SELECT 1 FROM accountAllowed) AS allowed, EXISTS (SELECT 1 FROM used) AS counted, signed.*
+            FROM (SELECT 1) one LEFT JOIN signed ON true
+            """)), "accountAllowed", config.passkeySignInLimit())
+        .bind("accountBucket", accountBucket)
         .bind("signCount", verified.signCount()).bind("bs", verified.backupState()).bind("id", owned.passkeyId())
         .bind("userId", owned.userId())
         .map((rs, ctx) -> {
           Map<String, Object> out = new java.util.HashMap<>();
+          out.put("allowed", rs.getBoolean("allowed"));
           out.put("counted", rs.getBoolean("counted"));
           out.put("user", rs.getObject("id") == null ? null : Users.map(rs));
           return out;
         })
         .one());
+    if (!(Boolean) w.get("allowed")) {
+      throw rateLimiter.refusedInStatement(accountBucket, config.passkeySignInLimit());
+    }
     if (!(Boolean) w.get("counted")) {
       // Removed meanwhile, or another sign-in stored a counter at least as high (the rare path: one more read).
       Optional<Long> stored = jdbi.withHandle(h -> h.createQuery("SELECT sign_count FROM passkeys WHERE id = :id")

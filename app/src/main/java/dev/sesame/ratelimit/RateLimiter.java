@@ -54,24 +54,26 @@ public final class RateLimiter {
    * restrictive refusing bucket would allow one.
    */
   public long check(Hit... hits) {
+    return jdbi.withHandle(h -> check(h, hits));
+  }
+
+  /** {@link #check(Hit...)} on the caller's handle: inside its transaction, no second connection while it holds one. */
+  public long check(org.jdbi.v3.core.Handle handle, Hit... hits) {
     // A bucket allows the hit when its arrival time, moved on by one emission interval, is within a window from
     // now; only then is the row updated (INSERT … ON CONFLICT is atomic under concurrency).
-    Set<String> allowed = new HashSet<>(jdbi.withHandle(h -> {
-      PreparedBatch batch = h.prepareBatch("""
-          INSERT INTO rate_limits AS r (bucket, tat)
-          VALUES (:bucket, now() + make_interval(secs => :emission))
-          ON CONFLICT (bucket) DO UPDATE SET tat = greatest(r.tat, now()) + make_interval(secs => :emission)
-          WHERE greatest(r.tat, now()) + make_interval(secs => :emission) <= now() + make_interval(secs => :window)
-          RETURNING bucket
-          """);
-      for (Hit hit : hits) {
-        batch.bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
-            .bind("window", (double) hit.limit().window().toMillis() / 1000).add();
-      }
-      List<String> out = new ArrayList<>();
-      batch.executePreparedBatch("bucket").mapTo(String.class).forEach(out::add);
-      return out;
-    }));
+    PreparedBatch batch = handle.prepareBatch("""
+        INSERT INTO rate_limits AS r (bucket, tat)
+        VALUES (:bucket, now() + make_interval(secs => :emission))
+        ON CONFLICT (bucket) DO UPDATE SET tat = greatest(r.tat, now()) + make_interval(secs => :emission)
+        WHERE greatest(r.tat, now()) + make_interval(secs => :emission) <= now() + make_interval(secs => :window)
+        RETURNING bucket
+        """);
+    for (Hit hit : hits) {
+      batch.bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
+          .bind("window", (double) hit.limit().window().toMillis() / 1000).add();
+    }
+    Set<String> allowed = new HashSet<>();
+    batch.executePreparedBatch("bucket").mapTo(String.class).forEach(allowed::add);
     if (allowed.size() == hits.length) {
       return 0;
     }
@@ -80,22 +82,64 @@ public final class RateLimiter {
     for (Hit hit : hits) {
       if (!allowed.contains(hit.bucket())) {
         refused.accept(limitName(hit.bucket()));
-        double seconds = jdbi.withHandle(h -> h.createQuery("""
+        double seconds = handle.createQuery("""
                 SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
                 FROM rate_limits WHERE bucket = :bucket
                 """)
             .bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
             .bind("window", (double) hit.limit().window().toMillis() / 1000)
-            .mapTo(Double.class).findOne().orElse(1.0));
+            .mapTo(Double.class).findOne().orElse(1.0);
         retryAfter = Math.max(retryAfter, (long) Math.ceil(seconds));
       }
     }
     return retryAfter;
   }
 
+  /**
+   * The GCRA step of {@link #check} as a data-modifying CTE named {@code name}, for a hot statement that takes its
+   * rate limit in the same round trip: it hits the bucket {@code bucketSql} (an SQL expression over {@code source},
+   * or a bound parameter) for each row of {@code source}, and returns the bucket when the hit was allowed. The rest of
+   * the statement goes ahead only {@code WHERE EXISTS (SELECT 1 FROM name)}. This is the only SQL of the
+   * {@code rate_limits} table outside this class: a fragment it owns, placed into another feature's statement.
+   * Bind its parameters with {@link #bindCte}.
+   */
+  public static String cte(String name, String bucketSql, String source) {
+    return """
+        %1$s AS (
+          INSERT INTO rate_limits AS r (bucket, tat)
+          SELECT %2$s, now() + make_interval(secs => :%1$sEmission) FROM %3$s
+          ON CONFLICT (bucket) DO UPDATE SET tat = greatest(r.tat, now()) + make_interval(secs => :%1$sEmission)
+          WHERE greatest(r.tat, now()) + make_interval(secs => :%1$sEmission)
+                <= now() + make_interval(secs => :%1$sWindow)
+          RETURNING bucket)""".formatted(name, bucketSql, source);
+  }
+
+  /** Binds the parameters of {@link #cte} named {@code name} for {@code limit}. */
+  public static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindCte(S statement, String name,
+                                                                                RateLimit limit) {
+    return statement.bind(name + "Emission", emission(limit))
+        .bind(name + "Window", (double) limit.window().toMillis() / 1000);
+  }
+
+  /**
+   * The 429 for a hit a {@link #cte} refused (the rare path: one more read for how long to wait), counted in the
+   * metrics like every refusal.
+   */
+  public ApiException refusedInStatement(String bucket, RateLimit limit) {
+    refused.accept(limitName(bucket));
+    double seconds = jdbi.withHandle(h -> h.createQuery("""
+            SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
+            FROM rate_limits WHERE bucket = :bucket
+            """)
+        .bind("bucket", bucket).bind("emission", emission(limit))
+        .bind("window", (double) limit.window().toMillis() / 1000)
+        .mapTo(Double.class).findOne().orElse(1.0));
+    return limited(Math.max(1, (long) Math.ceil(seconds)));
+  }
+
   /** A bucket's limit without whose it is: "email-start:ip:203.0.113.9" → "email-start:ip". */
   static String limitName(String bucket) {
-    for (String kind : new String[] {":ip:", ":email:"}) {
+    for (String kind : new String[] {":ip:", ":email:", ":session:", ":user:"}) {
       int at = bucket.indexOf(kind);
       if (at >= 0) {
         return bucket.substring(0, at + kind.length() - 1);

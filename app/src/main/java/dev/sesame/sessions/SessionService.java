@@ -5,7 +5,9 @@ import dev.sesame.common.ApiException;
 import dev.sesame.common.ClientInfo;
 import dev.sesame.common.Outcome;
 import dev.sesame.common.Secrets;
+import dev.sesame.config.RateLimit;
 import dev.sesame.db.Sql;
+import dev.sesame.ratelimit.RateLimiter;
 import dev.sesame.tokens.AccessTokens;
 import dev.sesame.users.User;
 import dev.sesame.users.Users;
@@ -32,6 +34,9 @@ public final class SessionService {
   private final Duration idleTtl;
   private final Duration maxTtl;
   private final Duration reuseGrace;
+  private final RateLimiter rateLimiter;
+  /** Refreshes per session ({@code SESAME_RATE_LIMIT_REFRESH}): each one writes a refresh token. */
+  private final RateLimit refreshLimit;
 
   /**
    * @param idleTtl a session not refreshed for this long ends ({@code SESAME_SESSION_IDLE_TTL})
@@ -40,7 +45,10 @@ public final class SessionService {
    *     ({@code SESAME_REFRESH_REUSE_GRACE})
    */
   public SessionService(Jdbi jdbi, AccessTokens accessTokens, AuditLog audit, Duration refreshTtl,
-                        Duration idleTtl, Duration maxTtl, Duration reuseGrace, EndListener ended) {
+                        Duration idleTtl, Duration maxTtl, Duration reuseGrace, EndListener ended,
+                        RateLimiter rateLimiter, RateLimit refreshLimit) {
+    this.rateLimiter = rateLimiter;
+    this.refreshLimit = refreshLimit;
     this.ended = ended;
     this.jdbi = jdbi;
     this.accessTokens = accessTokens;
@@ -196,6 +204,11 @@ public final class SessionService {
       // One round trip rotates: the old token is spent, the new one issued, the session's expiry moved.
       Instant sessionExpiry = expiry(session.createdAt(), now);
       IssuedRefresh issued = newRefreshToken(now, sessionExpiry);
+      // The rare path takes the same per-session limit (its own round trip: this path is not hot).
+      long wait = rateLimiter.check(h, new RateLimiter.Hit("refresh:session:" + sessionId, refreshLimit));
+      if (wait > 0) {
+        return Outcome.refused(RateLimiter.limited(wait));
+      }
       boolean retry = pastGrace && !next.recent();
       if (retry) {
         h.createUpdate("UPDATE refresh_tokens SET superseded = true, rotated_at = coalesce(rotated_at, :now) "
@@ -234,8 +247,9 @@ public final class SessionService {
   private Optional<TokenResponse> rotateLive(byte[] hash, String clientId) {
     Instant now = Instant.now();
     IssuedRefresh next = newRefreshToken(now, now.plus(refreshTtl));
-    record Rotated(SessionRow session, User user, Instant sessionExpiresAt, Instant tokenExpiresAt) {}
-    Optional<Rotated> rotated = jdbi.withHandle(h -> h.createQuery("""
+    record Rotated(SessionRow session, User user, Instant sessionExpiresAt, Instant tokenExpiresAt,
+                   boolean allowed) {}
+    Optional<Rotated> rotated = jdbi.withHandle(h -> RateLimiter.bindCte(h.createQuery("""
             WITH live AS (
               SELECT s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
                      s.created_at AS session_created_at, s.client_id, s.scope,
@@ -246,17 +260,21 @@ public final class SessionService {
                 AND rt.expires_at >= :now AND s.expires_at >= :now
                 AND least(:idleExpiry, s.created_at + make_interval(secs => :maxSeconds)) > :now
               FOR UPDATE OF rt, s),
+            """ + RateLimiter.cte("allowed", "'refresh:session:' || session_id", "live") + """
+            ,
             spent AS (UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, :now),
                                                 successor_hash = CASE WHEN rotated_at IS NULL THEN :newHash END
-                      WHERE token_hash = :hash AND EXISTS (SELECT 1 FROM live)),
+                      WHERE token_hash = :hash AND EXISTS (SELECT 1 FROM allowed)),
             issued AS (INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-                       SELECT :newHash, session_id, :now, least(:tokenExpiry, session_expiry) FROM live),
+                       SELECT :newHash, session_id, :now, least(:tokenExpiry, session_expiry) FROM live
+                       WHERE EXISTS (SELECT 1 FROM allowed)),
             moved AS (UPDATE sessions SET last_used_at = :now, expires_at = live.session_expiry
-                      FROM live WHERE sessions.id = live.session_id)
+                      FROM live WHERE sessions.id = live.session_id AND EXISTS (SELECT 1 FROM allowed))
             SELECT live.*, least(:tokenExpiry, live.session_expiry) AS token_expiry,
+                   EXISTS (SELECT 1 FROM allowed) AS allowed,
                    u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
             FROM live JOIN users u ON u.id = live.user_id
-            """)
+            """), "allowed", refreshLimit)
         .bind("hash", hash).bind("clientId", clientId).bind("now", now)
         .bind("graceStart", now.minus(reuseGrace)).bind("idleExpiry", now.plus(idleTtl))
         .bind("maxSeconds", maxTtl.toSeconds()).bind("newHash", Secrets.sha256(next.token()))
@@ -266,8 +284,13 @@ public final class SessionService {
                 rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(), Sql.instant(rs, "auth_time"),
                 Sql.instant(rs, "session_created_at"), null, null, rs.getString("client_id"),
                 Sql.strings(rs, "scope")),
-            Users.map(rs), Sql.instant(rs, "session_expiry"), Sql.instant(rs, "token_expiry")))
+            Users.map(rs), Sql.instant(rs, "session_expiry"), Sql.instant(rs, "token_expiry"),
+            rs.getBoolean("allowed")))
         .findOne());
+    if (rotated.isPresent() && !rotated.get().allowed()) {
+      // A live token of a session refreshing faster than SESAME_RATE_LIMIT_REFRESH: nothing was written.
+      throw rateLimiter.refusedInStatement("refresh:session:" + rotated.get().session().id(), refreshLimit);
+    }
     return rotated.map(r -> respond(r.user(), r.session().id(), r.session().authTime(), r.session().authMethod(),
         Arrays.asList(r.session().amr()), new IssuedRefresh(next.token(), r.tokenExpiresAt()), now,
         r.session().clientId(), r.session().scope()));
