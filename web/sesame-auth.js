@@ -94,7 +94,7 @@ class SesameAuth extends HTMLElement {
       this.#t('auth.continueAs', { email: user.email }));
     this.#render(
       h('h2', {}, this.#t('auth.welcomeBack')),
-      h('p', {}, this.#ui.nodes('auth.signedInAs', { email: h('strong', {}, user.email) })),
+      h('p', {}, this.#ui.nodes('auth.signedInAs', { email: h('strong', { class: 'addr', dir: 'ltr' }, user.email) })),
       next,
       h('button', { type: 'button', class: 'link', id: 'switch-account', onclick: async () => {
         await this.#client.signOut().catch(() => {});
@@ -196,7 +196,7 @@ class SesameAuth extends HTMLElement {
       h('button', { type: 'submit', class: 'primary' }, this.#t('common.signIn')));
     this.#render(
       h('h2', {}, this.#t('auth.code.heading')),
-      h('p', { id: 'code-help' }, this.#ui.nodes('auth.code.help', { email: h('strong', {}, this.#email), minutes })),
+      h('p', { id: 'code-help' }, this.#ui.nodes('auth.code.help', { email: h('strong', { class: 'addr', dir: 'ltr' }, this.#email), minutes })),
       form,
       h('button', { type: 'button', class: 'link', onclick: () => { this.#say(''); this.#showStart(); this.#startAutofill(); } },
         this.#t('auth.code.otherEmail')));
@@ -390,7 +390,7 @@ class SesameAuth extends HTMLElement {
     }
     const user = tokens ? tokens.user : this.#client.user;
     this.#render(h('h2', {}, this.#t('auth.done.heading')),
-      h('p', {}, this.#ui.nodes('auth.done.as', { email: h('strong', {}, user ? user.email : '') })));
+      h('p', {}, this.#ui.nodes('auth.done.as', { email: h('strong', { class: 'addr', dir: 'ltr' }, user ? user.email : '') })));
     this.#say('');
   }
 

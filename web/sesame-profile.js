@@ -75,7 +75,7 @@ class SesameProfile extends HTMLElement {
     // replaceChildren() would print a null as the text "null": the optional parts go through present().
     this.#root.replaceChildren(...present(
       h('h2', {}, this.#t('profile.heading')),
-      h('p', {}, this.#ui.nodes('profile.signedInAs', { email: h('strong', { id: 'email', dir: 'ltr' }, me.email) })),
+      h('p', {}, this.#ui.nodes('profile.signedInAs', { email: h('strong', { id: 'email', class: 'addr', dir: 'ltr' }, me.email) })),
       h('h2', {}, this.#t('profile.passkeys.heading')),
       passkeys.length ? h('p', { class: 'muted', id: 'passkey-count' },
         this.#t('profile.passkeys.count', { count: passkeys.length })) : null,

@@ -47,6 +47,9 @@ input:focus-visible, button:focus-visible {
   outline-offset: 1px;
 }
 input.code { font-size: 24px; letter-spacing: 8px; text-align: center; font-variant-numeric: tabular-nums; }
+/* An address inside a sentence of any direction: set apart left to right, and moved to the next line whole rather
+   than broken at its hyphen (only an address longer than the line breaks). */
+.addr { unicode-bidi: isolate; display: inline-block; max-width: 100%; overflow-wrap: anywhere; }
 button {
   font: inherit;
   font-weight: 600;

@@ -102,6 +102,10 @@ public final class Pages {
     args[more.length] = strong;
     args[more.length + 1] = marker;
     String text = Html.escape(t.format(key, args));
-    return text.replace(Html.escape(marker), "<strong>" + Html.escape(value) + "</strong>");
+    // An address is set apart left to right (in Arabic it would otherwise take the sentence's direction and break
+    // at its hyphen); a name keeps its own direction, isolated.
+    String open = strong.equals("email") ? "<strong class=\"addr\" dir=\"ltr\">" : "<strong><bdi>";
+    String close = strong.equals("email") ? "</strong>" : "</bdi></strong>";
+    return text.replace(Html.escape(marker), open + Html.escape(value) + close);
   }
 }

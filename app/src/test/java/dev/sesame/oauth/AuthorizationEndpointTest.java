@@ -244,7 +244,7 @@ class AuthorizationEndpointTest {
     assertEquals(200, page.status(), page.body());
     assertTrue(page.body().contains("email=\"ada@example.com\""), page.body());
     assertTrue(page.body().contains("prompt=\"create\""), page.body());
-    assertTrue(page.body().contains("to continue to <strong>Notes</strong>"), page.body());
+    assertTrue(page.body().contains("to continue to <strong><bdi>Notes</bdi></strong>"), page.body());
     Http.Response noEmail = open(request("notes", CALLBACK).loginHint("\"><script>").build().toURI());
     assertFalse(noEmail.body().contains("email="), "only an email address is a hint");
     assertEquals("no-store", page.header("Cache-Control"));
@@ -287,7 +287,7 @@ class AuthorizationEndpointTest {
     assertEquals(200, page.status(), page.body());
     assertTrue(page.body().contains("<html lang=\"de\" dir=\"ltr\">"), "the first offered ui_locales language");
     assertTrue(page.body().contains("<title>Anmelden · "), page.body());
-    assertTrue(page.body().contains("um mit <strong>Notes</strong> fortzufahren"), "the app's name, in German");
+    assertTrue(page.body().contains("um mit <strong><bdi>Notes</bdi></strong> fortzufahren"), "the app's name, in German");
 
     Http.Response french = open(request("notes", CALLBACK).build().toURI(), "Accept-Language", "fr-FR,fr;q=0.9");
     assertTrue(french.body().contains("<html lang=\"fr\" dir=\"ltr\">"), "no ui_locales: Accept-Language");

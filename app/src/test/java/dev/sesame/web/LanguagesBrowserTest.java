@@ -128,9 +128,17 @@ class LanguagesBrowserTest {
       assertEquals(t(language, "common.help"), page.textContent("footer.legal a[href='mailto:help@acme.example']"));
       assertEquals(dark ? "rgb(17, 17, 19)" : "rgb(245, 245, 247)",
           page.evalOnSelector("body", "b => getComputedStyle(b).backgroundColor"));
-      assertEquals("rgb(124, 58, 237)", page.evalOnSelector("sesame-auth",
-          "e => getComputedStyle(e.shadowRoot.querySelector('button.primary')).backgroundColor"),
-          "the brand's accent (its own colour in the dark scheme too)");
+      String accent = (String) page.evalOnSelector("sesame-auth",
+          "e => getComputedStyle(e.shadowRoot.querySelector('button.primary')).backgroundColor");
+      if (dark) {
+        // Only SESAME_ACCENT_COLOR is set: the dark scheme lightens it until links and outlines in it read on the
+        // dark card (purple #7c3aed itself is about 3:1 there).
+        String card = (String) page.evalOnSelector("main.card", "c => getComputedStyle(c).backgroundColor");
+        assertTrue(contrast(accent, card) >= 4.5, accent + " on " + card + ": " + contrast(accent, card));
+        assertTrue(contrast("rgb(124, 58, 237)", card) < 4.5, "the brand colour itself would not do");
+      } else {
+        assertEquals("rgb(124, 58, 237)", accent, "the brand's accent");
+      }
       assertEquals(dark ? "rgb(245, 245, 247)" : "rgb(29, 29, 31)", page.evalOnSelector("sesame-auth",
           "e => getComputedStyle(e.shadowRoot.querySelector('h2')).color"));
 
@@ -159,6 +167,11 @@ class LanguagesBrowserTest {
       assertEquals(t(language, "auth.code.heading"), page.textContent("sesame-auth h2"));
       assertEquals(t(language, "auth.code.help", "email", email, "minutes", 10),
           page.textContent("sesame-auth #code-help"), "the plural of the page's language");
+      // The address reads left to right inside any sentence, Arabic included, and is not broken at its hyphen.
+      assertEquals("ltr", page.evalOnSelector("sesame-auth", "e => getComputedStyle(e.shadowRoot"
+          + ".querySelector('#code-help strong.addr')).direction"));
+      assertEquals("isolate", page.evalOnSelector("sesame-auth", "e => getComputedStyle(e.shadowRoot"
+          + ".querySelector('#code-help strong.addr')).unicodeBidi"));
       Browsers.screenshot(page, shots + "-2-code");
       MailInbox.SignInMail mail = inbox.next(email);
       assertEquals(t(language, "email.signIn.subject", "code", mail.code(), "app", "Acme Notes"), mail.subject());
@@ -225,5 +238,22 @@ class LanguagesBrowserTest {
       assertEquals(t("fr", "email.signIn.subject", "code", mail.code(), "app", "Acme Notes"), mail.subject());
       Browsers.screenshot(page, "languages/app-page-elements");
     }
+  }
+
+  /** The WCAG 2.2 contrast ratio of two computed colours ({@code rgb(r, g, b)}). */
+  static double contrast(String a, String b) {
+    double la = luminance(a);
+    double lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  private static double luminance(String rgb) {
+    String[] parts = rgb.replaceAll("[^0-9,]", "").split(",");
+    double[] c = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double v = Integer.parseInt(parts[i]) / 255.0;
+      c[i] = v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    }
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
 }
