@@ -27,7 +27,16 @@ if (form) {
         throw new Error(ui.has(`error.${body.code}`) ? ui.t(`error.${body.code}`) : ui.t('change.failed'));
       }
       form.hidden = true;
+      // Done: the expiry no longer matters, and the person gets a way onward.
+      for (const hint of document.querySelectorAll('p.hint')) hint.hidden = true;
       status.textContent = ui.t('change.done', { email: body.email });
+      const onward = document.createElement('p');
+      const link = document.createElement('a');
+      link.href = `/account?lang=${encodeURIComponent(language)}`;
+      link.id = 'to-account';
+      link.textContent = ui.t('change.toAccount');
+      onward.append(link);
+      status.after(onward);
     } catch (error) {
       status.className = 'error';
       status.setAttribute('role', 'alert');

@@ -129,7 +129,7 @@ public final class EmailEndpoints implements Feature {
             """.formatted(Html.escape(t.format("link.heading", "app", appOf(pending))),
             Pages.html(t, "link.as", "email", pending.email()), Html.escape(token),
             Html.escape(t.format("common.signIn")),
-            Html.escape(t.format("link.expires", "minutes", minutesLeft(pending.expiresAt())))))
+            Html.escape(expires(t, pending.expiresAt()))))
         .orElse("""
             <h1>%s</h1>
             <p class="lead">%s</p>
@@ -146,6 +146,16 @@ public final class EmailEndpoints implements Feature {
   private String appOf(EmailSignInService.Pending pending) {
     return Optional.ofNullable(pending.authorizationRequest()).flatMap(requests::open)
         .map(dev.sesame.oauth.AuthorizationRequest::clientName).orElse(pages.rpName());
+  }
+
+  /**
+   * When a link expires, in the largest unit that reads well: minutes up to an hour and a half, then hours
+   * ("expires in 24 hours", not "in 1,432 minutes").
+   */
+  static String expires(Languages.Catalog t, java.time.Instant at) {
+    long minutes = minutesLeft(at);
+    return minutes <= 90 ? t.format("link.expires", "minutes", minutes)
+        : t.format("link.expiresHours", "hours", (minutes + 59) / 60);
   }
 
   /** Whole minutes until {@code at}, rounded up (a link with 30 seconds left still "expires in 1 minute"). */
@@ -173,7 +183,7 @@ public final class EmailEndpoints implements Feature {
             """.formatted(Html.escape(t.format("change.heading")),
             Pages.html(t, "change.lead", "email", pending.email(), "app", pages.rpName()), Html.escape(token),
             Html.escape(t.format("change.button")),
-            Html.escape(t.format("link.expires", "minutes", minutesLeft(pending.expiresAt())))))
+            Html.escape(expires(t, pending.expiresAt()))))
         .orElse("""
             <h1>%s</h1>
             <p class="lead">%s</p>

@@ -109,6 +109,7 @@ class AdminProfileTest {
     Http.Response page = http.get("/email/change?token=" + token);
     assertEquals(200, page.status());
     assertTrue(page.body().contains(to), "the page names the new address");
+    assertTrue(page.body().contains("expires in 24 hours"), "a day in hours, not 1,432 minutes: " + page.body());
     assertEquals(person.email(), user(person).get("email").asText(), "opening the page changes nothing");
 
     Http.Response confirmed = http.post("/v1/email/change", Map.of("token", token));

@@ -80,7 +80,7 @@ class LanguagesTest {
 
   @Test
   void every_message_formats_in_every_language_with_its_arguments() {
-    Object[] args = {"app", "Acme", "email", "ana@example.com", "code", "123456", "minutes", 5, "count", 3,
+    Object[] args = {"app", "Acme", "email", "ana@example.com", "code", "123456", "minutes", 5, "hours", 24, "count", 3,
         "expiresAt", Instant.parse("2026-06-01T12:30:00Z"), "newEmail", "new@example.com", "name", "iPhone",
         "authenticator", "Touch ID", "support", "help@example.com", "created", "1 Jun", "lastUsed", "2 Jun"};
     for (String tag : Languages.SHIPPED) {
@@ -102,6 +102,11 @@ class LanguagesTest {
     assertEquals("Ten link działa tylko raz i wygasa za 22 minuty.",
         languages.catalog("pl").format("link.expires", "minutes", 22));
     assertTrue(languages.catalog("ar").format("link.expires", "minutes", 2).contains("دقيقتين"));
+    // A day is said in hours, not as 1,432 minutes.
+    assertEquals("Dieser Link funktioniert einmal und läuft in 24 Stunden ab.",
+        languages.catalog("de").format("link.expiresHours", "hours", 24));
+    assertEquals("Ten link działa tylko raz i wygasa za 24 godziny.",
+        languages.catalog("pl").format("link.expiresHours", "hours", 24));
     assertTrue(languages.catalog("en").format("link.expires", "minutes", 1).contains("1 minute."));
     assertTrue(languages.catalog("de").format("email.confirmAddress.expiry",
         "expiresAt", Instant.parse("2026-06-01T12:30:00Z")).contains("1. Juni 2026 um 12:30"));

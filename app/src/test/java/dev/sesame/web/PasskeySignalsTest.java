@@ -159,7 +159,17 @@ class PasskeySignalsTest {
           token = m.group(1);
         }
       }
-      assertEquals(200, http.post("/v1/email/change", Map.of("token", token)).status());
+      // Confirmed on the link's page, as a person would: it says the expiry in hours, and when done, drops it and
+      // offers the way onward.
+      com.microsoft.playwright.Page confirm = page.context().newPage();
+      confirm.navigate(sesame.url() + "/email/change?token=" + token);
+      assertTrue(confirm.textContent("p.hint").contains("24 hours"), confirm.textContent("p.hint"));
+      confirm.click("#change button");
+      confirm.waitForSelector("#to-account");
+      assertTrue(!confirm.isVisible("p.hint"), "the expiry no longer shows");
+      assertTrue(confirm.getAttribute("#to-account", "href").startsWith("/account"));
+      dev.sesame.support.Browsers.screenshot(confirm, "desktop/email-changed");
+      confirm.close();
 
       // The account page, opened again, tells the browser (recorded on the way, and passed on to Chromium).
       page.addInitScript("{ const original = PublicKeyCredential.signalCurrentUserDetails;"
