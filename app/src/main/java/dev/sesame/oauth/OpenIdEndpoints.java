@@ -158,7 +158,7 @@ public final class OpenIdEndpoints implements Feature {
     Optional<UUID> browser = auth.cookieSession(ctx).map(SessionService.ActiveSession::sessionId);
     boolean confirmed = ctx.method().name().equals("POST") && "yes".equals(param.apply("confirm"))
         && browser.map(id -> id.toString().equals(param.apply("sid"))).orElse(false)
-        && issuerOrigin().equals(ctx.header("Origin"));
+        && fromOwnPage(ctx);
     boolean hintIsBrowsers = browser.map(id -> sessions.sameSignIn(read.get().sessionId(), id)).orElse(false);
     // A redirect only for a hint of a live session (or one this browser confirmed moments ago on our own page):
     // an ended session's ID token is no longer a reason to send anyone anywhere.
@@ -188,6 +188,20 @@ public final class OpenIdEndpoints implements Feature {
     }
     pages.render(ctx, t, t.format("page.signedOut.title"), "<h1>" + Html.escape(t.format("page.signedOut.heading"))
         + "</h1><p class=\"lead\">" + Html.escape(t.format("page.signedOut.lead")) + "</p>" + back, List.of());
+  }
+
+  /**
+   * Whether a POST came from a page of Sesame's own origin: Fetch Metadata says so ({@code Sec-Fetch-Site:
+   * same-origin}, which no other site can make a browser send), or else the {@code Origin} header does. (Sesame's
+   * pages send no referrer, and Chromium then sends {@code Origin: null} on a form's POST: the header alone would
+   * refuse the person's own click.)
+   */
+  private boolean fromOwnPage(Context ctx) {
+    String site = ctx.header("Sec-Fetch-Site");
+    if (site != null) {
+      return site.equals("same-origin");
+    }
+    return issuerOrigin().equals(ctx.header("Origin"));
   }
 
   /** The origin of Sesame's own pages, which the confirmation form posts from. */

@@ -105,6 +105,10 @@ class LogoutCsrfTest {
       assertTrue(forged.body().contains("name=\"confirm\""), forged.body());
       assertTrue(alive(cookie), origin);
     }
+    Http.Response crossSite = http.post("/logout", form, "Content-Type", "application/x-www-form-urlencoded",
+        "Cookie", cookie, "Origin", "null", "Sec-Fetch-Site", "cross-site");
+    assertTrue(crossSite.body().contains("name=\"confirm\""), crossSite.body());
+    assertTrue(alive(cookie), "a cross-site form, whatever its Origin");
     Http.Response confirmed = http.post("/logout", form, "Content-Type", "application/x-www-form-urlencoded",
         "Cookie", cookie, "Origin", sesame.url());
     assertEquals(200, confirmed.status());

@@ -13,24 +13,31 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class SesameServer implements BeforeAllCallback, AfterAllCallback {
   private final Map<String, String> settings;
+  private final boolean localhost;
   private TestServer server;
   private Http http;
 
-  private SesameServer(Map<String, String> settings) {
+  private SesameServer(Map<String, String> settings, boolean localhost) {
     this.settings = Map.copyOf(settings);
+    this.localhost = localhost;
   }
 
   public static SesameServer withDefaults() {
-    return new SesameServer(Map.of());
+    return new SesameServer(Map.of(), false);
   }
 
   public static SesameServer with(Map<String, String> settings) {
-    return new SesameServer(settings);
+    return new SesameServer(settings, false);
+  }
+
+  /** On http://localhost (a domain, as WebAuthn's RP ID must be, and a secure context): for browser tests. */
+  public static SesameServer onLocalhost(Map<String, String> settings) {
+    return new SesameServer(settings, true);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    server = TestServer.start(settings);
+    server = localhost ? TestServer.startOnLocalhost(settings) : TestServer.start(settings);
     http = server.http();
   }
 
