@@ -166,8 +166,10 @@ class SessionTokensTest {
     JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
     JsonNode second = sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token",
         first.get("refresh_token").asText())).json();
-    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 minute'"
-        + " WHERE rotated_at IS NOT NULL"));
+    // A minute later, for both tokens (the successor was issued when the first was exchanged).
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval "
+        + "'1 minute', created_at = created_at - interval '1 minute' WHERE session_id = CAST(? AS uuid)",
+        first.get("session_id").asText()));
     List<Http.Response> answers = dev.sesame.support.Parallel.run(List.of(
         () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", first.get("refresh_token").asText())),
         () -> sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", second.get("refresh_token").asText()))));
