@@ -194,14 +194,61 @@ class SesameAuth extends HTMLElement {
       h('label', { for: 'code' }, this.#t('auth.code.label')),
       code,
       h('button', { type: 'submit', class: 'primary' }, this.#t('common.signIn')));
+    const resend = h('button', { type: 'button', class: 'link', id: 'resend', onclick: () => this.#resend(resend) },
+      this.#t('auth.code.resend'));
     this.#render(
       h('h2', {}, this.#t('auth.code.heading')),
       h('p', { id: 'code-help' }, this.#ui.nodes('auth.code.help', { email: h('strong', { class: 'addr', dir: 'ltr' }, this.#email), minutes })),
       form,
+      resend,
       h('button', { type: 'button', class: 'link', onclick: () => { this.#say(''); this.#showStart(); this.#startAutofill(); } },
         this.#t('auth.code.otherEmail')));
     this.#say('');
     code.focus();
+    this.#watchFlow(this.#flowId, form);
+  }
+
+  /** Another email for the same address and request: a new code and link (the earlier ones keep working). */
+  async #resend(button) {
+    button.disabled = true;
+    try {
+      const redirect = this.#redirect();
+      const started = await this.#client.startEmail(this.#email, { ...(redirect || {}), language: this.#ui.language });
+      this.#flowId = started.flowId;
+      this.#showCode(Math.round(started.expiresIn / 60));
+      this.#say(this.#t('auth.code.resent', { email: this.#email }));
+    } catch (error) {
+      button.disabled = false;
+      this.#say(this.#message(error), true);
+    }
+  }
+
+  /**
+   * While the code step shows, asks now and then whether its sign-in was finished elsewhere (the link opened on a
+   * phone): then this page says so instead of waiting for a code that no longer works. It is not signed in by that:
+   * whoever started a sign-in for someone else's address must not get their session.
+   */
+  #watchFlow(flowId, form) {
+    const check = async () => {
+      if (this.#flowId !== flowId || !form.isConnected) return; // another step, or a new email
+      let status = 'pending';
+      try {
+        status = await this.#client.emailFlowStatus(flowId);
+      } catch {
+        status = 'pending'; // offline for a moment: ask again later
+      }
+      if (this.#flowId !== flowId || !form.isConnected) return;
+      if (status === 'finished') {
+        form.hidden = true; // the code no longer works, and "it expires in …" no longer matters
+        const help = this.#root.getElementById('code-help');
+        if (help) help.hidden = true;
+        this.#say(this.#t('auth.code.finishedElsewhere'));
+        return;
+      }
+      if (status === 'ended') return; // the code itself will say why when tried
+      setTimeout(check, 4000);
+    };
+    setTimeout(check, 4000);
   }
 
   async #verifyCode(form, input) {
@@ -404,8 +451,17 @@ class SesameAuth extends HTMLElement {
  * other shows the server's own detail in English and a generic message elsewhere.
  */
 export function describe(error, ui) {
+  if (error && error.name === 'SecurityError') {
+    // WebAuthn refuses a passkey when the page's domain is not the RP ID or under it (and not a related origin):
+    // the site's set-up, not the person's connection. Say so to the developer; tell the person what still works.
+    console.error(`Sesame: passkeys can't be used on ${window.location.origin}: its domain is not covered by the `
+      + 'relying party ID Sesame uses (SESAME_RP_ID). Serve this page under that domain, set SESAME_RP_ID to a domain '
+      + 'both share, or list this origin in SESAME_RELATED_ORIGINS (WebAuthn related origins).', error);
+    return ui.t('error.passkey_origin');
+  }
   if (error instanceof SesameError) {
-    if (ui.has(`error.${error.code}`)) return ui.t(`error.${error.code}`);
+    // A wrong code says how many tries are left before the email's code stops working.
+    if (ui.has(`error.${error.code}`)) return ui.t(`error.${error.code}`, { count: error.problem.attemptsLeft ?? 0 });
     return ui.language === 'en' ? error.message : ui.t('error.generic');
   }
   if (error && error.name === 'NotAllowedError') return ui.t('error.cancelled');

@@ -116,6 +116,12 @@ export function platformAuthenticator() {
   if (/Macintosh|Mac OS X/.test(ua)) return 'mac';
   if (/Windows/.test(ua)) return 'windows';
   if (/Android/.test(ua)) return 'android';
+  // A reduced or unusual user agent: the platform as the browser reports it (UA client hints), where it does.
+  const platform = navigator.userAgentData && navigator.userAgentData.platform;
+  if (platform === 'Android') return 'android';
+  if (platform === 'Windows') return 'windows';
+  if (platform === 'macOS') return 'mac';
+  // Linux, ChromeOS and anything unknown: their screen lock, never another system's Face ID or Windows Hello.
   return 'other';
 }
 
@@ -123,7 +129,7 @@ export function platformAuthenticator() {
 export function platformAuthenticatorName() {
   return {
     apple: 'Face ID / Touch ID', mac: 'Touch ID', windows: 'Windows Hello', android: 'your fingerprint or face',
-    other: 'Face ID / Touch ID / Windows Hello',
+    other: 'your screen lock',
   }[platformAuthenticator()];
 }
 
@@ -289,6 +295,11 @@ export class SesameClient extends EventTarget {
 
   startEmail(email, redirect = {}) {
     return this.#request('POST', '/v1/email/start', { email, ...redirect });
+  }
+
+  /** Where an email sign-in stands: 'pending', 'finished' (its link or code was used) or 'ended'. */
+  async emailFlowStatus(flowId) {
+    return (await this.#request('GET', `/v1/email/flows/${encodeURIComponent(flowId)}`)).status;
   }
 
   async verifyEmailCode(flowId, code) {

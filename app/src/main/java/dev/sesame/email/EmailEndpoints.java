@@ -56,6 +56,7 @@ public final class EmailEndpoints implements Feature {
   public void routes(RoutesConfig routes) {
     routes.post("/v1/email/start", web.retry().once(this::start));
     routes.post("/v1/email/verify", web.retry().once(this::verify));
+    routes.get("/v1/email/flows/{flowId}", web.retry().once(this::flowStatus));
     routes.get("/email/confirm", web.retry().once(this::confirmPage));
     routes.head("/email/confirm", web.retry().once(this::confirmPage));
     routes.get("/email/change", web.retry().once(this::changePage));
@@ -111,6 +112,25 @@ public final class EmailEndpoints implements Feature {
   }
 
   /**
+   * {@code GET /v1/email/flows/{flowId}} → {@code {"status": "pending" | "finished" | "ended"}}: the page waiting for
+   * the code asks now and then, so it can say when the sign-in was finished with the link elsewhere (it does not
+   * sign this page in: whoever started a flow for someone else's address must not get their session). 404
+   * {@code flow_not_found} for an id that is not one.
+   */
+  void flowStatus(Context ctx) {
+    java.util.UUID id;
+    try {
+      id = java.util.UUID.fromString(ctx.pathParam("flowId"));
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(404, "flow_not_found", "There is no such sign-in.");
+    }
+    EmailSignInService.FlowStatus status = emailSignIn.status(id)
+        .orElseThrow(() -> new ApiException(404, "flow_not_found", "There is no such sign-in."));
+    ctx.header("Cache-Control", "no-store");
+    ctx.json(Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT)));
+  }
+
+  /**
    * {@code GET|HEAD /email/confirm?token=…}: the page the email links to. It only shows who is signing in and a
    * button; opening it any number of times (as mail scanners do) consumes nothing. The button's POST does.
    */
@@ -133,8 +153,9 @@ public final class EmailEndpoints implements Feature {
         .orElse("""
             <h1>%s</h1>
             <p class="lead">%s</p>
+            <p><a href="/login?lang=%s">%s</a></p>
             """.formatted(Html.escape(t.format("link.unusable.heading")),
-            Html.escape(t.format("link.unusable.lead"))));
+            Html.escape(t.format("link.unusable.lead")), Html.escape(t.tag()), Html.escape(t.format("common.signIn"))));
     pages.render(ctx, t, t.format("common.signIn"), main, List.of("/assets/confirm.js"));
   }
 
@@ -224,10 +245,15 @@ public final class EmailEndpoints implements Feature {
     for (Outbox.StoredMessage m : messages) {
       main.append("<article class=\"mail\"><h2>").append(Html.escape(m.subject())).append("</h2><p class=\"hint\">To ")
           .append(Html.escape(m.recipient())).append(" · ").append(m.createdAt()).append("</p><pre>")
-          .append(Html.escape(m.textBody() == null ? "" : m.textBody())).append("</pre></article>");
+          .append(linked(Html.escape(m.textBody() == null ? "" : m.textBody()))).append("</pre></article>");
     }
     ctx.header("Cache-Control", "no-store");
     pages.render(ctx, pages.languages().catalog("en"), "Development mailbox", main.toString(), List.of());
+  }
+
+  /** The development mailbox's links, clickable (the text is escaped already; a URL holds no quote or bracket). */
+  static String linked(String escaped) {
+    return escaped.replaceAll("(https?://[^\\s<>\"]+)", "<a href=\"$1\">$1</a>");
   }
 
   /**

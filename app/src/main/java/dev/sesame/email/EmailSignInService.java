@@ -145,6 +145,23 @@ public final class EmailSignInService {
         .bind("email", email).execute();
   }
 
+  /** Where a sign-in by email stands, for the page that asked for it and waits for the code. */
+  public enum FlowStatus { PENDING, FINISHED, ENDED }
+
+  /**
+   * The status of flow {@code flowId}: pending (the code or link still works), finished (used: the link was opened,
+   * perhaps on another device, or the code typed), or ended (expired, locked by wrong codes); empty for an unknown id.
+   * It says nothing the asking page does not know already, and nothing about the account.
+   */
+  public Optional<FlowStatus> status(UUID flowId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT CASE WHEN consumed_at IS NOT NULL THEN 'FINISHED'
+                        WHEN expires_at <= now() OR failed_attempts >= :max THEN 'ENDED'
+                        ELSE 'PENDING' END
+            FROM email_flows WHERE id = :id""")
+        .bind("id", flowId).bind("max", MAX_CODE_ATTEMPTS).mapTo(String.class).findOne().map(FlowStatus::valueOf));
+  }
+
   /** What the link's confirm page shows; never consumes the flow (mail scanners open links too). */
   public Optional<Pending> peek(String token) {
     if (token == null || token.isBlank() || token.length() > 200) {
@@ -267,7 +284,7 @@ public final class EmailSignInService {
         int left = MAX_CODE_ATTEMPTS - failed;
         return Outcome.refused(left > 0
             ? ApiException.badRequest("wrong_code", "That code is not right. " + left + " attempt"
-                + (left == 1 ? "" : "s") + " left.")
+                + (left == 1 ? "" : "s") + " left.").with(Map.of("attemptsLeft", left))
             : new ApiException(410, "flow_locked", "Too many wrong codes for this email. Request a new email."));
       }
       // This flow is used, and the address's other pending ones end with it (an older email's code or link no longer

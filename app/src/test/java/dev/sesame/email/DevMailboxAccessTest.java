@@ -47,6 +47,8 @@ class DevMailboxAccessTest {
       Http.Response mail = http.get("/dev/mail", "Accept", "application/json");
       assertEquals(200, mail.status(), "the README's first click, from a browser that reached localhost over ::1");
       assertTrue(mail.body().contains(email));
+      String page = http.get("/dev/mail").body();
+      assertTrue(page.contains("<a href=\"" + server.url() + "/email/confirm?token="), "the link can be clicked");
       DevMailbox.signIn(http, email);
       List<String> ips = server.jdbi().withHandle(h -> h.createQuery("SELECT DISTINCT ip FROM audit_events "
           + "WHERE ip IS NOT NULL").mapTo(String.class).list());

@@ -308,4 +308,24 @@ class EmailSignInTest {
     node.fieldNames().forEachRemaining(names::add);
     return names;
   }
+
+  @Test
+  void the_waiting_page_can_ask_where_its_sign_in_stands_and_a_wrong_code_says_the_tries_left() {
+    String email = newEmail();
+    String flowId = startFlow(email).get("flowId").asText();
+    MailInbox.SignInMail mail = inbox.next(email);
+    assertEquals("pending", http.get("/v1/email/flows/" + flowId).json().get("status").asText());
+    Http.Response wrong = http.post("/v1/email/verify", Map.of("flowId", flowId,
+        "code", mail.code().equals("000000") ? "111111" : "000000"));
+    assertProblem(wrong, 400, "wrong_code");
+    assertEquals(4, wrong.json().get("attemptsLeft").asInt());
+    assertEquals(200, http.post("/v1/email/verify", Map.of("token", mail.token())).status());
+    assertEquals("finished", http.get("/v1/email/flows/" + flowId).json().get("status").asText(),
+        "finished with the link elsewhere");
+    server.jdbi().useHandle(h -> h.execute("UPDATE email_flows SET consumed_at = NULL, expires_at = now() "
+        + "- interval '1 minute' WHERE id = CAST(? AS uuid)", flowId));
+    assertEquals("ended", http.get("/v1/email/flows/" + flowId).json().get("status").asText());
+    assertProblem(http.get("/v1/email/flows/" + UUID.randomUUID()), 404, "flow_not_found");
+    assertProblem(http.get("/v1/email/flows/not-a-uuid"), 404, "flow_not_found");
+  }
 }

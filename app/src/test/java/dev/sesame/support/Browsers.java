@@ -35,7 +35,9 @@ public final class Browsers implements AutoCloseable {
         .setExecutablePath(chromium)
         .setHeadless(true)
         .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic")));
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+            // Names under localhost (app.localhost, login.localhost) are this machine, over IPv4 like the servers.
+            "--host-resolver-rules=MAP *.localhost 127.0.0.1")));
     return new Browsers(playwright, browser);
   }
 

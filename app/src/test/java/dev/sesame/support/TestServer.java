@@ -65,6 +65,14 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(env);
   }
 
+  /**
+   * On {@code host} (a name under {@code localhost}, which browsers treat as a secure context and resolve to this
+   * machine): its own RP ID, for tests of pages on other hosts.
+   */
+  public static TestServer startOnHost(String host, Map<String, String> env) {
+    return new TestServer(env, host);
+  }
+
   /** For browsers: WebAuthn needs a domain as RP id (not an IP), and http://localhost is a secure context. */
   public static TestServer startOnLocalhost(Map<String, String> env) {
     return new TestServer(env, "localhost");

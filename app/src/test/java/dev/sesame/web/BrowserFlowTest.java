@@ -133,6 +133,9 @@ class BrowserFlowTest {
     signInByEmail(page, email, shots);
     page.waitForSelector("sesame-auth #create-passkey");
     Browsers.screenshot(page, shots + "-03-offer-passkey");
+    // What this device has: Linux's screen lock (desktop here), Android's fingerprint or face; never another system's.
+    String offer = page.textContent("sesame-auth #create-passkey");
+    assertTrue(!offer.contains("Windows Hello") && !offer.contains("Face ID"), offer);
     page.click("sesame-auth #create-passkey");
     page.waitForURL("**/account**");
     page.waitForSelector("sesame-profile li");
@@ -250,10 +253,46 @@ class BrowserFlowTest {
       elsewhere.waitForURL("**/account**");
       assertEquals(email, elsewhere.waitForSelector("sesame-profile #email").textContent());
       Browsers.screenshot(elsewhere, "desktop/4-02-signed-in-elsewhere");
-      tab.fill("sesame-auth #code", mail.code());
+      // The first tab learns it by itself (it asks now and then), says what to do, and is not signed in by it.
+      tab.waitForFunction("() => document.querySelector('sesame-auth').shadowRoot.textContent"
+          + ".includes('finished with the link from the email')");
+      assertTrue(!tab.isVisible("sesame-auth #code"), "no code field that can no longer work");
+      Browsers.screenshot(tab, "desktop/4-03-finished-elsewhere");
+      assertTrue(!tab.url().contains("/account"));
+      // "Send a new email" from there: a new code, which works here.
+      tab.click("sesame-auth #resend");
+      tab.waitForSelector("sesame-auth #code");
+      tab.waitForFunction("() => document.querySelector('sesame-auth').shadowRoot.textContent"
+          + ".includes('We sent a new email')");
+      MailInbox.SignInMail again = inbox.next(email);
+      tab.fill("sesame-auth #code", again.code());
+      tab.click("sesame-auth button:has-text('Sign in')");
+      tab.waitForURL("**/account**");
+    }
+    try (BrowserContext original = browsers.desktop(); BrowserContext other = browsers.desktop()) {
+      // c) A wrong code says how many tries are left; a link that was used meanwhile says so on its page (not "this
+      // code") and leads back to sign in.
+      String email = newEmail();
+      Page tab = original.newPage();
+      MailInbox.SignInMail mail = requestEmail(tab, email);
+      String wrong = mail.code().equals("000000") ? "111111" : "000000";
+      tab.fill("sesame-auth #code", wrong);
       tab.click("sesame-auth button:has-text('Sign in')");
       tab.waitForSelector("sesame-auth .status.error");
-      assertTrue(tab.textContent("sesame-auth .status").contains("already used"), tab.textContent("sesame-auth .status"));
+      assertTrue(tab.textContent("sesame-auth .status").contains("4 tries left"), tab.textContent("sesame-auth .status"));
+      Browsers.screenshot(tab, "desktop/4-04-wrong-code");
+      Page elsewhere = other.newPage();
+      elsewhere.navigate(mail.link());
+      tab.fill("sesame-auth #code", mail.code());
+      tab.click("sesame-auth button:has-text('Sign in')");
+      tab.waitForURL("**/account**");
+      elsewhere.click("button:has-text('Sign in')");
+      elsewhere.waitForSelector("#sign-in-again");
+      assertTrue(elsewhere.textContent("#status").contains("link"), elsewhere.textContent("#status"));
+      assertTrue(!elsewhere.isVisible("p.hint"), "no 'expires in 1 minute' under it");
+      Browsers.screenshot(elsewhere, "desktop/4-05-link-used");
+      elsewhere.click("#sign-in-again");
+      elsewhere.waitForSelector("sesame-auth #email");
     }
   }
 
