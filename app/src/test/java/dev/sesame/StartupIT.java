@@ -141,12 +141,37 @@ class StartupIT {
     }
   }
 
+  @Test
+  void an_import_larger_than_the_heap_streams_through(@TempDir Path workDir) throws Exception {
+    // Audit low #10: a 104 MB import ran a 256 MiB heap out of memory (500). 150,000 people, 52 MB, through a
+    // 64 MiB heap: read in two streamed passes, never whole.
+    Path file = workDir.resolve("people.json");
+    try (java.io.Writer out = Files.newBufferedWriter(file)) {
+      out.write("{\"format\":\"sesame-users/1\",\"users\":[");
+      for (int i = 0; i < 150_000; i++) {
+        out.write((i == 0 ? "" : ",") + "{\"email\":\"person" + i + "@example.com\",\"emailVerified\":true,"
+            + "\"publicMetadata\":{\"plan\":\"pro\",\"note\":\"" + "x".repeat(200) + "\"},"
+            + "\"privateMetadata\":{\"crm\":\"c" + i + "\",\"pad\":\"" + "y".repeat(60) + "\"}}");
+      }
+      out.write("]}");
+    }
+    assertTrue(Files.size(file) > 50_000_000L);
+    Command imported = command(workDir, Map.of("JAVA_TOOL_OPTIONS", "-Xmx64m"), "users", "import", "people.json",
+        "--new-data-dir");
+    assertEquals(0, imported.status(), imported.output());
+    assertTrue(imported.output().contains("150000 people in the file, 150000 accounts added"), imported.output());
+  }
+
   record Command(int status, String output) {}
 
   /** {@code java -jar sesame.jar ARGS} in {@code workDir}: its exit status and everything it printed. */
   private static Command command(Path workDir, Map<String, String> env, String... args) throws Exception {
     List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-jar", JAR.toAbsolutePath().toString()));
+        .toString()));
+    if (env.containsKey("JAVA_TOOL_OPTIONS")) {
+      line.add(env.get("JAVA_TOOL_OPTIONS"));
+    }
+    line.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
     line.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(line).directory(workDir.toFile()).redirectErrorStream(true);
     pb.environment().keySet().removeIf(k -> k.startsWith("SESAME_"));

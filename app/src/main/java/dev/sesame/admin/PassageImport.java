@@ -40,55 +40,58 @@ final class PassageImport {
 
   private PassageImport() {}
 
-  /** Reads the CSV into entries, with the line each came from; errors (line-numbered) for rows that are wrong. */
-  record Read(List<UserTransfer.Entry> entries, List<Long> lines, List<String> errors) {}
-
-  static Read read(InputStream in) throws IOException {
-    CsvMapper csv = CsvMapper.builder().enable(CsvParser.Feature.TRIM_SPACES)
-        .enable(CsvParser.Feature.FAIL_ON_MISSING_HEADER_COLUMNS).build();
-    List<UserTransfer.Entry> entries = new ArrayList<>();
-    List<Long> lines = new ArrayList<>();
-    List<String> errors = new ArrayList<>();
-    try (MappingIterator<Map<String, String>> rows = csv.readerForMapOf(String.class)
-        .with(CsvSchema.emptySchema().withHeader().withStrictHeaders(false)).readValues(in)) {
-      CsvSchema header = (CsvSchema) rows.getParserSchema();
-      List<String> names = new ArrayList<>();
-      header.forEach(c -> names.add(c.getName().toLowerCase(Locale.ROOT)));
-      if (!names.contains("email")) {
-        throw new UserTransfer.Invalid(List.of("line 1: the header has no 'email' column (found: "
-            + String.join(", ", names) + ")"));
-      }
-      if (names.size() != Set.copyOf(names).size()) {
-        throw new UserTransfer.Invalid(List.of("line 1: a column name appears twice in the header"));
-      }
-      while (true) {
-        Map<String, String> row;
-        long line;
-        try {
-          if (!rows.hasNextValue()) {
-            break;
+  /**
+   * The CSV as a stream of entries, each with the line it came from ("line 12"), a row at a time; rows that are wrong
+   * are reported as unreadable with their line.
+   */
+  static UserTransfer.EntrySource source(java.nio.file.Path file) {
+    return visitor -> {
+      CsvMapper csv = CsvMapper.builder().enable(CsvParser.Feature.TRIM_SPACES)
+          .enable(CsvParser.Feature.FAIL_ON_MISSING_HEADER_COLUMNS).build();
+      try (InputStream in = java.nio.file.Files.newInputStream(file);
+           MappingIterator<Map<String, String>> rows = csv.readerForMapOf(String.class)
+               .with(CsvSchema.emptySchema().withHeader().withStrictHeaders(false)).readValues(in)) {
+        CsvSchema header = (CsvSchema) rows.getParserSchema();
+        List<String> names = new ArrayList<>();
+        header.forEach(c -> names.add(c.getName().toLowerCase(Locale.ROOT)));
+        if (!names.contains("email")) {
+          visitor.unreadable("line 1: the header has no 'email' column (found: " + String.join(", ", names) + ")");
+          return;
+        }
+        if (names.size() != Set.copyOf(names).size()) {
+          visitor.unreadable("line 1: a column name appears twice in the header");
+          return;
+        }
+        while (true) {
+          Map<String, String> row;
+          long line;
+          try {
+            if (!rows.hasNextValue()) {
+              break;
+            }
+            line = rows.getCurrentLocation().getLineNr(); // at the row's first value: the line the row starts on
+            row = rows.nextValue();
+          } catch (RuntimeException | IOException e) {
+            long at = rows.getCurrentLocation() == null ? -1 : rows.getCurrentLocation().getLineNr();
+            visitor.unreadable("line " + at + ": not a CSV row of the header's columns ("
+                + e.getMessage().lines().findFirst().orElse("") + ")");
+            break; // the rest of the file cannot be read reliably
           }
-          line = rows.getCurrentLocation().getLineNr(); // at the row's first value: the line the row starts on
-          row = rows.nextValue();
-        } catch (RuntimeException | IOException e) {
-          long at = rows.getCurrentLocation() == null ? -1 : rows.getCurrentLocation().getLineNr();
-          errors.add("line " + at + ": not a CSV row of the header's columns ("
-              + e.getMessage().lines().findFirst().orElse("") + ")");
-          break; // the rest of the file cannot be read reliably
+          Map<String, String> byName = new LinkedHashMap<>();
+          row.forEach((k, v) -> byName.put(k.toLowerCase(Locale.ROOT), v));
+          UserTransfer.Entry entry;
+          try {
+            entry = entry(byName);
+          } catch (IllegalArgumentException e) {
+            visitor.unreadable("line " + line + ": " + e.getMessage());
+            continue;
+          }
+          visitor.entry(entry, "line " + line);
         }
-        Map<String, String> byName = new LinkedHashMap<>();
-        row.forEach((k, v) -> byName.put(k.toLowerCase(Locale.ROOT), v));
-        try {
-          entries.add(entry(byName));
-          lines.add(line);
-        } catch (IllegalArgumentException e) {
-          errors.add("line " + line + ": " + e.getMessage());
-        }
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        visitor.unreadable("the file is not CSV: " + e.getOriginalMessage());
       }
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new UserTransfer.Invalid(List.of("the file is not CSV: " + e.getOriginalMessage()));
-    }
-    return new Read(entries, lines, errors);
+    };
   }
 
   private static UserTransfer.Entry entry(Map<String, String> row) {

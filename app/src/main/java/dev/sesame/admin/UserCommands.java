@@ -42,10 +42,14 @@ public final class UserCommands {
           // A .csv file is Passage's export; anything else Sesame's JSON format.
           UserTransfer.Format format = args.get(1).toLowerCase(java.util.Locale.ROOT).endsWith(".csv")
               ? UserTransfer.Format.PASSAGE_CSV : UserTransfer.Format.SESAME_JSON;
-          try (InputStream file = Files.newInputStream(Path.of(args.get(1)))) {
+          Path file = Path.of(args.get(1));
+          if (!Files.isRegularFile(file)) {
+            throw new IOException("no such file: " + file);
+          }
+          try {
             result = AuditLog.actingAs("cli", () -> {
               try {
-                return transfer.importFrom(file, format);
+                return transfer.importFrom(file, format, true); // read where it is, in two streamed passes
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
