@@ -160,9 +160,10 @@ public final class OpenIdEndpoints implements Feature {
         && browser.map(id -> id.toString().equals(param.apply("sid"))).orElse(false)
         && fromOwnPage(ctx);
     boolean hintIsBrowsers = browser.map(id -> sessions.sameSignIn(read.get().sessionId(), id)).orElse(false);
-    // A redirect only for a hint of a live session (or one this browser confirmed moments ago on our own page):
-    // an ended session's ID token is no longer a reason to send anyone anywhere.
-    boolean mayRedirect = target != null && (hinted.isPresent() || confirmed);
+    // A redirect only for a hint of a live session, of this browser's own sign-in (an app that revoked its tokens
+    // first, then signs out), or one the person confirmed on our page: someone else's ended session's ID token is
+    // no reason to send anyone anywhere.
+    boolean mayRedirect = target != null && (hinted.isPresent() || hintIsBrowsers || confirmed);
     hinted.ifPresent(s -> sessions.logout(s.sessionId(), who));
     if (browser.isPresent() && !hintIsBrowsers && !confirmed) {
       confirmPage(ctx, browser.get(), mayRedirect ? target : null, param);
