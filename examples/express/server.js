@@ -15,8 +15,10 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 const SESAME_URL = (process.env.SESAME_URL || 'http://localhost:8080').replace(/\/+$/, '');
 const ISSUER = process.env.SESAME_ISSUER || SESAME_URL; // SESAME_PUBLIC_URL of the server
 const CLIENT_ID = process.env.SESAME_CLIENT_ID || 'express';
-// An access token Sesame issued to this app names the app as its audience: a token given to another app is refused.
-const AUDIENCE = process.env.SESAME_AUDIENCE || CLIENT_ID;
+// Accepted audiences: this app's own client id (Sesame issues an app's tokens to the app itself, so a token given to
+// another app is refused) and SESAME_TOKEN_AUDIENCE (tokens of Sesame's hosted pages and <sesame-auth>, e.g. from a
+// single-page front end of this backend). SESAME_AUDIENCE, comma-separated, replaces both.
+const AUDIENCE = (process.env.SESAME_AUDIENCE || `${CLIENT_ID},${ISSUER}`).split(',');
 const APP_URL = (process.env.APP_URL || 'http://localhost:3000').replace(/\/+$/, '');
 
 // Caches the keys; fetches again (rate-limited) when a token names an unknown kid, e.g. after a key rotation.

@@ -24,8 +24,10 @@ from flask import Flask, abort, g, jsonify, redirect, request, session
 SESAME_URL = os.environ.get("SESAME_URL", "http://localhost:8080").rstrip("/")
 ISSUER = os.environ.get("SESAME_ISSUER", SESAME_URL)  # SESAME_PUBLIC_URL of the server
 CLIENT_ID = os.environ.get("SESAME_CLIENT_ID", "flask")
-# An access token Sesame issued to this app names the app as its audience: a token given to another app is refused.
-AUDIENCE = os.environ.get("SESAME_AUDIENCE", CLIENT_ID)
+# Accepted audiences: this app's own client id (Sesame issues an app's tokens to the app itself, so a token given to
+# another app is refused) and SESAME_TOKEN_AUDIENCE (tokens of Sesame's hosted pages and <sesame-auth>, e.g. from a
+# single-page front end of this backend). SESAME_AUDIENCE, comma-separated, replaces both.
+AUDIENCE = os.environ.get("SESAME_AUDIENCE", CLIENT_ID + "," + ISSUER).split(",")
 APP_URL = os.environ.get("APP_URL", "http://localhost:5000").rstrip("/")
 SERVICE_KEY = os.environ.get("SESAME_SERVICE_KEY")  # for /api/sensitive: java -jar sesame.jar service-key create flask
 
