@@ -17,7 +17,7 @@
 
 import { capabilities, platformAuthenticator, sesame, SesameError } from './sesame.js';
 import { loadUi, requestedLanguage } from './i18n.js';
-import { adoptStyles, applyDirection, h } from './ui.js';
+import { adoptStyles, applyDirection, h, present } from './ui.js';
 
 class SesameAuth extends HTMLElement {
   #client;
@@ -94,6 +94,7 @@ class SesameAuth extends HTMLElement {
       this.#t('auth.continueAs', { email: user.email }));
     this.#render(
       h('h2', {}, this.#t('auth.welcomeBack')),
+      this.#toApp(),
       h('p', {}, this.#ui.nodes('auth.signedInAs', { email: h('strong', { class: 'addr', dir: 'ltr' }, user.email) })),
       next,
       h('button', { type: 'button', class: 'link', id: 'switch-account', onclick: async () => {
@@ -109,7 +110,17 @@ class SesameAuth extends HTMLElement {
   }
 
   #render(...nodes) {
-    this.#root.replaceChildren(this.#brandHeader(), ...nodes, this.#status);
+    this.#root.replaceChildren(...present(this.#brandHeader(), ...nodes, this.#status));
+  }
+
+  /**
+   * With the app-name attribute (the hosted sign-in page sets it): "to continue to Notes" right under the heading,
+   * where the person reads what they are signing in for, not below the form.
+   */
+  #toApp() {
+    const app = this.getAttribute('app-name');
+    return app ? h('p', { class: 'muted to-app' }, this.#ui.nodes('auth.toApp', { app: h('strong', {}, h('bdi', {}, app)) }))
+      : null;
   }
 
   /** With the show-brand attribute: the app's logo and name above the form (SESAME_LOGO_*, SESAME_RP_NAME). */
@@ -152,6 +163,7 @@ class SesameAuth extends HTMLElement {
     const create = (this.getAttribute('prompt') || '').split(' ').includes('create');
     this.#render(
       h('h2', {}, this.#t(create ? 'auth.heading.create' : 'auth.heading.signIn')),
+      this.#toApp(),
       form,
       hasWebAuthn ? h('div', { class: 'divider', 'aria-hidden': 'true' }, this.#t('common.or')) : null,
       hasWebAuthn ? passkeyButton : null);

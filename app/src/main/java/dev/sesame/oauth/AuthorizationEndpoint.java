@@ -163,8 +163,10 @@ public final class AuthorizationEndpoint implements Feature {
         attributes.append(" email=\"").append(Html.escape(request.loginHint())).append('"');
       }
       if (request.clientName() != null) {
-        main.append("<p class=\"hint\">").append(Pages.html(t, "auth.toApp", "app", request.clientName()))
-            .append("</p>");
+        // The element shows it under its heading; the page keeps a copy for browsers without JavaScript modules.
+        attributes.append(" app-name=\"").append(Html.escape(request.clientName())).append('"');
+        main.append("<noscript><p class=\"hint\">").append(Pages.html(t, "auth.toApp", "app", request.clientName()))
+            .append("</p></noscript>");
       }
     }
     pages.render(ctx, t, t.format("common.signIn"), "<sesame-auth" + attributes + "></sesame-auth>" + main,

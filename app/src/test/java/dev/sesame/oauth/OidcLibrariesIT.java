@@ -159,6 +159,9 @@ class OidcLibrariesIT {
   static void signInByEmail(Page page, String email) {
     page.waitForSelector("sesame-auth #email");
     assertTrue(page.url().startsWith(sesame.url() + "/authorize?"), page.url());
+    // What the person signs in for, under the heading, above the form (not stranded below it).
+    assertTrue(page.textContent("sesame-auth h2 + p.to-app").startsWith("to continue to "),
+        page.textContent("sesame-auth h2 + p.to-app"));
     page.fill("sesame-auth #email", email);
     page.click("sesame-auth button:has-text('Continue with email')");
     page.waitForSelector("sesame-auth #code");
