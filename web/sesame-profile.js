@@ -70,12 +70,15 @@ class SesameProfile extends HTMLElement {
   async #show(focusId) {
     const me = await this.#client.me();
     const passkeys = await this.#client.listPasskeys();
+    const names = await this.#client.profile();
+    const sessions = await this.#client.listSessions();
     const list = h('ul', { class: 'passkeys', 'aria-label': this.#t('profile.passkeys.label') },
       passkeys.map((p) => this.#item(p)));
     // replaceChildren() would print a null as the text "null": the optional parts go through present().
     this.#root.replaceChildren(...present(
       h('h2', {}, this.#t('profile.heading')),
       h('p', {}, this.#ui.nodes('profile.signedInAs', { email: h('strong', { id: 'email', class: 'addr', dir: 'ltr' }, me.email) })),
+      this.#nameForm(names),
       h('h2', {}, this.#t('profile.passkeys.heading')),
       passkeys.length ? h('p', { class: 'muted', id: 'passkey-count' },
         this.#t('profile.passkeys.count', { count: passkeys.length })) : null,
@@ -85,11 +88,71 @@ class SesameProfile extends HTMLElement {
           this.#t('profile.add')),
         h('button', { type: 'button', class: 'secondary', id: 'sign-out', onclick: (e) => this.#signOut(e.target) },
           this.#t('profile.signOut'))),
+      this.#sessionList(sessions),
       this.#status));
     if (focusId) {
       const target = this.#root.getElementById(focusId);
       if (target) target.focus();
     }
+  }
+
+  /** Where the person is signed in, with a way to end any other session, or all of them. */
+  #sessionList(sessions) {
+    const items = sessions.map((session) => h('li', { 'data-session-id': session.id },
+      h('div', {}, h('strong', {}, session.device || this.#t('profile.sessions.unknownDevice')), ' ',
+        session.current ? h('span', { class: 'badge' }, this.#t('profile.sessions.current')) : null),
+      h('div', { class: 'muted' }, this.#t('profile.sessions.lastUsed', { lastUsed: this.#ui.date(session.lastUsedAt) })),
+      session.current ? null : h('button', { type: 'button', class: 'link end-session', onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          await this.#client.endSession(session.id);
+          await this.#show();
+          this.#say(this.#t('profile.sessions.ended'));
+        } catch (error) {
+          e.target.disabled = false;
+          this.#say(this.#message(error), true);
+        }
+      } }, this.#t('profile.sessions.end'))));
+    return [
+      h('h2', { class: 'section' }, this.#t('profile.sessions.heading')),
+      h('ul', { class: 'sessions', 'aria-label': this.#t('profile.sessions.heading') }, items),
+      h('button', { type: 'button', class: 'secondary', id: 'sign-out-everywhere', onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          await this.#client.signOutEverywhere();
+        } catch (error) {
+          e.target.disabled = false;
+          this.#say(this.#message(error), true);
+        }
+      } }, this.#t('profile.sessions.everywhere')),
+    ];
+  }
+
+  /** The person's name: apps they allow to see their profile receive it (OpenID Connect given_name, family_name). */
+  #nameForm(names) {
+    const given = h('input', { id: 'given-name', name: 'givenName', autocomplete: 'given-name', maxlength: '100',
+      value: names.givenName || '' });
+    const family = h('input', { id: 'family-name', name: 'familyName', autocomplete: 'family-name', maxlength: '100',
+      value: names.familyName || '' });
+    const form = h('form', { id: 'name-form', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const button = form.querySelector('button');
+      button.disabled = true;
+      try {
+        await this.#client.saveProfile({ givenName: given.value, familyName: family.value });
+        this.#say(this.#t('profile.name.saved'));
+      } catch (error) {
+        this.#say(this.#message(error), true);
+      } finally {
+        button.disabled = false;
+      }
+    } },
+    h('h2', {}, this.#t('profile.name.heading')),
+    h('p', { class: 'muted' }, this.#t('profile.name.lead')),
+    h('label', { for: 'given-name' }, this.#t('profile.name.given')), given,
+    h('label', { for: 'family-name' }, this.#t('profile.name.family')), family,
+    h('button', { type: 'submit', class: 'secondary', id: 'save-name' }, this.#t('profile.name.save')));
+    return form;
   }
 
   #item(p) {

@@ -355,6 +355,16 @@ export class SesameClient extends EventTarget {
     return result.passkey;
   }
 
+  /** The name the person gave ({ givenName, familyName }), which apps with the profile scope receive. */
+  profile() {
+    return this.#authed('GET', '/v1/me/profile');
+  }
+
+  /** Replaces the given parts of the name (an empty string clears one). */
+  saveProfile(names) {
+    return this.#authed('PATCH', '/v1/me/profile', names);
+  }
+
   async listPasskeys() {
     const { passkeys, webauthn } = await this.#authed('GET', '/v1/me/passkeys');
     await signalPasskeys(webauthn);
@@ -394,6 +404,25 @@ export class SesameClient extends EventTarget {
   async signOut() {
     try {
       await this.#authed('POST', '/v1/sessions/logout');
+    } finally {
+      this.#signedOut('signed-out');
+    }
+  }
+
+  /** Where the person is signed in: [{ id, createdAt, lastUsedAt, authMethod, device, current }], newest use first. */
+  async listSessions() {
+    return (await this.#authed('GET', '/v1/sessions')).sessions;
+  }
+
+  /** Ends one of the person's other sessions (the apps it started are told). */
+  endSession(id) {
+    return this.#authed('DELETE', `/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  /** Signs out everywhere: every session of the person, this one included. */
+  async signOutEverywhere() {
+    try {
+      await this.#authed('POST', '/v1/sessions/logout', { all: true });
     } finally {
       this.#signedOut('signed-out');
     }

@@ -75,8 +75,10 @@ button[disabled] { opacity: .6; cursor: progress; }
 .muted { color: var(--_muted); font-size: 14px; }
 .status { min-height: 1.5em; margin: 8px 0 0; }
 .status.error { color: var(--_error); }
-ul.passkeys { list-style: none; padding: 0; margin: 0 0 16px; display: grid; gap: 12px; }
-ul.passkeys li { border: 1px solid var(--_border); border-radius: var(--sesame-radius, 12px); padding: 12px; }
+h2.section { margin-top: 32px; }
+ul.passkeys, ul.sessions { list-style: none; padding: 0; margin: 0 0 16px; display: grid; gap: 12px; }
+ul.passkeys li, ul.sessions li { border: 1px solid var(--_border); border-radius: var(--sesame-radius, 12px);
+  padding: 12px; }
 .row { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
 .row button { width: auto; flex: 1 1 120px; }
 .brand { display: flex; align-items: center; gap: 8px; margin: 0 0 16px; font-weight: 600; color: var(--_muted); }

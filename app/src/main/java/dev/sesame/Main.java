@@ -172,7 +172,8 @@ public final class Main implements AutoCloseable {
           new AdminEndpoints(userDirectory, clients, sessions, passkeys, emailSignIn, emailChanges, audit,
               serviceKeys, stats, config.describe(), database.jdbi(), web),
           new WebhookAdmin(webhooks, audit, serviceKeys, userDirectory, database.jdbi(), web),
-          new EmailPreviews(emailTemplates, serviceKeys, userDirectory, config.issuer(), web));
+          new EmailPreviews(emailTemplates, serviceKeys, userDirectory, config.issuer(), web),
+          new dev.sesame.users.ProfileEndpoints(database.jdbi(), web));
       http = new HttpServer(new HttpServer.Services(config, database, web, sessions, accessTokens, passkeys,
           features, clients::isWebOrigin, metricsEndpoint.requestLogger()));
     } catch (RuntimeException e) {

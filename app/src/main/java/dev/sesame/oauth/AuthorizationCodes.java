@@ -149,7 +149,8 @@ public final class AuthorizationCodes {
             presenter.map(Client::idTokenSignedResponseAlg).orElse("RS256"),
             new IdTokens.Subject(t.user().id(), t.user().email(), t.user().emailVerified(), t.sessionId(),
                 t.authTime(), t.amr(), scopes.contains("metadata")
-                    ? Metadata.parse(Users.publicMetadata(h, t.user().id()).orElse("{}")) : null),
+                    ? Metadata.parse(Users.publicMetadata(h, t.user().id()).orElse("{}")) : null,
+                scopes.contains("profile") ? Users.names(h, t.user().id()).claims() : null),
             (String) c.get("nonce"), t.accessToken(), scopes);
         tokens = Optional.of(t.withIdToken(idToken));
       }

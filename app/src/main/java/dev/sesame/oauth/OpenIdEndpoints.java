@@ -95,7 +95,7 @@ public final class OpenIdEndpoints implements Feature {
     m.put("introspection_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post"));
     m.put("code_challenge_methods_supported", List.of("S256"));
     m.put("claims_supported", List.of("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid",
-        "at_hash", "email", "email_verified"));
+        "at_hash", "email", "email_verified", "name", "given_name", "family_name"));
     m.put("authorization_response_iss_parameter_supported", true);
     // "consent" is accepted too, and changes nothing: the operator registered the client.
     m.put("prompt_values_supported", List.of("none", "login", "select_account", "create"));
@@ -267,6 +267,9 @@ public final class OpenIdEndpoints implements Feature {
     }
     if (scopes != null && scopes.contains("metadata")) {
       out.put("metadata", users.publicMetadata(user.id()));
+    }
+    if (scopes != null && scopes.contains("profile")) {
+      out.putAll(users.names(user.id()).claims()); // Core §5.4: name, given_name, family_name, as the person gave them
     }
     ctx.header("Cache-Control", "no-store");
     ctx.json(out);

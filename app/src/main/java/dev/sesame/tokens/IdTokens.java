@@ -35,9 +35,13 @@ public final class IdTokens {
   }
 
   /** What an ID token says about a sign-in. */
-  /** @param metadata the person's public metadata, when the {@code metadata} scope was granted; else null */
+  /**
+   * @param metadata the person's public metadata, when the {@code metadata} scope was granted; else null
+   * @param profile the person's profile claims (name, given_name, family_name, as known), when the {@code profile}
+   *     scope was granted; else null
+   */
   public record Subject(UUID userId, String email, boolean emailVerified, UUID sessionId, Instant authTime,
-                        List<String> amr, Map<String, Object> metadata) {}
+                        List<String> amr, Map<String, Object> metadata, Map<String, Object> profile) {}
 
   /**
    * An ID token for {@code clientId}: {@code iss, sub, aud, exp, iat, auth_time, amr, sid}, the client's
@@ -69,6 +73,9 @@ public final class IdTokens {
     }
     if (scopes.contains("metadata") && subject.metadata() != null) {
       claims.claim("metadata", subject.metadata());
+    }
+    if (scopes.contains("profile") && subject.profile() != null) {
+      subject.profile().forEach(claims::claim); // Core §5.4: the profile scope's claims that are known
     }
     return jws.sign(key.signer(), key.alg(), key.kid(), JOSEObjectType.JWT, claims.build());
   }

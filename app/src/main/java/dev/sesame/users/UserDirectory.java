@@ -27,6 +27,11 @@ public final class UserDirectory {
     return Metadata.parse(jdbi.withHandle(h -> Users.publicMetadata(h, userId)).orElse("{}"));
   }
 
+  /** The name the person gave (for the {@code profile} scope). */
+  public Users.Names names(UUID userId) {
+    return jdbi.withHandle(h -> Users.names(h, userId));
+  }
+
   public boolean isAdmin(UUID userId) {
     return jdbi.withHandle(h -> Users.hasRole(h, userId, Users.ADMIN));
   }

@@ -139,6 +139,44 @@ public final class Users {
   /** The most JSON a person's public or private metadata may hold (UTF-8 bytes, as Sesame serializes it). */
   public static final int MAX_METADATA_BYTES = 4096;
 
+  /** The name a person gave on the account page; either part may be null. */
+  public record Names(String givenName, String familyName) {
+    public static final Names NONE = new Names(null, null);
+
+    /**
+     * The OpenID Connect profile claims (Core §5.1) these names make: {@code given_name}, {@code family_name} and
+     * {@code name} (the two joined), each only when known.
+     */
+    public java.util.Map<String, Object> claims() {
+      java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+      String name = String.join(" ", java.util.stream.Stream.of(givenName, familyName)
+          .filter(java.util.Objects::nonNull).toList());
+      if (!name.isEmpty()) {
+        out.put("name", name);
+      }
+      if (givenName != null) {
+        out.put("given_name", givenName);
+      }
+      if (familyName != null) {
+        out.put("family_name", familyName);
+      }
+      return out;
+    }
+  }
+
+  /** The person's names; {@link Names#NONE} when they gave none or there is no such person. */
+  public static Names names(Handle h, UUID id) {
+    return h.createQuery("SELECT given_name, family_name FROM users WHERE id = :id").bind("id", id)
+        .map((rs, ctx) -> new Names(rs.getString("given_name"), rs.getString("family_name"))).findOne()
+        .orElse(Names.NONE);
+  }
+
+  /** Replaces the person's names (null clears one); false when there is no such user. */
+  public static boolean setNames(Handle h, UUID id, Names names) {
+    return h.createUpdate("UPDATE users SET given_name = :given, family_name = :family WHERE id = :id")
+        .bind("given", names.givenName()).bind("family", names.familyName()).bind("id", id).execute() > 0;
+  }
+
   /** The public metadata (JSON object text) apps see with the {@code metadata} scope; empty when no such user. */
   public static Optional<String> publicMetadata(Handle h, UUID id) {
     return h.createQuery("SELECT public_metadata::text FROM users WHERE id = :id").bind("id", id)

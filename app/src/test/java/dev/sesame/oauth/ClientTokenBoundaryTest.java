@@ -85,6 +85,8 @@ class ClientTokenBoundaryTest {
       new String[] {"DELETE", "/v1/me/passkeys/" + UUID.randomUUID(), null},
       new String[] {"DELETE", "/v1/sessions/" + UUID.randomUUID(), null},
       new String[] {"POST", "/v1/sessions/logout", "{}"},
+      new String[] {"GET", "/v1/me/profile", null},
+      new String[] {"PATCH", "/v1/me/profile", "{\"givenName\":\"Planted\"}"},
       new String[] {"POST", "/v1/authorize", "{\"clientId\":\"openid-only\",\"redirectTo\":\"" + APP + "/cb\"}"});
 
   static final List<String[]> ADMIN_API = List.of(
@@ -186,5 +188,38 @@ class ClientTokenBoundaryTest {
     assertEquals(person.email(), both.get("email").asText(), both.toString());
     // The first-party client's tokens carry no scope and always the address.
     assertEquals(person.email(), SignedJWT.parse(person.accessToken()).getJWTClaimsSet().getStringClaim("email"));
+  }
+
+  @Test
+  void the_profile_scope_carries_the_name_the_person_gave_and_only_it() throws Exception {
+    Account person = Account.signUp(http);
+    assertEquals(200, http.send("PATCH", "/v1/me/profile", "{\"givenName\":\" Ana \",\"familyName\":\"Lima\"}",
+        "Authorization", "Bearer " + person.accessToken(), "Content-Type", "application/json").status());
+    JsonNode names = http.get("/v1/me/profile", person.bearer()).json();
+    assertEquals("Ana", names.get("givenName").asText());
+    for (String bad : List.of("A\u202Ena", "x".repeat(101), "Ana\u0000")) {
+      Http.Response refused = http.send("PATCH", "/v1/me/profile", Http.toJson(Map.of("givenName", bad)),
+          "Authorization", "Bearer " + person.accessToken(), "Content-Type", "application/json");
+      assertProblem(refused, 400, "invalid_name");
+    }
+    String browser = OpenIdConnectLibraryTest.browserSessionOn(sesame, person.email());
+    JsonNode withProfile = signInTo("notes", "openid profile", browser);
+    JWTClaimsSet id = SignedJWT.parse(withProfile.get("id_token").asText()).getJWTClaimsSet();
+    assertEquals("Ana Lima", id.getStringClaim("name"));
+    assertEquals("Ana", id.getStringClaim("given_name"));
+    assertEquals("Lima", id.getStringClaim("family_name"));
+    JsonNode info = http.get("/v1/userinfo", "Authorization", "Bearer " + withProfile.get("access_token").asText())
+        .json();
+    assertEquals("Ana Lima", info.get("name").asText(), info.toString());
+    JsonNode without = signInTo("notes", "openid", browser);
+    assertNull(SignedJWT.parse(without.get("id_token").asText()).getJWTClaimsSet().getClaim("name"));
+    JsonNode infoWithout = http.get("/v1/userinfo", "Authorization", "Bearer " + without.get("access_token")
+        .asText()).json();
+    assertFalse(infoWithout.has("name"), infoWithout.toString());
+    // Cleared: an empty string removes a part; the name is then what is left.
+    http.send("PATCH", "/v1/me/profile", "{\"givenName\":\"\"}", "Authorization", "Bearer " + person.accessToken(),
+        "Content-Type", "application/json");
+    JsonNode cleared = signInTo("notes", "openid profile", browser);
+    assertEquals("Lima", SignedJWT.parse(cleared.get("id_token").asText()).getJWTClaimsSet().getStringClaim("name"));
   }
 }

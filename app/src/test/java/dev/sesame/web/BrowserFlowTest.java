@@ -306,7 +306,7 @@ class BrowserFlowTest {
       page.click("sesame-profile button:has-text('Rename')");
       page.fill("sesame-profile li input", "My laptop");
       Browsers.screenshot(page, "desktop/5-01-rename");
-      page.click("sesame-profile button:has-text('Save')");
+      page.click("sesame-profile li button:has-text('Save')");
       page.waitForSelector("sesame-profile li .name:has-text('My laptop')");
       page.click("sesame-profile button:has-text('Remove')");
       Browsers.screenshot(page, "desktop/5-02-remove");
@@ -315,9 +315,38 @@ class BrowserFlowTest {
       Browsers.screenshot(page, "desktop/5-03-removed");
       String account = (String) page.evaluate("document.querySelector('sesame-profile').shadowRoot.textContent");
       assertFalse(account.contains("null") || account.contains("undefined"), account);
-      page.click("sesame-profile #sign-out");
+      // The name, for apps that ask for the profile scope.
+      page.fill("sesame-profile #given-name", "Ana");
+      page.fill("sesame-profile #family-name", "Lima");
+      page.click("sesame-profile #save-name");
+      page.waitForFunction("() => document.querySelector('sesame-profile').shadowRoot.textContent"
+          + ".includes('Name saved.')");
+      Browsers.screenshot(page, "desktop/5-04-name");
+      // Signed in elsewhere too (another device, by email): the page lists it, and ends it.
+      Http.Response started = sesame.http().post("/v1/email/start", Map.of("email", user.email()));
+      assertEquals(202, started.status(), started.body());
+      String other = sesame.http().post("/v1/email/verify", Map.of("flowId", started.json().get("flowId").asText(),
+          "code", inbox.next(user.email()).code())).json().get("access_token").asText();
+      page.reload();
+      page.waitForSelector("sesame-profile #given-name");
+      assertEquals("Ana", page.inputValue("sesame-profile #given-name"));
+      assertTrue(page.textContent("sesame-profile ul.sessions").contains("This device"));
+      assertTrue(page.locator("sesame-profile ul.sessions li").count() >= 2);
+      Browsers.screenshot(page, "desktop/5-05-sessions");
+      int before = page.locator("sesame-profile ul.sessions li").count();
+      page.click("sesame-profile ul.sessions .end-session >> nth=0");
+      page.waitForFunction("() => document.querySelector('sesame-profile').shadowRoot.textContent"
+          + ".includes('Signed out on that device.')");
+      assertEquals(before - 1, page.locator("sesame-profile ul.sessions li").count());
+      assertTrue(page.isVisible("sesame-profile #sign-out-everywhere"));
+      // The session ended is another device's (this one has no such button); "Sign out everywhere" ends the rest.
+      page.click("sesame-profile #sign-out-everywhere");
       page.waitForSelector("sesame-profile sesame-auth #email");
-      Browsers.screenshot(page, "desktop/5-04-signed-out");
+      assertEquals(401, sesame.http().get("/v1/me", "Authorization", "Bearer " + other).status(),
+          "the other device is signed out too");
+      page.reload();
+      page.waitForSelector("sesame-profile sesame-auth #email"); // and this one
+      Browsers.screenshot(page, "desktop/5-06-signed-out");
       page.reload();
       page.waitForSelector("sesame-profile sesame-auth #email");
 
