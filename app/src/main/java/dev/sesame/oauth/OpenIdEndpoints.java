@@ -164,13 +164,20 @@ public final class OpenIdEndpoints implements Feature {
     // first, then signs out), or one the person confirmed on our page: someone else's ended session's ID token is
     // no reason to send anyone anywhere.
     boolean mayRedirect = target != null && (hinted.isPresent() || hintIsBrowsers || confirmed);
-    hinted.ifPresent(s -> sessions.logout(s.sessionId(), who));
+    // The hint's whole sign-in ends (the session it names, the Sesame session it came from and that one's other
+    // apps), whatever this browser holds: an idle browser's access cookie has expired, and its refresh cookie is
+    // not sent here, so the server must end what the app asked to end.
+    sessions.endSignIn(read.get().sessionId(), read.get().userId(), who);
     if (browser.isPresent() && !hintIsBrowsers && !confirmed) {
       confirmPage(ctx, browser.get(), mayRedirect ? target : null, param);
       return;
     }
-    browser.ifPresent(id -> sessions.logout(id, who));
-    cookies.clear(ctx);
+    if (browser.isPresent()) {
+      // This browser's own session (the hint's sign-in, or one the person chose to end): its cookies go too. A
+      // browser whose session was not recognised keeps its cookies: a sign-out link cannot clear another person's.
+      sessions.logout(browser.get(), who);
+      cookies.clear(ctx);
+    }
     Languages.Catalog t = pages.catalog(ctx, param.apply("ui_locales"));
     if (mayRedirect && !confirmed) {
       String state = param.apply("state");

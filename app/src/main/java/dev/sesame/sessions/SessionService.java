@@ -87,8 +87,8 @@ public final class SessionService {
   }
 
   /** A presented refresh token with its session and user, as one locked read returns them. */
-  private record Presented(Instant rotatedAt, boolean superseded, Instant tokenExpiresAt, SessionRow session,
-                           User user) {}
+  private record Presented(Instant rotatedAt, boolean superseded, byte[] successorHash, Instant tokenExpiresAt,
+                           SessionRow session, User user) {}
 
   /** {@code clientId} is null for the built-in first-party client. */
   private record SessionRow(UUID id, UUID userId, String authMethod, String[] amr, Instant authTime,
@@ -138,17 +138,22 @@ public final class SessionService {
           .bind("hash", hash).map((rs, ctx) -> rs.getBytes(1)).findOne().filter(java.util.Objects::nonNull);
       // No single successor on record (exchanged twice within the grace: two tabs), or it is gone: assume used.
       // Issued within the grace (a retry moments ago): like two tabs, both stay valid and none is superseded.
+      // Issued longer ago than an access token lives: the app that lost that answer would have retried by then
+      // (a network drop, a restart), so a presenter this late is treated as a second holder, as before.
       record Successor(boolean used, boolean recent) {}
+      Instant asked = Instant.now();
+      Duration retryWindow = accessTokens.ttl().compareTo(reuseGrace) > 0 ? accessTokens.ttl() : reuseGrace;
       Successor next = successor.flatMap(nextHash -> h.createQuery("""
-              SELECT rotated_at IS NOT NULL AND NOT superseded AS used, created_at >= :graceStart AS recent
+              SELECT (rotated_at IS NOT NULL AND NOT superseded) OR created_at < :retryStart AS used,
+                     created_at >= :graceStart AS recent
               FROM refresh_tokens WHERE token_hash = :next FOR UPDATE""")
-          .bind("next", nextHash).bind("graceStart", Instant.now().minus(reuseGrace))
+          .bind("next", nextHash).bind("graceStart", asked.minus(reuseGrace))
+          .bind("retryStart", asked.minus(retryWindow))
           .map((rs, ctx) -> new Successor(rs.getBoolean("used"), rs.getBoolean("recent"))).findOne())
           .orElse(new Successor(true, false));
-      boolean successorUsed = next.used();
       // One round trip reads and locks the token, its session and the user.
       Optional<Presented> found = h.createQuery("""
-              SELECT rt.rotated_at, rt.superseded, rt.expires_at AS token_expires_at,
+              SELECT rt.rotated_at, rt.superseded, rt.successor_hash, rt.expires_at AS token_expires_at,
                      s.id AS session_id, s.user_id, s.auth_method, s.amr, s.auth_time,
                      s.created_at AS session_created_at, s.expires_at AS session_expires_at, s.revoked_at,
                      s.client_id, s.scope, u.id, u.email, u.email_verified, u.created_at, u.last_sign_in_at
@@ -158,7 +163,7 @@ public final class SessionService {
               """)
           .bind("hash", hash)
           .map((rs, ctx) -> new Presented(
-              Sql.instant(rs, "rotated_at"), rs.getBoolean("superseded"),
+              Sql.instant(rs, "rotated_at"), rs.getBoolean("superseded"), rs.getBytes("successor_hash"),
               Sql.instant(rs, "token_expires_at"),
               new SessionRow(rs.getObject("session_id", UUID.class), rs.getObject("user_id", UUID.class),
                   rs.getString("auth_method"), (String[]) rs.getArray("amr").getArray(),
@@ -184,6 +189,13 @@ public final class SessionService {
       Instant now = Instant.now();
       Instant rotatedAt = found.get().rotatedAt();
       boolean pastGrace = rotatedAt != null && rotatedAt.plus(reuseGrace).isBefore(now);
+      // The successor read before the locks may have been replaced meanwhile (a concurrent retry of this token
+      // superseded it and issued another moments ago): then this is one of two retries at once, like two tabs.
+      if (!java.util.Arrays.equals(successor.orElse(null), found.get().successorHash())
+          && found.get().successorHash() != null) {
+        next = new Successor(false, true);
+      }
+      boolean successorUsed = next.used();
       if (found.get().superseded() || pastGrace && successorUsed) {
         // This token was superseded (its predecessor was exchanged again because it never came back), or it was
         // exchanged a while ago and what that exchange issued has been used since: two parties hold this family.
@@ -352,6 +364,25 @@ public final class SessionService {
             SELECT EXISTS (SELECT 1 FROM sessions
                            WHERE id = :id AND (id = :root OR origin_session_id = :root))""")
         .bind("id", sessionId).bind("root", firstPartySessionId).mapTo(Boolean.class).one());
+  }
+
+  /**
+   * Ends the sign-in {@code sessionId} belongs to, if it is {@code userId}'s: the Sesame session it came from (with
+   * every app session started from it) or, for a session without an origin, itself (RP-Initiated Logout: the OP
+   * ends the End-User's session the app names).
+   */
+  public void endSignIn(UUID sessionId, UUID userId, ClientInfo client) {
+    jdbi.useTransaction(h -> {
+      Optional<UUID> root = h.createQuery("""
+              SELECT coalesce(origin_session_id, id) FROM sessions WHERE id = :id AND user_id = :userId""")
+          .bind("id", sessionId).bind("userId", userId).mapTo(UUID.class).findOne();
+      for (UUID id : root.map(r -> List.of(r, sessionId)).orElse(List.of())) {
+        SessionRow session = loadSession(h, id);
+        if (session != null && session.revokedAt() == null) {
+          revoke(h, session, "logout", client);
+        }
+      }
+    });
   }
 
   /** Revokes a session within the caller's transaction (e.g. when a code it came from is replayed). */

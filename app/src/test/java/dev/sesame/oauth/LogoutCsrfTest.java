@@ -85,6 +85,25 @@ class LogoutCsrfTest {
   }
 
   @Test
+  void an_idle_browser_keeps_its_cookies_and_the_apps_own_sign_out_still_ends_the_sign_in() {
+    // Idle for over 15 minutes: the access cookie is gone, only the refresh cookie (Path=/v1/sessions) remains, and
+    // it is not sent to /logout. Someone else's sign-out link must not clear it.
+    Account attacker = Account.signUp(http);
+    String attackersHint = idToken(browser(attacker));
+    Account victim = Account.signUp(http);
+    Http.Response cleared = http.get("/logout?id_token_hint=" + attackersHint, "Cookie", "unrelated=1");
+    assertEquals(200, cleared.status());
+    assertFalse(String.valueOf(cleared.headers().get("set-cookie")).contains("sesame_rt"),
+        "no cookie of this browser's is cleared: " + cleared.headers().get("set-cookie"));
+    // The app's own sign-out, from an idle browser: the whole sign-in ends on the server all the same.
+    String cookie = browser(victim);
+    String hint = idToken(cookie);
+    Http.Response out = logout(hint, "unrelated=1");
+    assertEquals(302, out.status(), "the app's live session: back to the app");
+    assertFalse(alive(cookie), "the Sesame session the app's came from ended too");
+  }
+
+  @Test
   void the_person_confirms_on_sesames_page_and_only_there() {
     Account attacker = Account.signUp(http);
     String attackersHint = idToken(browser(attacker));

@@ -213,11 +213,11 @@ class SessionTokensTest {
   }
 
   @Test
-  void an_app_retrying_after_a_lost_answer_keeps_its_session_however_late_and_a_copy_is_still_found_out() {
+  void an_app_retrying_after_a_lost_answer_keeps_its_session_and_a_copy_is_still_found_out() {
     JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
     String token = first.get("refresh_token").asText();
     // The exchange commits, its answer never arrives (the network dropped it, or the server was killed after the
-    // commit), and the app retries with the token it has, long after the grace (a restart, a phone back online).
+    // commit), and the app retries with the token it has, after the grace (a restart) but within an access token's life.
     String lost = sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", token)).json()
         .get("refresh_token").asText();
     sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval "
@@ -236,6 +236,19 @@ class SessionTokensTest {
     assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", lost)), 401,
         "refresh_token_reused");
     assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", kept)), 401, "session_revoked");
+  }
+
+  @Test
+  void a_spent_token_presented_after_an_access_tokens_lifetime_is_reuse_even_if_its_successor_went_unused() {
+    JsonNode first = DevMailbox.signIn(sesame.http(), newEmail());
+    String token = first.get("refresh_token").asText();
+    sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", token)); // never used
+    sesame.server().jdbi().useHandle(h -> h.execute("UPDATE refresh_tokens SET rotated_at = rotated_at - interval "
+        + "'20 minutes', created_at = created_at - interval '20 minutes' WHERE session_id = CAST(? AS uuid)",
+        first.get("session_id").asText()));
+    // An app would have retried long before: this is a copy (from a log, a backup, an old device).
+    assertProblem(sesame.http().post("/v1/sessions/refresh", Map.of("refresh_token", token)), 401,
+        "refresh_token_reused");
   }
 
   @Test
