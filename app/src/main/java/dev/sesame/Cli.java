@@ -157,7 +157,8 @@ final class Cli {
     }
     if (args.get(0).equals("client")) {
       try (Database database = open(config, mayCreate)) {
-        return ClientCommands.run(new Clients(database.jdbi(), config.clientId(), new Destinations(config.webhookPrivateNetworks())), args.subList(1, args.size()), out, err);
+        return ClientCommands.run(new Clients(database.jdbi(), config.clientId(),
+            new Destinations(config.webhookPrivateNetworks()), java.util.Set.copyOf(java.util.List.of(config.tokenAudience(), config.issuer()))), args.subList(1, args.size()), out, err);
       }
     }
     boolean scoped = command.equals("service-key create") && args.size() == 5 && args.get(3).equals("--scopes");

@@ -104,7 +104,8 @@ public final class Main implements AutoCloseable {
       Webhooks webhooks = new Webhooks(database.jdbi(), masterKey, destinations);
       running.push(new WebhookSender(database.jdbi(), webhooks, destinations, audit, metrics::webhookDelivery)
           .start(Duration.ofSeconds(1)));
-      Clients clients = new Clients(database.jdbi(), config.clientId(), destinations);
+      Clients clients = new Clients(database.jdbi(), config.clientId(), destinations,
+          java.util.Set.copyOf(java.util.List.of(config.tokenAudience(), config.issuer())));
       config.clientsFile().ifPresent(file -> applyClientsFile(clients, file));
       signingKeys = new SigningKeys(database.jdbi(), Optional.of(masterKey), config.accessTokenTtl(),
           config.tokenAlg(), config.keyRotation(), config.keyPrepublish());

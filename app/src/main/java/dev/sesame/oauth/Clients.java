@@ -38,9 +38,29 @@ public final class Clients {
    *     webhooks, checked at registration (null: not checked here; the sender checks again before every call)
    */
   public Clients(Jdbi jdbi, String firstPartyId, dev.sesame.outbound.Destinations destinations) {
+    this(jdbi, firstPartyId, destinations, java.util.Set.of());
+  }
+
+  /**
+   * @param reservedIds ids no client may take besides the first-party one: SESAME_TOKEN_AUDIENCE and the issuer. A
+   *     client's access tokens name the client as their audience, so a client called like the first-party audience
+   *     would get tokens every operator backend takes for first-party ones.
+   */
+  public Clients(Jdbi jdbi, String firstPartyId, dev.sesame.outbound.Destinations destinations,
+                 java.util.Set<String> reservedIds) {
     this.jdbi = jdbi;
     this.firstPartyId = firstPartyId;
     this.destinations = destinations;
+    this.reservedIds = java.util.Set.copyOf(reservedIds);
+  }
+
+  private final java.util.Set<String> reservedIds;
+
+  private void refuseReserved(String clientId) {
+    if (reservedIds.contains(clientId)) {
+      throw new ClientMetadata.Invalid("invalid_client_metadata", "client_id '" + clientId
+          + "' is Sesame's own token audience or issuer (SESAME_TOKEN_AUDIENCE, SESAME_PUBLIC_URL)");
+    }
   }
 
   private final dev.sesame.outbound.Destinations destinations;
@@ -48,7 +68,10 @@ public final class Clients {
   /** The metadata, checked; and the address Sesame would call, against the SSRF rules. */
   private ClientMetadata.Registration parse(Map<String, ?> metadata, Client.Source source, String clientId) {
     ClientMetadata.Registration r = ClientMetadata.parse(metadata, source, clientId);
-    if (destinations != null) {
+    refuseReserved(r.client().clientId());
+    // A clients file is the operator's own and is applied at every start: its addresses are checked when Sesame
+    // calls them (at connection time, as every outbound call), so a resolver hiccup cannot stop start-up.
+    if (destinations != null && source != Client.Source.FILE) {
       r.client().backchannelLogoutUri().ifPresent(uri -> {
         try {
           destinations.check(uri);

@@ -222,4 +222,13 @@ class ClientTokenBoundaryTest {
     JsonNode cleared = signInTo("notes", "openid profile", browser);
     assertEquals("Lima", SignedJWT.parse(cleared.get("id_token").asText()).getJWTClaimsSet().getStringClaim("name"));
   }
+
+  @Test
+  void no_client_may_be_called_like_sesames_own_token_audience() {
+    Clients reserving = new Clients(sesame.jdbi(), "default", null, java.util.Set.of("api.example.test"));
+    ClientMetadata.Invalid refused = org.junit.jupiter.api.Assertions.assertThrows(ClientMetadata.Invalid.class,
+        () -> reserving.create(Map.of("client_id", "api.example.test", "redirect_uris", List.of(APP + "/cb")),
+            Client.Source.MANAGED));
+    assertTrue(refused.getMessage().contains("token audience"), refused.getMessage());
+  }
 }
