@@ -114,8 +114,8 @@ public final class EmailEndpoints implements Feature {
   /**
    * {@code GET /v1/email/flows/{flowId}} → {@code {"status": "pending" | "finished" | "ended"}}: the page waiting for
    * the code asks now and then, so it can say when the sign-in was finished with the link elsewhere (it does not
-   * sign this page in: whoever started a flow for someone else's address must not get their session). 404
-   * {@code flow_not_found} for an id that is not one.
+   * sign this page in: whoever started a flow for someone else's address must not get their session). An id of no
+   * flow is "pending" (see below); 404 {@code flow_not_found} only for text that is no flow id at all.
    */
   void flowStatus(Context ctx) {
     java.util.UUID id;
@@ -124,8 +124,9 @@ public final class EmailEndpoints implements Feature {
     } catch (IllegalArgumentException e) {
       throw new ApiException(404, "flow_not_found", "There is no such sign-in.");
     }
-    EmailSignInService.FlowStatus status = emailSignIn.status(id)
-        .orElseThrow(() -> new ApiException(404, "flow_not_found", "There is no such sign-in."));
+    // An id with no flow answers like a pending one: a start for a disabled account writes none, and the answer
+    // must not tell it from any other (as the start's own answer does not).
+    EmailSignInService.FlowStatus status = emailSignIn.status(id).orElse(EmailSignInService.FlowStatus.PENDING);
     ctx.header("Cache-Control", "no-store");
     ctx.json(Map.of("status", status.name().toLowerCase(java.util.Locale.ROOT)));
   }

@@ -47,9 +47,15 @@ final class RequestGuard extends Handler.Wrapper {
     Handler stopIfTimedOut = new Handler.Wrapper(next) {
       @Override
       public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        if (request.getAttribute(STATE) instanceof AtomicInteger state && state.get() == 2) {
-          return true; // already answered 408
+        if (request.getAttribute(STATE) instanceof AtomicInteger state && !state.compareAndSet(0, 1)
+            && state.get() == 2) {
+          // Already answered 408: complete this callback only to release the body read so far (the request's own
+          // callback ignores a second completion, see Once).
+          callback.failed(new TimeoutException("request body timed out"));
+          return true;
         }
+        // From here the handler owns the answer: the body arrived (or the loader passed it on), and the timer will
+        // not answer 408 any more.
         return super.handle(request, response, callback);
       }
     };
@@ -69,41 +75,64 @@ final class RequestGuard extends Handler.Wrapper {
       JettyErrors.answer(response, callback, HttpStatus.NOT_IMPLEMENTED_501);
       return true;
     }
-    if (!hasBody(request) || request.getHttpURI().getPath().equals("/admin/v1/users/import")) {
+    if (!hasBody(request) || Request.getPathInContext(request).equals("/admin/v1/users/import")) {
       return super.handle(request, response, callback);
     }
     // 0: the body is on its way; 1: it arrived in full (or failed); 2: the deadline passed and 408 was answered.
     AtomicInteger state = new AtomicInteger();
     request.setAttribute(STATE, state);
     Deadline deadline = new Deadline(request, state);
+    Once done = new Once(callback);
     Scheduler.Task timer = request.getComponents().getScheduler().schedule(() -> {
       if (state.compareAndSet(0, 2)) {
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        JettyErrors.answer(response, callback, HttpStatus.REQUEST_TIMEOUT_408);
+        JettyErrors.answer(response, done, HttpStatus.REQUEST_TIMEOUT_408);
       }
     }, bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    Callback done = new Callback.Nested(callback) {
-      @Override
-      public void succeeded() {
-        timer.cancel();
-        super.succeeded();
-      }
-
-      @Override
-      public void failed(Throwable x) {
-        timer.cancel();
-        super.failed(x);
-      }
-    };
+    done.timer = timer;
     return super.handle(deadline, response, done);
   }
 
-  private static boolean hasBody(Request request) {
-    String length = request.getHeaders().get(HttpHeader.CONTENT_LENGTH);
-    if (length != null) {
-      return !length.equals("0");
+  /**
+   * The request's callback, completed once: the 408, the body loader (a 413, or the end of the request) and the
+   * handler may each try; the first one counts, and ends the timer.
+   */
+  private static final class Once extends Callback.Nested {
+    private final java.util.concurrent.atomic.AtomicBoolean completed = new java.util.concurrent.atomic.AtomicBoolean();
+    volatile Scheduler.Task timer;
+
+    Once(Callback callback) {
+      super(callback);
     }
-    return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+
+    @Override
+    public void succeeded() {
+      if (completed.compareAndSet(false, true)) {
+        cancelTimer();
+        super.succeeded();
+      }
+    }
+
+    @Override
+    public void failed(Throwable x) {
+      if (completed.compareAndSet(false, true)) {
+        cancelTimer();
+        super.failed(x);
+      }
+    }
+
+    private void cancelTimer() {
+      Scheduler.Task t = timer;
+      if (t != null) {
+        t.cancel();
+      }
+    }
+  }
+
+  /** Content-Length as a number (so "00" is no body), else chunked. */
+  private static boolean hasBody(Request request) {
+    long length = request.getLength();
+    return length > 0 || length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
   }
 
   /** Marks the body arrived when its last chunk is read; after the deadline, reads end in failure. */
