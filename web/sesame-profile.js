@@ -5,7 +5,7 @@
 //   <sesame-profile></sesame-profile>
 
 import { describe } from './sesame-auth.js';
-import { sesame } from './sesame.js';
+import { platformAuthenticator, sesame } from './sesame.js';
 import { loadUi, requestedLanguage } from './i18n.js';
 import { adoptStyles, applyDirection, h, present } from './ui.js';
 
@@ -82,7 +82,8 @@ class SesameProfile extends HTMLElement {
       h('h2', {}, this.#t('profile.passkeys.heading')),
       passkeys.length ? h('p', { class: 'muted', id: 'passkey-count' },
         this.#t('profile.passkeys.count', { count: passkeys.length })) : null,
-      passkeys.length ? list : h('p', { class: 'muted', id: 'no-passkeys' }, this.#t('profile.passkeys.none')),
+      passkeys.length ? list : h('p', { class: 'muted', id: 'no-passkeys' }, this.#t('profile.passkeys.none',
+        { authenticator: this.#t(`common.platformAuthenticator.${platformAuthenticator()}`) })),
       h('div', { class: 'row' },
         h('button', { type: 'button', class: 'primary', id: 'add-passkey', onclick: (e) => this.#add(e.target) },
           this.#t('profile.add')),
