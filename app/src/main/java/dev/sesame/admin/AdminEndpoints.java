@@ -324,6 +324,9 @@ public final class AdminEndpoints implements Feature {
   void setDisabled(Context ctx, boolean disabled) {
     UUID id = existing(ctx).user().id();
     String actor = auth.requireForPerson(ctx, "users:write", id);
+    if (disabled) {
+      refuseLockout(actor, id);
+    }
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       Users.setDisabled(h, id, disabled);
@@ -346,6 +349,7 @@ public final class AdminEndpoints implements Feature {
     Users.Listed user = existing(ctx);
     UUID id = user.user().id();
     String actor = auth.requireForPerson(ctx, "users:write", id);
+    refuseLockout(actor, id);
     ClientInfo client = web.clientIps().of(ctx);
     AuditLog.actingAs(actor, () -> jdbi.useTransaction(h -> {
       sessions.endAll(h, id, "user_erased", client);
@@ -357,6 +361,26 @@ public final class AdminEndpoints implements Feature {
       audit.record(h, AuditLog.Type.USER_ERASED, id, null, null, Map.of());
     }));
     ctx.status(204);
+  }
+
+  /**
+   * Nobody locks the console out by accident: an administrator does not disable or erase their own account from it
+   * (another administrator, or the CLI, can), and the last administrator who can still sign in is not disabled or
+   * erased (409 {@code last_administrator}: grant the role to someone first, {@code admin grant EMAIL}).
+   */
+  private void refuseLockout(String actor, UUID target) {
+    if (actor.equals("admin:" + target)) {
+      throw new ApiException(409, "own_account", "You can't disable or erase your own account from the console: "
+          + "another administrator can, or the CLI.");
+    }
+    List<dev.sesame.users.User> admins = users.admins();
+    boolean targetIsAdmin = admins.stream().anyMatch(a -> a.id().equals(target));
+    long others = admins.stream().filter(a -> !a.id().equals(target))
+        .filter(a -> users.find(a.id()).map(l -> l.disabledAt() == null).orElse(false)).count();
+    if (targetIsAdmin && others == 0) {
+      throw new ApiException(409, "last_administrator", "This is the last administrator who can sign in; grant the "
+          + "admin role to someone else first (java -jar sesame.jar admin grant EMAIL).");
+    }
   }
 
   /**

@@ -462,4 +462,36 @@ class AdminApiTest {
     assertProblem(http.get("/admin/v1/clients?client_id=x", as(reader)), 400, "unknown_parameter");
     assertEquals(200, http.get("/admin/v1/users?email=ana&limit=5", as(reader)).status());
   }
+
+  @Test
+  void the_console_cannot_lock_itself_out() {
+    Account admin = Account.signUp(http);
+    SoftwareAuthenticator device = new PasskeyClient(http).registerNewDevice(admin, sesame.url());
+    assertEquals(0, TestServer.cli(sesame.server(), "admin", "grant", admin.email()).status());
+    String console = cookieSession(passkeySignIn(device, admin.email()));
+    String[] csrf = {"Cookie", console, "Origin", sesame.url(), "X-Sesame-CSRF", "1"};
+    assertProblem(http.post("/admin/v1/users/" + admin.userId() + "/disable", "", csrf), 409, "own_account");
+    assertProblem(http.send("DELETE", "/admin/v1/users/" + admin.userId(), null, csrf), 409, "own_account");
+    // The last administrator who can sign in: not even a key with admins:write disables or erases them.
+    List<String> others = new ArrayList<>();
+    for (String line : TestServer.cli(sesame.server(), "admin", "list").stdout().lines().toList()) {
+      String email = line.strip().split("\\s+")[0];
+      if (email.contains("@") && !email.equals(admin.email())) {
+        others.add(email);
+      }
+    }
+    for (String email : others) {
+      assertEquals(0, TestServer.cli(sesame.server(), "admin", "revoke", email).status());
+    }
+    String keeper = key("keeper-" + UUID.randomUUID().toString().substring(0, 6), "users:write,admins:write");
+    assertProblem(http.post("/admin/v1/users/" + admin.userId() + "/disable", "", as(keeper)), 409,
+        "last_administrator");
+    assertProblem(http.send("DELETE", "/admin/v1/users/" + admin.userId(), null, as(keeper)), 409,
+        "last_administrator");
+    // With a second administrator, the key may.
+    Account second = Account.signUp(http);
+    assertEquals(0, TestServer.cli(sesame.server(), "admin", "grant", second.email()).status());
+    assertEquals(200, http.post("/admin/v1/users/" + admin.userId() + "/disable", "", as(keeper)).status());
+    assertEquals(200, http.post("/admin/v1/users/" + admin.userId() + "/enable", "", as(keeper)).status());
+  }
 }
