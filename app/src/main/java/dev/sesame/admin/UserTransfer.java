@@ -1,6 +1,5 @@
 package dev.sesame.admin;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -48,8 +47,6 @@ public final class UserTransfer {
                       String webauthnUserHandle, JsonNode publicMetadata, JsonNode privateMetadata,
                       List<PasskeyTransfer.Exported> passkeys) {}
 
-  /** The file. */
-  public record File(String format, List<Entry> users) {}
 
   /** What an import did. */
   public record Result(int users, int usersAdded, int passkeysAdded) {}

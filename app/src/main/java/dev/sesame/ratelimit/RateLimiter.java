@@ -82,14 +82,7 @@ public final class RateLimiter {
     for (Hit hit : hits) {
       if (!allowed.contains(hit.bucket())) {
         refused.accept(limitName(hit.bucket()));
-        double seconds = handle.createQuery("""
-                SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
-                FROM rate_limits WHERE bucket = :bucket
-                """)
-            .bind("bucket", hit.bucket()).bind("emission", emission(hit.limit()))
-            .bind("window", (double) hit.limit().window().toMillis() / 1000)
-            .mapTo(Double.class).findOne().orElse(1.0);
-        retryAfter = Math.max(retryAfter, (long) Math.ceil(seconds));
+        retryAfter = Math.max(retryAfter, secondsUntilAllowed(handle, hit.bucket(), hit.limit()));
       }
     }
     return retryAfter;
@@ -127,14 +120,20 @@ public final class RateLimiter {
    */
   public ApiException refusedInStatement(String bucket, RateLimit limit) {
     refused.accept(limitName(bucket));
-    double seconds = jdbi.withHandle(h -> h.createQuery("""
+    long seconds = jdbi.withHandle(h -> secondsUntilAllowed(h, bucket, limit));
+    return limited(Math.max(1, seconds));
+  }
+
+  /** Whole seconds until {@code bucket} allows a hit again under {@code limit} (read, not counted). */
+  private static long secondsUntilAllowed(org.jdbi.v3.core.Handle handle, String bucket, RateLimit limit) {
+    double seconds = handle.createQuery("""
             SELECT extract(epoch FROM tat + make_interval(secs => :emission) - now()) - :window
             FROM rate_limits WHERE bucket = :bucket
             """)
         .bind("bucket", bucket).bind("emission", emission(limit))
         .bind("window", (double) limit.window().toMillis() / 1000)
-        .mapTo(Double.class).findOne().orElse(1.0));
-    return limited(Math.max(1, (long) Math.ceil(seconds)));
+        .mapTo(Double.class).findOne().orElse(1.0);
+    return (long) Math.ceil(seconds);
   }
 
   /** A bucket's limit without whose it is: "email-start:ip:203.0.113.9" → "email-start:ip". */
